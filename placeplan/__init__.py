@@ -1,0 +1,41 @@
+"""placeplan: special school place planning for English councils.
+
+A cohort projection of EHC plans by age × primary need, calibrated on the SEN2
+statistics, feeds a discrete-event model of the referral queue for special
+school places, run as Monte Carlo replications.
+
+Examples
+--------
+>>> import placeplan as pp
+>>> scenario = pp.load_scenario("herts-baseline")
+>>> results = pp.run(scenario, replications=20, seed=2025)
+>>> results.headline()  # doctest: +SKIP
+
+"""
+
+from placeplan._version import __version__
+from placeplan.bundled import bundled_scenarios
+from placeplan.calendar import Term, TermCalendar
+from placeplan.errors import InputError, ScenarioError
+from placeplan.experiment import run
+from placeplan.results import Results
+from placeplan.scenario import Scenario, load_scenario
+
+__all__ = [
+    "InputError",
+    "Results",
+    "Scenario",
+    "ScenarioError",
+    "Term",
+    "TermCalendar",
+    "__version__",
+    "bundled_scenarios",
+    "example",
+    "load_scenario",
+    "run",
+]
+
+
+def example(name: str = "herts-baseline") -> Scenario:
+    """A bundled scenario, ready to run (the Hertfordshire baseline by default)."""
+    return load_scenario(name)

@@ -1,0 +1,152 @@
+"""Cohort arithmetic over arrays of plans indexed ``[..., age, need]``.
+
+Pure functions: no I/O, no randomness. Ages run 0–25 (SEN2 age at 31 August);
+leading dimensions (e.g. replications) broadcast.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["cohort_step", "expected_referrals", "project", "specialist_share"]
+
+
+def cohort_step(
+    stock: np.ndarray, cease_rate: np.ndarray, new: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Advance the stock of plans by one year.
+
+    Parameters
+    ----------
+    stock : numpy.ndarray
+        Plans in January, ``[..., age, need]`` [plans].
+    cease_rate : numpy.ndarray
+        Share of plans at each age that cease during the year, ``[age]`` [per year].
+        Plans at the oldest age all cease (they leave the 0–25 range).
+    new : numpy.ndarray
+        New plans made during the year, by the age at which they appear in the next
+        January, ``[..., age, need]`` [plans].
+
+    Returns
+    -------
+    next_stock, ceased : numpy.ndarray
+        Plans next January and plans ceased during the year [plans]; always
+        ``next_stock.sum() == stock.sum() + new.sum() - ceased.sum()``.
+
+    """
+    rate = np.clip(np.asarray(cease_rate, dtype=float), 0.0, 1.0)[:, None]
+    ceased = stock * rate
+    ceased[..., -1, :] = stock[..., -1, :]
+    survivors = stock - ceased
+    aged = np.zeros_like(stock)
+    aged[..., 1:, :] = survivors[..., :-1, :]
+    return aged + new, ceased
+
+
+def project(stock0: np.ndarray, cease_rate: np.ndarray, new_by_year: np.ndarray) -> np.ndarray:
+    """Project the stock of plans over several years.
+
+    Parameters
+    ----------
+    stock0 : numpy.ndarray
+        Plans in the base January, ``[..., age, need]`` [plans].
+    cease_rate : numpy.ndarray
+        ``[age]`` [per year].
+    new_by_year : numpy.ndarray
+        New plans in each projected year, ``[..., year, age, need]`` [plans].
+
+    Returns
+    -------
+    numpy.ndarray
+        Plans each January from the base on, ``[..., year + 1, age, need]`` [plans].
+
+    """
+    years = new_by_year.shape[-3]
+    out = np.empty((*stock0.shape[:-2], years + 1, *stock0.shape[-2:]))
+    out[..., 0, :, :] = stock0
+    for y in range(years):
+        out[..., y + 1, :, :], _ = cohort_step(
+            out[..., y, :, :], cease_rate, new_by_year[..., y, :, :]
+        )
+    return out
+
+
+def specialist_share(
+    stock: np.ndarray,
+    special_by_age: np.ndarray,
+    special_by_need: np.ndarray,
+    iterations: int = 200,
+) -> np.ndarray:
+    """Share of plans in special schools by age and need, fitted to both margins.
+
+    SEN2 publishes special school plans by age and by need, not crossed. Starting
+    from the stock of plans, iterative proportional fitting finds the table of
+    special school plans closest to the stock's shape whose age and need totals
+    match the published ones; its ratio to the stock is the share.
+
+    Parameters
+    ----------
+    stock : numpy.ndarray
+        All plans ``[age, need]`` [plans].
+    special_by_age, special_by_need : numpy.ndarray
+        Special school plans by age ``[age]`` and by need ``[need]`` [plans].
+        Their totals are made equal (the need margin is scaled to the age total).
+    iterations : int
+        Rounds of fitting.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``[age, need]`` shares in [0, 1] (0 where there are no plans).
+
+    """
+    stock = np.asarray(stock, dtype=float)
+    by_age = np.minimum(np.asarray(special_by_age, dtype=float), stock.sum(axis=1))
+    by_need = np.asarray(special_by_need, dtype=float)
+    if by_need.sum() > 0:
+        by_need = by_need * by_age.sum() / by_need.sum()
+    table = stock.copy()
+    for _ in range(iterations):
+        rows = table.sum(axis=1)
+        table *= np.divide(by_age, rows, out=np.zeros_like(rows), where=rows > 0)[:, None]
+        cols = table.sum(axis=0)
+        table *= np.divide(by_need, cols, out=np.zeros_like(cols), where=cols > 0)[None, :]
+        table = np.minimum(table, stock)
+    return np.divide(table, stock, out=np.zeros_like(stock), where=stock > 0)
+
+
+def expected_referrals(
+    specialist: np.ndarray, cease_rate: np.ndarray, ages: tuple[int, int]
+) -> np.ndarray:
+    """Children newly needing a special school place in each year of a projection.
+
+    The specialist demand of a cohort (children born in the same year) grows as
+    its plans grow and as the share needing a special school rises with age; each
+    year's growth of a cohort's specialist demand, after ceasing, is the flow of
+    children newly referred for a place.
+
+    Parameters
+    ----------
+    specialist : numpy.ndarray
+        Children needing a special school place each January, ``[..., year, age, need]``
+        [children].
+    cease_rate : numpy.ndarray
+        ``[age]`` [per year].
+    ages : tuple of int
+        Youngest and oldest age (in the later January) at which children are referred.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``[..., year - 1, age, need]``: referrals between January ``y`` and ``y + 1``
+        of children aged ``age`` in January ``y + 1`` [children per year], never negative.
+
+    """
+    survive = (1.0 - np.clip(cease_rate, 0.0, 1.0))[:-1, None]
+    flow = np.zeros(specialist[..., 1:, :, :].shape)
+    flow[..., 1:, :] = specialist[..., 1:, 1:, :] - specialist[..., :-1, :-1, :] * survive
+    flow[..., 0, :] = specialist[..., 1:, 0, :]
+    lo, hi = ages
+    mask = np.zeros(specialist.shape[-2], dtype=bool)
+    mask[lo : hi + 1] = True
+    return np.where(mask[:, None], np.maximum(flow, 0.0), 0.0)

@@ -1,0 +1,211 @@
+"""Drawing one replication's demand: the projected plans and the referrals they imply."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from placeplan.calendar import TermCalendar
+from placeplan.demand.cohort import expected_referrals, project
+from placeplan.demand.inputs import CohortInputs
+from placeplan.scenario import NEEDS, CohortDemand, FixedReferrals
+
+__all__ = ["DemandDraw", "Referrals", "draw_cohort_demand", "draw_fixed_demand"]
+
+
+@dataclass(frozen=True)
+class Referrals:
+    """Children referred for a special school place, one row each, in order of referral.
+
+    Attributes
+    ----------
+    time : numpy.ndarray
+        Referral instant as a day ordinal (``date.toordinal()``; fractions are times
+        of day) [days].
+    age : numpy.ndarray
+        SEN2 age (at 31 August) in the academic year of referral [years].
+    need : numpy.ndarray
+        Index into :data:`placeplan.scenario.NEEDS`, or -1 if not modelled.
+    designation : numpy.ndarray
+        Index into the scenario's designations.
+
+    """
+
+    time: np.ndarray
+    age: np.ndarray
+    need: np.ndarray
+    designation: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.time)
+
+    @classmethod
+    def concat(cls, parts: list[Referrals]) -> Referrals:
+        """Join several sets of referrals and sort them by time (stable)."""
+        time = np.concatenate([p.time for p in parts]) if parts else np.zeros(0)
+        order = np.argsort(time, kind="stable")
+
+        def cat(name: str, dtype: type) -> np.ndarray:
+            if not parts:
+                return np.zeros(0, dtype=dtype)
+            return np.concatenate([getattr(p, name) for p in parts]).astype(dtype)[order]
+
+        return cls(
+            time[order], cat("age", np.int16), cat("need", np.int16), cat("designation", np.int16)
+        )
+
+
+@dataclass(frozen=True)
+class DemandDraw:
+    """One replication's demand.
+
+    Attributes
+    ----------
+    januaries : numpy.ndarray
+        Day ordinals of 1 January of each projected year.
+    ehcp_plans, specialist_demand : numpy.ndarray
+        Plans, and children needing a special school place, each January
+        [plans], [children]; NaN where demand is not a cohort projection.
+    specialist_by_designation : numpy.ndarray
+        ``[year, designation]`` children needing a place of each designation [children].
+    referrals : Referrals
+        Children referred from the start of the forecast to its end.
+
+    """
+
+    januaries: np.ndarray
+    ehcp_plans: np.ndarray
+    specialist_demand: np.ndarray
+    specialist_by_designation: np.ndarray
+    referrals: Referrals
+
+
+def _uniform_times(
+    rng: np.random.Generator, counts: np.ndarray, lo: float, hi: float
+) -> np.ndarray:
+    return lo + rng.random(int(counts.sum())) * (hi - lo)
+
+
+def draw_cohort_demand(
+    spec: CohortDemand,
+    inputs: CohortInputs,
+    designations: tuple[str, ...],
+    start: date,
+    end: date,
+    parameters: np.random.Generator,
+    referrals: np.random.Generator,
+) -> DemandDraw:
+    """Project plans with parameters drawn for one replication, and draw its referrals.
+
+    Parameters
+    ----------
+    spec : CohortDemand
+        The scenario's demand section.
+    inputs : CohortInputs
+        SEN2-derived arrays (:func:`~placeplan.demand.inputs.cohort_inputs`).
+    designations : tuple of str
+        The scenario's designations, in order.
+    start, end : datetime.date
+        The forecast's first day and the first day after it.
+    parameters, referrals : numpy.random.Generator
+        Streams for the parameter draws and for the referral counts and times.
+
+    Returns
+    -------
+    DemandDraw
+
+    Notes
+    -----
+    Per replication: the growth rate of new plans and the trend of the special
+    school share are drawn once (parameter uncertainty); each year's new plans vary
+    around the trend by a lognormal factor (year-to-year variation); each year's
+    referrals of each age and need are Poisson around their expectation, at
+    instants uniform over the year.
+
+    """
+    base = inputs.base_year
+    n_years = end.year - base + 1
+    growth = parameters.normal(spec.new_plans_growth.mean, spec.new_plans_growth.sd)
+    trend = parameters.normal(spec.specialist_share_trend.mean, spec.specialist_share_trend.sd)
+    noise = parameters.normal(0.0, spec.new_plans_noise_sd, size=n_years) if n_years else []
+
+    steps = np.arange(1, n_years + 1) + (base - 1 - inputs.new_plans_year)
+    factor = np.maximum(1.0 + growth, 0.0) ** steps * np.exp(noise)
+    new_by_year = inputs.new_plans[None, :, :] * factor[:, None, None]
+    stock = project(inputs.stock, inputs.cease_rate, new_by_year)
+    years = np.arange(n_years + 1)
+    share = np.minimum(inputs.special_share[None] * np.exp(trend * years)[:, None, None], 1.0)
+    specialist = stock * share
+
+    need_to_desig = np.array([designations.index(spec.need_designation[n]) for n in NEEDS])
+    by_desig = np.zeros((n_years + 1, len(designations)))
+    for j in range(len(NEEDS)):
+        by_desig[:, need_to_desig[j]] += specialist[:, :, j].sum(axis=1)
+
+    expected = expected_referrals(specialist, inputs.cease_rate, spec.referral_ages)
+    parts = []
+    for y in range(n_years):
+        jan = date(base + y, 1, 1).toordinal()
+        september = date(base + y, 9, 1).toordinal()
+        nxt = date(base + y + 1, 1, 1).toordinal()
+        counts = referrals.poisson(expected[y])
+        times = _uniform_times(referrals, counts, jan, nxt)
+        age_jan, need = np.nonzero(counts)
+        reps = counts[age_jan, need]
+        age_jan, need = np.repeat(age_jan, reps), np.repeat(need, reps)
+        age = age_jan - (times < september)
+        keep = (times >= start.toordinal()) & (times < end.toordinal())
+        parts.append(Referrals(times[keep], age[keep], need[keep], need_to_desig[need[keep]]))
+    januaries = np.array([date(base + y, 1, 1).toordinal() for y in years], dtype=float)
+    return DemandDraw(
+        januaries=januaries,
+        ehcp_plans=stock.sum(axis=(1, 2)),
+        specialist_demand=specialist.sum(axis=(1, 2)),
+        specialist_by_designation=by_desig,
+        referrals=Referrals.concat(parts),
+    )
+
+
+def draw_fixed_demand(
+    spec: FixedReferrals,
+    calendar: TermCalendar,
+    designations: tuple[str, ...],
+    start: date,
+    end: date,
+) -> DemandDraw:
+    """Deterministic referrals: ``per_term`` children in each term from the start's term.
+
+    Referrals arrive on the first day of each term (the start itself for the first
+    term when the forecast starts mid-term), or spread evenly over the term.
+    """
+    first = calendar.term_index(start)
+    last = calendar.term_index(end)
+    parts = []
+    for i, k in enumerate(range(first, last + 1)):
+        lo = max(calendar.start_of_index(k), start).toordinal()
+        hi = min(calendar.start_of_index(k + 1), end).toordinal()
+        if hi <= lo:
+            continue
+        for name, values in spec.per_term.items():
+            count = values[min(i, len(values) - 1)]
+            if spec.arrival == "term_start":
+                times = np.full(count, float(lo))
+            else:
+                times = lo + (np.arange(count) + 0.5) / max(count, 1) * (hi - lo)
+            d = designations.index(name)
+            parts.append(
+                Referrals(times, np.full(count, spec.age), np.full(count, -1), np.full(count, d))
+            )
+    januaries = np.array(
+        [date(y, 1, 1).toordinal() for y in range(start.year, end.year + 2)], dtype=float
+    )
+    nan = np.full(len(januaries), np.nan)
+    return DemandDraw(
+        januaries=januaries,
+        ehcp_plans=nan,
+        specialist_demand=nan,
+        specialist_by_designation=np.full((len(januaries), len(designations)), np.nan),
+        referrals=Referrals.concat(parts),
+    )

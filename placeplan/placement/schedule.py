@@ -1,0 +1,101 @@
+"""The decision epochs of the placement model: term starts, panels, openings and snapshots.
+
+Instants are day ordinals with a fixed time of day per kind, so that events on the
+same day always happen in the same order, whatever the engine:
+
+====================  ==========  ==============================================
+kind                  time of day what happens
+====================  ==========  ==============================================
+build opening         0.00        new places count from this instant
+referral (term start) 0.00        fixed referrals on the first day of a term
+term start            0.25        children already agreed by a panel are matched
+                                  and take their places up at once
+panel meeting         0.50        referrals so far are agreed; children matched
+snapshot (census)     0.99        the measures are recorded at the end of the day
+====================  ==========  ==============================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+
+from placeplan.calendar import TermCalendar
+from placeplan.scenario import PanelSpec
+
+__all__ = ["AT_OPENING", "AT_PANEL", "AT_SNAPSHOT", "AT_TERM_START", "Schedule", "make_schedule"]
+
+AT_OPENING = 0.0
+AT_TERM_START = 0.25
+AT_PANEL = 0.5
+AT_SNAPSHOT = 0.99
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When things happen in a forecast (all day ordinals, sorted).
+
+    Attributes
+    ----------
+    term_starts : numpy.ndarray
+        Term-start matching instants within the forecast.
+    panels : numpy.ndarray
+        Panel meetings within the forecast (empty when panels sit only at term starts).
+    snapshots : numpy.ndarray
+        Snapshot instants (census days) within the forecast.
+    snapshot_dates : list of datetime.date
+        The snapshot days.
+    next_term_start : numpy.ndarray
+        Every term start from the forecast's first term to well after its end, at
+        the term-start time of day: a child offered a place at a panel takes it up
+        at the first of these after the panel.
+
+    """
+
+    term_starts: np.ndarray
+    panels: np.ndarray
+    snapshots: np.ndarray
+    snapshot_dates: list[date]
+    next_term_start: np.ndarray
+
+    def decision_times(self, referred: np.ndarray) -> np.ndarray:
+        """When a panel first agrees each referral: the first meeting at or after it.
+
+        With no panel meetings, referrals are agreed at term starts. ``inf`` when no
+        decision falls within the forecast.
+        """
+        meetings = self.panels if len(self.panels) else self.term_starts
+        idx = np.searchsorted(meetings, referred, side="left")
+        padded = np.append(meetings, np.inf)
+        return padded[idx]
+
+    def take_up(self, offered: float) -> float:
+        """When a place offered at a panel at ``offered`` is taken up (next term start)."""
+        idx = np.searchsorted(self.next_term_start, offered, side="right")
+        return float(self.next_term_start[idx])
+
+
+def make_schedule(calendar: TermCalendar, panels: PanelSpec, start: date, end: date) -> Schedule:
+    """Lay out the epochs of a forecast from ``start`` (inclusive) to ``end`` (exclusive)."""
+    s, e = start.toordinal(), end.toordinal()
+    term_days = calendar.term_starts_between(start, end)
+    term_starts = np.array([d.toordinal() + AT_TERM_START for d in term_days])
+    later = calendar.term_starts_between(start, end + timedelta(days=800))
+    next_term = np.array([d.toordinal() + AT_TERM_START for d in later] + [np.inf])
+    if panels.every_days is None:
+        meetings = np.zeros(0)
+    else:
+        first = (panels.first or start).toordinal()
+        if first < s:
+            first += -(-(s - first) // panels.every_days) * panels.every_days
+        meetings = np.arange(first, e, panels.every_days, dtype=float) + AT_PANEL
+    census = calendar.census_days(start, end)
+    return Schedule(
+        term_starts=term_starts.astype(float),
+        panels=meetings,
+        snapshots=np.array([d.toordinal() + AT_SNAPSHOT for d in census]),
+        snapshot_dates=census,
+        next_term_start=next_term.astype(float),
+    )

@@ -1,0 +1,207 @@
+"""Results: the xarray Dataset of a run, with summaries and the run folder on disk."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+import yaml
+
+from placeplan.io import atomic_path, atomic_write_text
+from placeplan.scenario import Scenario
+
+__all__ = ["HEADLINE", "VARIABLES", "Results"]
+
+VARIABLES: dict[str, tuple[str, str]] = {
+    "ehcp_plans": ("plans", "EHC plans (cohort projection, between Januaries linear)"),
+    "specialist_demand": ("children", "Children needing a special school place"),
+    "capacity": ("places", "Special school places"),
+    "occupied": ("places", "Places taken (pupils in them, or offered and held)"),
+    "vacancies": ("places", "Places free"),
+    "referred": ("children", "Children referred since the start, the list at the start included"),
+    "placed": ("children", "Children referred who have taken up a place since the start"),
+    "waiting": ("children", "Children waiting for a special school place"),
+    "waiting_over_3_terms": ("children", "Children waiting longer than three terms"),
+    "waiting_over_52_weeks": ("children", "Children waiting over 52 weeks"),
+    "left_while_waiting": (
+        "children",
+        "Children who left the list (aged out, moved away) before a place",
+    ),
+}
+"""Variables of the results Dataset: units and long name."""
+
+HEADLINE = "waiting_over_3_terms"
+"""The measure the planner's question is about."""
+
+_STATISTICS = {"mean": None, "p10": 0.1, "p50": 0.5, "p90": 0.9}
+
+
+@dataclass(frozen=True)
+class Results:
+    """The outcome of a run: a Dataset over ``replicate`` × ``time`` (× ``designation``).
+
+    Attributes
+    ----------
+    dataset : xarray.Dataset
+        Every measure of every replication at every snapshot, with units and
+        long names; provenance in its attributes.
+    scenario : Scenario
+        The scenario that was run.
+    provenance : dict
+        Version, scenario hash, seed entropy, replications, timings, packages, data.
+
+    """
+
+    dataset: xr.Dataset
+    scenario: Scenario
+    provenance: dict[str, Any]
+
+    @property
+    def replications(self) -> int:
+        """Number of replications [1]."""
+        return int(self.dataset.sizes["replicate"])
+
+    def summary(self, variables: list[str] | None = None) -> pd.DataFrame:
+        """Mean and 10th, 50th and 90th percentiles of each measure at each snapshot.
+
+        Parameters
+        ----------
+        variables : list of str, optional
+            Measures to summarise (all totals by default).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per snapshot and statistic (``mean``, ``p10``, ``p50``, ``p90``),
+            columns ``time``, ``term``, ``statistic`` and one per measure.
+
+        """
+        ds = self.dataset
+        names = variables or [v for v in VARIABLES if v in ds]
+        frames = []
+        for stat, q in _STATISTICS.items():
+            block = (
+                ds[names].mean("replicate")
+                if q is None
+                else ds[names].quantile(q, dim="replicate").drop_vars("quantile")
+            )
+            frame = block.to_dataframe().reset_index()
+            frame.insert(2 if "term" in frame else 1, "statistic", stat)
+            frames.append(frame)
+        out = pd.concat(frames, ignore_index=True)
+        out["time"] = pd.to_datetime(out["time"]).dt.date
+        keep = ["time", "term", "statistic", *names]
+        out = out[[c for c in keep if c in out]]
+        order = {s: i for i, s in enumerate(_STATISTICS)}
+        out = out.sort_values(
+            ["time", "statistic"],
+            key=lambda c: c.map(order) if c.name == "statistic" else c,
+            kind="stable",
+        )
+        return out.reset_index(drop=True)
+
+    def headline(self, variable: str = HEADLINE) -> pd.DataFrame:
+        """Children waiting longer than three terms at each January census.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per January census: ``median``, ``p10``, ``p90`` [children] and
+            ``p_none``, the share of replications in which nobody waits that long.
+
+        """
+        da = self.dataset[variable]
+        january = da.where(da["time"].dt.month == 1, drop=True)
+        return pd.DataFrame(
+            {
+                "census": pd.to_datetime(january["time"].to_numpy()).date,
+                "median": january.median("replicate").to_numpy(),
+                "p10": january.quantile(0.1, dim="replicate").to_numpy(),
+                "p90": january.quantile(0.9, dim="replicate").to_numpy(),
+                "p_none": (january == 0).mean("replicate").to_numpy(),
+            }
+        )
+
+    def to_netcdf(self, path: str | Path) -> Path:
+        """Write the Dataset to a NetCDF4 file, atomically."""
+        path = Path(path)
+        with atomic_path(path) as tmp:
+            self.dataset.to_netcdf(tmp, engine="netcdf4")
+        return path
+
+    def save(self, directory: str | Path) -> dict[str, Path]:
+        """Write the run folder, each file appearing atomically under its final name.
+
+        The folder holds ``results.nc``, ``summary.csv``, ``provenance.json`` and
+        ``scenario.yaml`` (the resolved scenario).
+
+        Returns
+        -------
+        dict of str to pathlib.Path
+            The files written.
+
+        """
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        files = {
+            "results": out / "results.nc",
+            "summary": out / "summary.csv",
+            "provenance": out / "provenance.json",
+            "scenario": out / "scenario.yaml",
+        }
+        self.to_netcdf(files["results"])
+        atomic_write_text(files["summary"], self.summary().to_csv(index=False, float_format="%.6g"))
+        atomic_write_text(files["provenance"], json.dumps(self.provenance, indent=2) + "\n")
+        resolved = yaml.safe_dump(
+            self.scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True
+        )
+        header = (
+            f"# Resolved scenario (defaults filled) of run {self.provenance.get('run_id', '')}\n"
+            f"# SHA-256 of its canonical JSON: {self.scenario.digest()}\n"
+        )
+        atomic_write_text(files["scenario"], header + resolved)
+        return files
+
+
+def build_dataset(
+    times: list, terms: list[str], designations: tuple[str, ...], arrays: dict[str, np.ndarray]
+) -> xr.Dataset:
+    """Assemble the Dataset from stacked arrays.
+
+    Parameters
+    ----------
+    times : list of datetime.date
+        Snapshot days.
+    terms : list of str
+        Term label of each snapshot (e.g. ``"2024/25 spring"``).
+    designations : tuple of str
+        Designation names.
+    arrays : dict
+        ``name -> [replicate, time]`` totals and ``name_by_designation ->
+        [replicate, time, designation]``.
+
+    """
+    coords = {
+        "replicate": np.arange(next(iter(arrays.to_numpy()())).shape[0]),
+        "time": pd.to_datetime(times).to_numpy().astype("datetime64[ns]"),
+        "designation": list(designations),
+    }
+    data_vars = {}
+    for name, values in arrays.items():
+        base = name.removesuffix("_by_designation")
+        units, long_name = VARIABLES[base]
+        dims = ("replicate", "time", "designation") if name != base else ("replicate", "time")
+        if name != base:
+            long_name += ", by designation"
+        data_vars[name] = xr.Variable(dims, values, {"units": units, "long_name": long_name})
+    ds = xr.Dataset(data_vars, coords=coords)
+    ds = ds.assign_coords(term=("time", list(terms)))
+    ds["time"].attrs.update(long_name="Snapshot (census day)")
+    ds["replicate"].attrs.update(long_name="Replication")
+    ds["designation"].attrs.update(long_name="Special school designation")
+    return ds

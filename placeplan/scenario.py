@@ -1,0 +1,461 @@
+"""The scenario: every input of a forecast, validated in one place and frozen.
+
+A scenario file (YAML or TOML) is read into :class:`Scenario`, a tree of frozen
+pydantic models. Unknown keys are errors. Every parameter has a description and,
+where it has one, a unit in its JSON Schema (``placeplan schema``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from placeplan.calendar import Term, TermCalendar
+from placeplan.errors import ScenarioError
+from placeplan.scenario_files import read_scenario_file
+
+__all__ = [
+    "NEEDS",
+    "BuildProject",
+    "CalendarSpec",
+    "CohortDemand",
+    "Council",
+    "DesignationSpec",
+    "FixedReferrals",
+    "InitialWaiting",
+    "LeavingSpec",
+    "PanelSpec",
+    "PlacementSpec",
+    "Scenario",
+    "Uncertain",
+    "load_scenario",
+    "scenario_from_dict",
+]
+
+NEEDS: tuple[str, ...] = (
+    "ASD",
+    "HI",
+    "MLD",
+    "MSI",
+    "OTH",
+    "PD",
+    "PMLD",
+    "SEMH",
+    "SLCN",
+    "SLD",
+    "SPLD",
+    "VI",
+)
+"""Primary need codes of SEN2 (DfE), in the order used throughout placeplan."""
+
+Need = Literal["ASD", "HI", "MLD", "MSI", "OTH", "PD", "PMLD", "SEMH", "SLCN", "SLD", "SPLD", "VI"]
+
+
+def _units(units: str) -> dict[str, str]:
+    return {"units": units}
+
+
+class _Model(BaseModel):
+    """Base of every scenario model: frozen, and unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Uncertain(_Model):
+    """A parameter known only with uncertainty: normal with a mean and a standard deviation.
+
+    Drawn once per replication.
+    """
+
+    mean: float = Field(description="Central estimate.")
+    sd: float = Field(0.0, ge=0, description="Standard deviation; 0 makes the parameter fixed.")
+
+
+class Council(_Model):
+    """The local authority the scenario plans for."""
+
+    code: str = Field(pattern=r"^E\d{8}$", description="ONS code of the council, e.g. E10000015.")
+    name: str = Field(min_length=1, description="Council name, e.g. Hertfordshire.")
+
+
+class TermStart(_Model):
+    """An explicit first day of term, overriding the default rule."""
+
+    academic_year: int = Field(ge=1990, le=2150, description="Year the academic year starts.")
+    term: Literal["autumn", "spring", "summer"] = Field(description="Which term.")
+    starts: date = Field(description="First day of the term.")
+
+
+class CalendarSpec(_Model):
+    """Term dates, snapshots and the definition of a long wait."""
+
+    term_starts: tuple[TermStart, ...] = Field(
+        (), description="Council term dates overriding the default rules."
+    )
+    long_wait_terms: int = Field(
+        3,
+        ge=1,
+        le=12,
+        description=(
+            "A child still waiting counts as waiting longer than this many terms once "
+            "this many whole terms have passed since the end of the term of referral."
+        ),
+        json_schema_extra=_units("terms"),
+    )
+    long_wait_weeks: float = Field(
+        52,
+        gt=0,
+        description="Threshold of the second long-wait measure.",
+        json_schema_extra=_units("weeks"),
+    )
+
+    def build(self) -> TermCalendar:
+        """The :class:`~placeplan.calendar.TermCalendar` these settings describe."""
+        return TermCalendar(
+            {(t.academic_year, int(Term[t.term.upper()])): t.starts for t in self.term_starts}
+        )
+
+
+class CohortDemand(_Model):
+    """Demand from a cohort projection of EHC plans by age × primary need, from SEN2."""
+
+    model: Literal["cohort"] = Field(description="Demand model: a cohort projection.")
+    sen2_area: str | None = Field(
+        None,
+        description="ONS code of the SEN2 area to calibrate on; the council's when omitted.",
+    )
+    base_year: int = Field(
+        2025, ge=2019, le=2025, description="January of the SEN2 stock the projection starts from."
+    )
+    new_plans_growth: Uncertain = Field(
+        description="Yearly growth of the number of new plans (0.05 is 5% a year).",
+        json_schema_extra=_units("per year"),
+    )
+    new_plans_noise_sd: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Year-to-year variation of new plans around the trend (log scale, sd).",
+    )
+    specialist_share_trend: Uncertain = Field(
+        Uncertain(mean=0.0),
+        description=(
+            "Yearly relative change in the share of plans needing a special school place "
+            "(log scale; 0.01 is about +1% a year)."
+        ),
+        json_schema_extra=_units("per year"),
+    )
+    referral_ages: tuple[int, int] = Field(
+        (4, 15),
+        description="Youngest and oldest SEN2 age (at 31 August) referred for a place.",
+        json_schema_extra=_units("years"),
+    )
+    need_designation: dict[Need, str] = Field(
+        description="Which special school designation meets each primary need."
+    )
+    source: str = Field("", description="Where the parameters come from.")
+
+    @model_validator(mode="after")
+    def _check(self) -> CohortDemand:
+        missing = [n for n in NEEDS if n not in self.need_designation]
+        if missing:
+            raise ValueError(f"need_designation lacks the needs {', '.join(missing)}")
+        lo, hi = self.referral_ages
+        if not 0 <= lo <= hi <= 25:
+            raise ValueError("referral_ages must satisfy 0 <= youngest <= oldest <= 25")
+        return self
+
+
+class FixedReferrals(_Model):
+    """Deterministic referrals: a fixed number in each term (for validation and teaching)."""
+
+    model: Literal["fixed"] = Field(description="Demand model: fixed referrals per term.")
+    per_term: dict[str, tuple[Annotated[int, Field(ge=0)], ...]] = Field(
+        description=(
+            "Referrals in each term from the start term on, by designation; the last "
+            "value repeats to the horizon."
+        ),
+        json_schema_extra=_units("children per term"),
+    )
+    arrival: Literal["term_start", "spread"] = Field(
+        "term_start",
+        description="Referrals arrive on the first day of the term, or spread evenly over it.",
+    )
+    age: int = Field(
+        7,
+        ge=0,
+        le=25,
+        description="SEN2 age of the children when referred.",
+        json_schema_extra=_units("years"),
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> FixedReferrals:
+        for key, values in self.per_term.items():
+            if not values:
+                raise ValueError(f"per_term.{key} needs at least one value")
+        return self
+
+
+Demand = Annotated[CohortDemand | FixedReferrals, Field(discriminator="model")]
+
+
+class DesignationSpec(_Model):
+    """Special school places of one designation at the start of the forecast."""
+
+    places: int = Field(
+        ge=0, description="Places at the start.", json_schema_extra=_units("places")
+    )
+    source: str = Field("", description="Where the figure comes from, or 'assumption: ...'.")
+
+
+class PanelSpec(_Model):
+    """When provision panels decide on referrals."""
+
+    every_days: int | None = Field(
+        14,
+        ge=1,
+        le=366,
+        description=(
+            "Days between panel meetings; null means referrals are decided at term starts only."
+        ),
+        json_schema_extra=_units("days"),
+    )
+    first: date | None = Field(
+        None, description="Date of the first meeting on or after the start; the start if null."
+    )
+    start_places: Literal["next_term", "immediate"] = Field(
+        "next_term",
+        description=(
+            "When a child offered a place at a panel takes it up: at the next term start, "
+            "or at once. Children matched at a term start take the place up at once."
+        ),
+    )
+
+
+class LeavingSpec(_Model):
+    """When children leave special school places, or the referral list."""
+
+    end_of_year: dict[Annotated[int, Field(ge=0, le=25)], Annotated[float, Field(ge=0, le=1)]] = (
+        Field(
+            default_factory=dict,
+            description=(
+                "Probability of leaving at the end of the academic year, by SEN2 age in "
+                "that year; 1 is the age-out age."
+            ),
+        )
+    )
+    mid_year_rate: float = Field(
+        0.0,
+        ge=0,
+        le=5,
+        description="Rate of leaving at other times (moving away, other provision).",
+        json_schema_extra=_units("per year"),
+    )
+    source: str = Field("", description="Where the rates come from.")
+
+
+class InitialWaiting(_Model):
+    """Children already on the referral list at the start."""
+
+    children: dict[str, Annotated[int, Field(ge=0)]] = Field(
+        description="Children waiting at the start, by designation.",
+        json_schema_extra=_units("children"),
+    )
+    referred_from: date = Field(description="Earliest referral date of those waiting.")
+    referred_to: date = Field(description="Latest referral date of those waiting.")
+    age: tuple[int, int] = Field(
+        (4, 14),
+        description="Range of SEN2 ages of those waiting.",
+        json_schema_extra=_units("years"),
+    )
+    source: str = Field("", description="Where the figures come from.")
+
+    @model_validator(mode="after")
+    def _check(self) -> InitialWaiting:
+        if self.referred_to < self.referred_from:
+            raise ValueError("referred_to is before referred_from")
+        if self.age[0] > self.age[1]:
+            raise ValueError("age range must be (youngest, oldest)")
+        return self
+
+
+class BuildProject(_Model):
+    """A capital project that opens special school places."""
+
+    name: str = Field(min_length=1, description="Project name.")
+    designation: str = Field(description="Designation of the new places.")
+    places: int = Field(ge=1, description="Places opened.", json_schema_extra=_units("places"))
+    opens: date = Field(description="Planned first day the places can be used.")
+    cost_gbp: float | None = Field(
+        None, ge=0, description="Capital cost.", json_schema_extra=_units("GBP")
+    )
+    source: str = Field("", description="Where the project comes from, or 'assumption: ...'.")
+
+
+class PlacementSpec(_Model):
+    """Special school places, panels, leaving and the build programme."""
+
+    designations: dict[str, DesignationSpec] = Field(
+        description="Designations of special school places, with the places at the start."
+    )
+    initial_occupancy: float = Field(
+        1.0, ge=0, le=1, description="Share of places filled at the start."
+    )
+    occupant_ages: tuple[int, int] = Field(
+        (4, 18),
+        description=(
+            "Range of SEN2 ages of the pupils in places at the start (spread as the "
+            "council's special school pupils are, for a cohort scenario; evenly otherwise)."
+        ),
+        json_schema_extra=_units("years"),
+    )
+    panels: PanelSpec = Field(PanelSpec(), description="Provision panels.")
+    leaving: LeavingSpec = Field(LeavingSpec(), description="Leaving places and the list.")
+    initial_waiting: InitialWaiting | None = Field(
+        None, description="Children on the referral list at the start."
+    )
+    build_programme: tuple[BuildProject, ...] = Field((), description="Capital projects.")
+
+    @model_validator(mode="after")
+    def _check(self) -> PlacementSpec:
+        known = set(self.designations)
+        if not known:
+            raise ValueError("at least one designation is needed")
+        for i, project in enumerate(self.build_programme):
+            if project.designation not in known:
+                raise ValueError(
+                    f"build_programme[{i}] ({project.name}) has designation "
+                    f"{project.designation!r}; expected one of {sorted(known)}"
+                )
+        if self.initial_waiting is not None:
+            unknown = set(self.initial_waiting.children) - known
+            if unknown:
+                raise ValueError(
+                    f"initial_waiting.children has unknown designations {sorted(unknown)}; "
+                    f"expected some of {sorted(known)}"
+                )
+        return self
+
+
+class Scenario(_Model):
+    """Everything a forecast depends on, apart from the seed and the replications.
+
+    Examples
+    --------
+    >>> import placeplan as pp
+    >>> s = pp.load_scenario("herts-baseline")
+    >>> s.council.name
+    'Hertfordshire'
+
+    """
+
+    name: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_.-]*$", description="Short identifier (lower case, no spaces)."
+    )
+    title: str = Field(min_length=1, description="Human-readable title.")
+    description: str = Field("", description="What the scenario represents.")
+    council: Council
+    start: date = Field(description="First day of the forecast.")
+    years: float = Field(
+        gt=0, le=40, description="Length of the forecast.", json_schema_extra=_units("years")
+    )
+    calendar: CalendarSpec = Field(CalendarSpec(), description="Term dates and long waits.")
+    demand: Demand
+    placement: PlacementSpec
+
+    @model_validator(mode="after")
+    def _check(self) -> Scenario:
+        known = set(self.placement.designations)
+        if isinstance(self.demand, CohortDemand):
+            used = set(self.demand.need_designation.values())
+            where = "demand.need_designation"
+        else:
+            used = set(self.demand.per_term)
+            where = "demand.per_term"
+        unknown = used - known
+        if unknown:
+            raise ValueError(
+                f"{where} uses designations {sorted(unknown)} that placement.designations "
+                f"does not define (it defines {sorted(known)})"
+            )
+        if self.start < date(1995, 9, 1) or self.end > date(2149, 9, 1):
+            raise ValueError("the forecast must lie between 1995 and 2149")
+        return self
+
+    @property
+    def end(self) -> date:
+        """First day after the forecast."""
+        return self.start + timedelta(days=round(self.years * 365.25))
+
+    @property
+    def designations(self) -> tuple[str, ...]:
+        """Designation codes in the scenario's order."""
+        return tuple(self.placement.designations)
+
+    def canonical_json(self) -> str:
+        """The resolved scenario as canonical JSON (sorted keys, defaults filled)."""
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+    def digest(self) -> str:
+        """SHA-256 of :meth:`canonical_json`: identifies the model inputs exactly."""
+        return hashlib.sha256(self.canonical_json().encode()).hexdigest()
+
+
+def scenario_from_dict(data: Any, *, source: str = "<dict>", lines: dict | None = None) -> Scenario:
+    """Validate a plain mapping as a :class:`Scenario`.
+
+    Parameters
+    ----------
+    data : Any
+        The parsed file content.
+    source : str
+        Name used in error messages (normally the file path).
+    lines : dict, optional
+        Map from key paths to line numbers, for error messages.
+
+    Raises
+    ------
+    ScenarioError
+        Listing every problem with its file, line and field path.
+
+    """
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError.from_validation(
+            exc, source=source, lines=lines or {}, model=Scenario
+        ) from None
+
+
+def load_scenario(path_or_name: str | Path) -> Scenario:
+    """Read and validate a scenario file, or a bundled scenario by name.
+
+    Parameters
+    ----------
+    path_or_name : str or pathlib.Path
+        A ``.yaml``, ``.yml`` or ``.toml`` file, or the name of a bundled scenario
+        (see :func:`placeplan.bundled_scenarios`), e.g. ``"herts-baseline"``.
+
+    Returns
+    -------
+    Scenario
+        The validated, frozen scenario.
+
+    Raises
+    ------
+    ScenarioError
+        When the file cannot be read or is invalid; the message names the file,
+        the line, the field and what was expected.
+
+    """
+    from placeplan.bundled import resolve_scenario_path
+
+    path = resolve_scenario_path(path_or_name)
+    data, lines = read_scenario_file(path)
+    return scenario_from_dict(data, source=str(path), lines=lines)

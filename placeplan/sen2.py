@@ -1,0 +1,1295 @@
+"""Official SEN2 statistics on education, health and care (EHC) plans, as tidy tables.
+
+The Department for Education publishes the SEN2 collection as the "Education, health
+and care plans" statistics release on explore-education-statistics. This module reads
+the release's underlying CSV files (unchanged, as downloaded) into long-format tables,
+one row per area x year x category, and serves a compact extract of them that ships
+with the package (``placeplan/data/sen2/``), so nothing outside the package is read
+at run time.
+
+Conventions
+-----------
+- Every table starts with the area columns ``code, name, level, new_la_code,
+  old_la_code`` and ends with ``release`` (the reporting year of the release the row
+  came from).
+
+  * ``level`` is ``"national"``, ``"regional"`` or ``"la"``.
+  * ``code`` is the ONS code of the area: ``E92000001`` for England, ``E12...``
+    (``E13...`` for Inner/Outer London) for regions, the local authority's ONS code
+    otherwise. Pure re-codings of an unchanged council are harmonised to the
+    council's current code (Buckinghamshire ``E10000002`` -> ``E06000060``,
+    Gateshead ``E08000020`` -> ``E08000037``, Northumberland ``E06000048`` ->
+    ``E06000057``); ``new_la_code`` keeps the code exactly as published and
+    ``old_la_code`` the three-digit DfE LA number. Councils whose boundaries changed
+    (Dorset county ``E10000009``, Bournemouth, Poole, Cumbria, Northamptonshire)
+    keep their own codes and end when they were replaced.
+- ``year`` is an integer. For active plans (``plans_*``, ``placement_by_need``,
+  ``need_by_age``) it is the year of the January snapshot (academic year 2024/25 ->
+  January 2025 -> ``2025``). For flows (new plans, ceased plans, requests,
+  assessments, timeliness) it is the calendar year the events happened in.
+- Counts are nullable integers (``Int64``): [plans] for active plans, [plans] for new
+  and ceased plans, [requests], [assessments]. The DfE markers ``x`` (not available),
+  ``z`` (not applicable), ``c`` (suppressed), ``low``, ``u``, ``:`` and the like are
+  read as missing (``<NA>``), never as zero. An unrecognised token in a value column
+  is an error.
+- ``age`` is the age in whole years: ``"under 3"`` and ``"age 2 and under"`` -> 2,
+  ``"age 20 and over"`` -> 20, ``"unknown"`` -> ``<NA>``; ``age_label`` keeps the
+  published label.
+- Where two releases hold the same area and year, the newer release wins.
+
+Tables
+------
+plans_by_age
+    Active plans each January by age [plans]: ``plans``, ``special`` (in special
+    schools, all types), ``special_independent``, ``mainstream``. The age breakdown
+    is published for January 2024 and 2025 only.
+plans_total
+    Active plans each January [plans], 2010-2025: ``plans``, ``statements`` (of
+    which statements of SEN, before 2019), ``special``, ``special_independent``,
+    ``mainstream`` (from 2019), ``series`` (``"statements+plans"`` before 2019,
+    ``"plans"`` from 2019).
+placement_by_need
+    Active plans, January 2025, by type of placement (the published "Type of
+    placement" label; ``"Special - total"`` is all special schools) and primary need
+    [plans].
+need_by_age
+    Active plans, January 2025, by age and primary need [plans].
+new_need_by_age
+    New plans started in calendar year 2024 by age when the plan started and primary
+    need [plans] (``new_plans``).
+new_plans_by_age
+    New plans by age when the plan started [plans] (``new_plans``, ``new_special``
+    placed in special schools), calendar years 2022-2024.
+new_plans_total
+    New plans each calendar year [plans], 2009-2024, with ``new_statements`` before
+    2019 and ``new_special`` from 2019.
+ceased_by_age
+    Plans ceased by age when the plan ceased and reason [plans] (``ceased``),
+    calendar years 2023-2024.
+ceased_total
+    Plans ceased by reason [plans], calendar years 2022-2024.
+requests
+    Requests for an EHC needs assessment [requests] (``requests_received``,
+    ``requests_refused``), assessments where a plan was or was not issued
+    [assessments] (``assessments_issued``, ``assessments_not_issued``), plans issued
+    including exceptions [plans] (``plans_issued_den``) and of those within 20 weeks
+    (``plans_issued_within_20_weeks``, ``pct_within_20_weeks`` [%]); calendar years
+    2014-2024 (2014-2018 from the management-information series of release 2022).
+areas
+    One row per area: ``code, name, level, region_name, first_year, last_year`` and
+    ``region_code, old_la_code, published_codes``.
+releases
+    The releases read: ``release`` (reporting year), ``label``, ``published``,
+    ``folder``, ``files``.
+corrections
+    Published values that the reader set to missing because they are impossible,
+    with the reason (for example every Yorkshire and The Humber council showing the
+    regional total of new plans for 2022).
+
+Contains public sector information licensed under the Open Government Licence v3.0.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "CEASED_REASONS",
+    "MISSING_MARKERS",
+    "NEEDS",
+    "RECODED",
+    "TABLE_NAMES",
+    "SEN2FormatError",
+    "SEN2Tables",
+    "councils",
+    "extract_dir",
+    "load",
+    "read_official",
+]
+
+#: Primary need codes, in the order DfE publishes them.
+NEEDS: tuple[str, ...] = (
+    "ASD",
+    "HI",
+    "MLD",
+    "MSI",
+    "OTH",
+    "PD",
+    "PMLD",
+    "SEMH",
+    "SLCN",
+    "SLD",
+    "SPLD",
+    "VI",
+    "UNKNOWN",
+)
+
+#: Reasons a plan ceased (column names of ``ceased_plans.csv``), ``total_ceased`` last.
+CEASED_REASONS: tuple[str, ...] = (
+    "max_age",
+    "needs_met",
+    "he",
+    "employ",
+    "transfer",
+    "no_engage",
+    "moved_outside_eng",
+    "deceased",
+    "not_rec",
+    "other",
+    "total_ceased",
+)
+
+_AREA_COLUMNS: tuple[str, ...] = ("code", "name", "level", "new_la_code", "old_la_code")
+_LEVELS = {"national": "national", "regional": "regional", "local authority": "la"}
+_LEVEL_ORDER = {"national": 0, "regional": 1, "la": 2}
+
+#: Published codes of councils re-coded by ONS without a change of area -> current code.
+RECODED: Mapping[str, str] = {
+    "E10000002": "E06000060",  # Buckinghamshire: county code, still used by SEN2 in 2023-24
+    "E08000020": "E08000037",  # Gateshead, re-coded 2013 (minor boundary change)
+    "E06000048": "E06000057",  # Northumberland, re-coded 2013 (minor boundary change)
+}
+
+#: Value tokens that mean "no number here" (compared case-insensitively after stripping).
+MISSING_MARKERS: frozenset[str] = frozenset(
+    {"", "x", "z", "c", "u", "low", ":", "..", "~", "-", "*", "#", "na", "n/a", "k", "w"}
+)
+
+#: Publication months known for releases (reporting year -> month published).
+_PUBLISHED: Mapping[int, str] = {2025: "June 2025"}
+
+_S = "string"
+_I = "Int64"
+_AREA_SCHEMA: dict[str, str] = {c: _S for c in _AREA_COLUMNS}
+
+#: Column -> dtype of every table, in column order.
+_SCHEMAS: dict[str, dict[str, str]] = {
+    "plans_by_age": {
+        **_AREA_SCHEMA,
+        "year": "int64",
+        "age": _I,
+        "age_label": _S,
+        "plans": _I,
+        "special": _I,
+        "special_independent": _I,
+        "mainstream": _I,
+        "release": "int64",
+    },
+    "plans_total": {
+        **_AREA_SCHEMA,
+        "year": "int64",
+        "series": _S,
+        "plans": _I,
+        "statements": _I,
+        "special": _I,
+        "special_independent": _I,
+        "mainstream": _I,
+        "release": "int64",
+    },
+    "placement_by_need": {
+        **_AREA_SCHEMA,
+        "year": "int64",
+        "placement": _S,
+        "need": _S,
+        "plans": _I,
+        "release": "int64",
+    },
+    "need_by_age": {
+        **_AREA_SCHEMA,
+        "year": "int64",
+        "age": _I,
+        "age_label": _S,
+        "need": _S,
+        "plans": _I,
+        "release": "int64",
+    },
+    "new_need_by_age": {
+        **_AREA_SCHEMA,
+        "year": "int64",
+        "age": _I,
+        "age_label": _S,
+        "need": _S,
+        "new_plans": _I,
+        "release": "int64",
+    },
+    "new_plans_by_age": {
+        **_AREA_SCHEMA,
+        "year": "int64",
+        "age": _I,
+        "age_label": _S,
+        "new_plans": _I,
+        "new_special": _I,
+        "release": "int64",
+    },
+    "new_plans_total": {
+        **_AREA_SCHEMA,
+        "year": "int64",
+        "series": _S,
+        "new_plans": _I,
+        "new_statements": _I,
+        "new_special": _I,
+        "release": "int64",
+    },
+    "ceased_by_age": {
+        **_AREA_SCHEMA,
+        "year": "int64",
+        "age": _I,
+        "age_label": _S,
+        "reason": _S,
+        "ceased": _I,
+        "release": "int64",
+    },
+    "ceased_total": {
+        **_AREA_SCHEMA,
+        "year": "int64",
+        "reason": _S,
+        "ceased": _I,
+        "release": "int64",
+    },
+    "requests": {
+        **_AREA_SCHEMA,
+        "year": "int64",
+        "requests_received": _I,
+        "requests_refused": _I,
+        "assessments_issued": _I,
+        "assessments_not_issued": _I,
+        "plans_issued_den": _I,
+        "plans_issued_within_20_weeks": _I,
+        "pct_within_20_weeks": "Float64",
+        "release": "int64",
+    },
+    "areas": {
+        "code": _S,
+        "name": _S,
+        "level": _S,
+        "region_name": _S,
+        "first_year": _I,
+        "last_year": _I,
+        "region_code": _S,
+        "old_la_code": _S,
+        "published_codes": _S,
+    },
+    "releases": {
+        "release": "int64",
+        "label": _S,
+        "published": _S,
+        "folder": _S,
+        "files": _S,
+    },
+    "corrections": {
+        "table": _S,
+        "code": _S,
+        "name": _S,
+        "year": "int64",
+        "category": _S,
+        "column": _S,
+        "published_value": _I,
+        "new_value": _I,
+        "reason": _S,
+    },
+}
+
+#: Names of the tables returned by :func:`read_official`, data tables first.
+TABLE_NAMES: tuple[str, ...] = tuple(_SCHEMAS)
+_DATA_TABLES: tuple[str, ...] = tuple(
+    t for t in TABLE_NAMES if t not in {"areas", "releases", "corrections"}
+)
+#: Category columns (besides area and year) that identify a row of each data table.
+_CATEGORY_KEYS: dict[str, tuple[str, ...]] = {
+    "plans_by_age": ("age_label",),
+    "plans_total": (),
+    "placement_by_need": ("placement", "need"),
+    "need_by_age": ("age_label", "need"),
+    "new_need_by_age": ("age_label", "need"),
+    "new_plans_by_age": ("age_label",),
+    "new_plans_total": (),
+    "ceased_by_age": ("age_label", "reason"),
+    "ceased_total": ("reason",),
+    "requests": (),
+}
+
+_GEO_COLUMNS: tuple[str, ...] = (
+    "time_period",
+    "time_identifier",
+    "geographic_level",
+    "country_code",
+    "country_name",
+    "region_code",
+    "region_name",
+    "old_la_code",
+    "new_la_code",
+    "la_name",
+)
+_NEED_COLUMNS: dict[str, str] = {f"number_{n.lower()}": n for n in NEEDS if n != "UNKNOWN"} | {
+    "number_need_unknown": "UNKNOWN"
+}
+_BREAKDOWN = ("breakdown_topic", "breakdown")
+
+#: Columns each known file must have (lower case; headers are matched case-insensitively).
+_FILES: dict[str, tuple[str, ...]] = {
+    "caseload.csv": (
+        *_BREAKDOWN,
+        "ehcplans",
+        "special_total",
+        "special_independent",
+        "mainstream_total",
+    ),
+    "sen_needs_all_plans.csv": (*_BREAKDOWN, "ehc_plans", *_NEED_COLUMNS),
+    "sen_need_newplans.csv": (*_BREAKDOWN, "ehc_plans", *_NEED_COLUMNS),
+    "newplans.csv": (*_BREAKDOWN, "new_ehc_plans", "special_total"),
+    "ceased_plans.csv": (*_BREAKDOWN, *CEASED_REASONS),
+    "requests.csv": (*_BREAKDOWN, "requests_received_in_year", "requests_decided_not_to_assess"),
+    "assessments.csv": (*_BREAKDOWN, "assess_issued", "assess_not_issued"),
+    "timeliness_20_week.csv": (
+        *_BREAKDOWN,
+        "plans_issued_den",
+        "plans_issued_within_20_weeks",
+        "pc_plans_issued_within_20_weeks",
+    ),
+    "sen2_age_caseload.csv": ("characteristic_age", "total_all", "total_ehc", "total_st"),
+    "sen2_age_new_plans.csv": (
+        "characteristic_age",
+        "total_new_all",
+        "total_new_ehc",
+        "total_new_st",
+    ),
+    "sen2_mi.csv": (
+        "inreqehc",
+        "assrefusedehc",
+        "newallehc",
+        "assnoneehc",
+        "totincexcehc",
+        "incexc20weekehc",
+        "incexc20weekrate",
+    ),
+}
+
+_ATTRIBUTION_LICENCE = (
+    "Contains public sector information licensed under the Open Government Licence v3.0."
+)
+
+
+class SEN2FormatError(ValueError):
+    """A SEN2 file does not have the layout this reader expects.
+
+    Parameters
+    ----------
+    file : str or pathlib.Path
+        The offending file.
+    message : str
+        What is wrong.
+    column : str, optional
+        The column concerned, if any.
+
+    """
+
+    def __init__(self, file: str | Path, message: str, column: str | None = None) -> None:
+        self.file = str(file)
+        self.column = column
+        super().__init__(f"{file}: {message}")
+
+
+# --------------------------------------------------------------------------------------
+# Low-level parsing
+# --------------------------------------------------------------------------------------
+
+
+def _norm(text: str) -> str:
+    """Lower-case ``text`` and drop everything but letters and digits."""
+    return re.sub(r"[^a-z0-9]", "", str(text).lower())
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """Read an official CSV as text, checking the columns :data:`_FILES` requires."""
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[], encoding="utf-8-sig")
+    raw.columns = [str(c).strip().lower() for c in raw.columns]
+    for column in (*_GEO_COLUMNS, *_FILES[path.name]):
+        if column not in raw.columns:
+            raise SEN2FormatError(path, f"missing expected column {column!r}", column)
+    return raw.apply(lambda s: s.str.strip())
+
+
+def _numbers(raw: pd.Series, path: Path, column: str, *, integer: bool = True) -> pd.Series:
+    """Parse published values, turning the DfE markers into missing values.
+
+    Parameters
+    ----------
+    raw : pandas.Series
+        Text values as published.
+    path : pathlib.Path
+        File the values come from (for error messages).
+    column : str
+        Column the values come from (for error messages).
+    integer : bool, default True
+        Whether the values are counts, returned as ``Int64``; else ``Float64``.
+
+    Returns
+    -------
+    pandas.Series
+        Numbers, with ``<NA>`` where a marker (``x``, ``z``, ``c``, ...) was published.
+
+    """
+    text = raw.astype(str).str.strip().str.replace(",", "", regex=False)
+    marker = text.str.lower().isin(MISSING_MARKERS)
+    values = pd.to_numeric(text.where(~marker, None), errors="coerce")
+    bad = values.isna() & ~marker
+    if bad.any():
+        examples = sorted(set(raw[bad].astype(str)))[:5]
+        raise SEN2FormatError(
+            path, f"unrecognised value(s) {examples} in column {column!r}", column
+        )
+    if not integer:
+        return values.astype("Float64")
+    fractional = values.notna() & (values != np.round(values))
+    if fractional.any():
+        examples = sorted(set(raw[fractional].astype(str)))[:5]
+        raise SEN2FormatError(path, f"non-integer count(s) {examples} in column {column!r}", column)
+    return values.astype("Int64")
+
+
+def _age(label: str, path: Path) -> int | None:
+    """Age in whole years for a published age label (``None`` for an unknown age)."""
+    text = " ".join(str(label).lower().split())
+    if "unknown" in text:
+        return None
+    match = re.fullmatch(r"(?:aged?\s*)?(\d+)(?:\s+and\s+(?:under|over|above|below))?", text)
+    if match:
+        return int(match.group(1))
+    match = re.fullmatch(r"(?:aged?\s*)?under\s+(\d+)", text)
+    if match:
+        return int(match.group(1)) - 1
+    raise SEN2FormatError(path, f"unrecognised age label {label!r}")
+
+
+def _ages(labels: pd.Series, path: Path) -> pd.Series:
+    """Vectorised :func:`_age`, as ``Int64``."""
+    mapping = {lab: _age(lab, path) for lab in labels.unique()}
+    return pd.Series(labels.map(mapping), index=labels.index, dtype="Int64")
+
+
+def _years(raw: pd.DataFrame, path: Path) -> pd.Series:
+    """January/calendar year of each row from ``time_period`` (``201819`` -> 2019)."""
+    period = raw["time_period"]
+    ok = period.str.fullmatch(r"\d{4}(\d{2})?")
+    if not ok.all():
+        examples = sorted(set(period[~ok]))[:5]
+        raise SEN2FormatError(path, f"unrecognised time_period {examples}", "time_period")
+    start = period.str[:4].astype("int64")
+    academic = period.str.len() == 6
+    if academic.any():
+        tail = period[academic].str[4:].astype("int64")
+        if not ((start[academic] + 1) % 100 == tail).all():
+            raise SEN2FormatError(path, "academic-year time_period not of the form YYYYyy")
+    return start + academic.astype("int64")
+
+
+def _blank(series: pd.Series) -> pd.Series:
+    """Text as ``string`` dtype with empty values missing."""
+    out = series.astype("string")
+    return out.mask(out == "")
+
+
+def _areas(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Area columns, year and region of each row (rows of other levels are dropped)."""
+    level = raw["geographic_level"].str.lower().map(_LEVELS)
+    raw = raw[level.notna()]
+    level = level[level.notna()]
+    la = level == "la"
+    national = level == "national"
+    published = _blank(raw["new_la_code"])
+    if published[la].isna().any():
+        raise SEN2FormatError(path, "local-authority row without new_la_code", "new_la_code")
+    code = published.replace(dict(RECODED))
+    code = code.mask(national, _blank(raw["country_code"]))
+    code = code.mask(level == "regional", _blank(raw["region_code"]))
+    name = _blank(raw["la_name"])
+    name = name.mask(national, _blank(raw["country_name"]))
+    name = name.mask(level == "regional", _blank(raw["region_name"]))
+    if code.isna().any() or name.isna().any():
+        raise SEN2FormatError(path, "row without an area code or name")
+    out = pd.DataFrame(
+        {
+            "code": code,
+            "name": name,
+            "level": level.astype("string"),
+            "new_la_code": published.where(la),
+            "old_la_code": _blank(raw["old_la_code"]).where(la),
+            "year": _years(raw, path),
+            "_region_code": _blank(raw["region_code"]).where(la),
+            "_region_name": _blank(raw["region_name"]).where(la),
+        },
+        index=raw.index,
+    )
+    return out
+
+
+class _File:
+    """One parsed official file: the raw text columns plus area columns and year."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        raw = _read_csv(path)
+        self.area = _areas(raw, path)
+        self.raw = raw.loc[self.area.index]
+        if "breakdown_topic" in self.raw.columns:
+            self.topic = self.raw["breakdown_topic"].map(_norm)
+        else:
+            self.topic = pd.Series("", index=self.raw.index)
+
+    def rows(self, mask: pd.Series) -> pd.DataFrame:
+        """Return the area columns of the rows selected by ``mask``."""
+        return self.area[mask].copy()
+
+    def counts(self, mask: pd.Series, column: str) -> pd.Series:
+        """Return the counts of ``column`` in the rows selected by ``mask``."""
+        return _numbers(self.raw.loc[mask, column], self.path, column)
+
+    def rates(self, mask: pd.Series, column: str) -> pd.Series:
+        """Return the percentages of ``column`` in the rows selected by ``mask``."""
+        return _numbers(self.raw.loc[mask, column], self.path, column, integer=False)
+
+    def is_total(self) -> pd.Series:
+        """Rows of the "All ..." / headline breakdown."""
+        return self.topic.str.startswith("all") | (self.topic == "newehcplans")
+
+    def is_age(self) -> pd.Series:
+        """Rows broken down by (single-year) age."""
+        return self.topic.isin({"childoryoungpersonsage", "agewhenplanstarted", "ageplanceased"})
+
+
+# --------------------------------------------------------------------------------------
+# Table builders (one release at a time)
+# --------------------------------------------------------------------------------------
+
+
+def _with_age(f: _File, mask: pd.Series, frame: pd.DataFrame) -> pd.DataFrame:
+    """Add ``age`` and ``age_label`` from the ``breakdown`` column."""
+    labels = f.raw.loc[mask, "breakdown"]
+    frame["age"] = _ages(labels, f.path)
+    frame["age_label"] = labels.astype("string")
+    return frame
+
+
+def _melt(
+    frame: pd.DataFrame, columns: Mapping[str, str], var_name: str, value_name: str
+) -> pd.DataFrame:
+    """Long format: one row per entry of ``columns`` (renamed to its value)."""
+    ids = [c for c in frame.columns if c not in columns]
+    long = frame.melt(
+        id_vars=ids, value_vars=list(columns), var_name=var_name, value_name=value_name
+    )
+    long[var_name] = long[var_name].map(columns).astype("string")
+    return long
+
+
+def _needs(f: _File, mask: pd.Series, frame: pd.DataFrame, value_name: str) -> pd.DataFrame:
+    """Add one count column per primary need and melt them to ``need``/``value_name``."""
+    for column in _NEED_COLUMNS:
+        frame[column] = f.counts(mask, column)
+    return _melt(frame, _NEED_COLUMNS, "need", value_name)
+
+
+def _caseload(f: _File) -> dict[str, pd.DataFrame]:
+    total = f.is_total()
+    plans_total = f.rows(total)
+    plans_total["series"] = "plans"
+    plans_total["plans"] = f.counts(total, "ehcplans")
+    plans_total["special"] = f.counts(total, "special_total")
+    plans_total["special_independent"] = f.counts(total, "special_independent")
+    plans_total["mainstream"] = f.counts(total, "mainstream_total")
+    age = f.topic == "childoryoungpersonsage"
+    by_age = _with_age(f, age, f.rows(age))
+    by_age["plans"] = f.counts(age, "ehcplans")
+    by_age["special"] = f.counts(age, "special_total")
+    by_age["special_independent"] = f.counts(age, "special_independent")
+    by_age["mainstream"] = f.counts(age, "mainstream_total")
+    return {"plans_total": plans_total, "plans_by_age": by_age}
+
+
+def _needs_all(f: _File) -> dict[str, pd.DataFrame]:
+    placement = f.topic == "typeofplacement"
+    total = f.is_total()
+    frame = f.rows(placement | total)
+    frame["placement"] = f.raw.loc[placement | total, "breakdown"].astype("string")
+    by_placement = _needs(f, placement | total, frame, "plans")
+    age = f.topic == "childoryoungpersonsage"
+    by_age = _needs(f, age, _with_age(f, age, f.rows(age)), "plans")
+    return {"placement_by_need": by_placement, "need_by_age": by_age}
+
+
+def _needs_new(f: _File) -> dict[str, pd.DataFrame]:
+    age = f.is_age()
+    if age.any():
+        frame = _with_age(f, age, f.rows(age))
+    else:  # no age breakdown in this release: keep the headline row, age unknown
+        age = f.is_total()
+        frame = f.rows(age)
+        frame["age"] = pd.Series(pd.NA, index=frame.index, dtype="Int64")
+        frame["age_label"] = f.raw.loc[age, "breakdown"].astype("string")
+    return {"new_need_by_age": _needs(f, age, frame, "new_plans")}
+
+
+def _newplans(f: _File) -> dict[str, pd.DataFrame]:
+    total = f.is_total()
+    new_total = f.rows(total)
+    new_total["series"] = "plans"
+    new_total["new_plans"] = f.counts(total, "new_ehc_plans")
+    new_total["new_special"] = f.counts(total, "special_total")
+    age = f.topic == "agewhenplanstarted"
+    by_age = _with_age(f, age, f.rows(age))
+    by_age["new_plans"] = f.counts(age, "new_ehc_plans")
+    by_age["new_special"] = f.counts(age, "special_total")
+    return {"new_plans_total": new_total, "new_plans_by_age": by_age}
+
+
+def _ceased(f: _File) -> dict[str, pd.DataFrame]:
+    reasons = {r: r for r in CEASED_REASONS}
+    total = f.is_total()
+    frame = f.rows(total)
+    for r in CEASED_REASONS:
+        frame[r] = f.counts(total, r)
+    age = f.topic == "ageplanceased"
+    by_age = _with_age(f, age, f.rows(age))
+    for r in CEASED_REASONS:
+        by_age[r] = f.counts(age, r)
+    return {
+        "ceased_total": _melt(frame, reasons, "reason", "ceased"),
+        "ceased_by_age": _melt(by_age, reasons, "reason", "ceased"),
+    }
+
+
+def _requests(f: _File) -> dict[str, pd.DataFrame]:
+    total = f.is_total()
+    frame = f.rows(total)
+    if f.path.name == "requests.csv":
+        frame["requests_received"] = f.counts(total, "requests_received_in_year")
+        frame["requests_refused"] = f.counts(total, "requests_decided_not_to_assess")
+    elif f.path.name == "assessments.csv":
+        frame["assessments_issued"] = f.counts(total, "assess_issued")
+        frame["assessments_not_issued"] = f.counts(total, "assess_not_issued")
+    else:
+        frame["plans_issued_den"] = f.counts(total, "plans_issued_den")
+        frame["plans_issued_within_20_weeks"] = f.counts(total, "plans_issued_within_20_weeks")
+        frame["pct_within_20_weeks"] = f.rates(total, "pc_plans_issued_within_20_weeks")
+    return {"requests": frame}
+
+
+def _age_caseload_2022(f: _File) -> dict[str, pd.DataFrame]:
+    total = f.raw["characteristic_age"].map(_norm) == "total"
+    frame = f.rows(total)
+    frame["series"] = np.where(frame["year"] >= 2019, "plans", "statements+plans")
+    frame["plans"] = f.counts(total, "total_all")
+    frame["statements"] = f.counts(total, "total_st")
+    return {"plans_total": frame}
+
+
+def _age_new_plans_2022(f: _File) -> dict[str, pd.DataFrame]:
+    total = f.raw["characteristic_age"].map(_norm) == "total"
+    frame = f.rows(total)
+    frame["series"] = np.where(frame["year"] >= 2019, "plans", "statements+plans")
+    frame["new_plans"] = f.counts(total, "total_new_all")
+    frame["new_statements"] = f.counts(total, "total_new_st")
+    return {"new_plans_total": frame}
+
+
+def _mi_2022(f: _File) -> dict[str, pd.DataFrame]:
+    every = pd.Series(True, index=f.raw.index)
+    frame = f.rows(every)
+    frame["requests_received"] = f.counts(every, "inreqehc")
+    frame["requests_refused"] = f.counts(every, "assrefusedehc")
+    frame["assessments_issued"] = f.counts(every, "newallehc")
+    frame["assessments_not_issued"] = f.counts(every, "assnoneehc")
+    frame["plans_issued_den"] = f.counts(every, "totincexcehc")
+    frame["plans_issued_within_20_weeks"] = f.counts(every, "incexc20weekehc")
+    frame["pct_within_20_weeks"] = f.rates(every, "incexc20weekrate")
+    return {"requests": frame}
+
+
+_BUILDERS: dict[str, Callable[[_File], dict[str, pd.DataFrame]]] = {
+    "caseload.csv": _caseload,
+    "sen_needs_all_plans.csv": _needs_all,
+    "sen_need_newplans.csv": _needs_new,
+    "newplans.csv": _newplans,
+    "ceased_plans.csv": _ceased,
+    "requests.csv": _requests,
+    "assessments.csv": _requests,
+    "timeliness_20_week.csv": _requests,
+    "sen2_age_caseload.csv": _age_caseload_2022,
+    "sen2_age_new_plans.csv": _age_new_plans_2022,
+    "sen2_mi.csv": _mi_2022,
+}
+
+
+# --------------------------------------------------------------------------------------
+# Releases
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Release:
+    year: int
+    folder: Path
+    label: str
+    files: tuple[str, ...]
+
+
+def _release_year(folder: Path) -> int:
+    """Return a release folder's reporting year, from its data guidance or its name."""
+    guidance = folder / "data-guidance.txt"
+    if guidance.is_file():
+        head = guidance.read_text(encoding="utf-8-sig", errors="replace")[:2000]
+        match = re.search(r"reporting year\s+(\d{4})|(\d{4})\s+reporting year", head, re.I)
+        if match:
+            return int(match.group(1) or match.group(2))
+    match = re.search(r"(?<!\d)(20\d{2})(?!\d)", folder.name)
+    if match:
+        return int(match.group(1))
+    raise SEN2FormatError(
+        folder,
+        "cannot tell the release's reporting year: add its data-guidance.txt or name the "
+        "folder like 'release-2025'",
+    )
+
+
+def _discover(sen2_dir: Path) -> list[_Release]:
+    """Release folders under ``sen2_dir`` (or ``sen2_dir`` itself), oldest first."""
+    if not sen2_dir.is_dir():
+        raise FileNotFoundError(f"SEN2 folder not found: {sen2_dir}")
+    candidates = [sen2_dir, *sorted(p for p in sen2_dir.iterdir() if p.is_dir())]
+    releases = []
+    for folder in candidates:
+        files = tuple(name for name in _FILES if (folder / name).is_file())
+        if not files:
+            continue
+        year = _release_year(folder)
+        published = _PUBLISHED.get(year)
+        label = f"reporting year {year}" + (f" (published {published})" if published else "")
+        releases.append(_Release(year, folder, label, files))
+    if not releases:
+        raise FileNotFoundError(
+            f"no SEN2 files ({', '.join(_FILES)}) in {sen2_dir} or its sub-folders"
+        )
+    years = [r.year for r in releases]
+    if len(set(years)) != len(years):
+        raise SEN2FormatError(sen2_dir, f"two folders hold the same release year: {years}")
+    return sorted(releases, key=lambda r: r.year)
+
+
+def _release_text(releases: pd.DataFrame) -> str:
+    """``"SEN2 release 2025 (June 2025) and release 2022"`` from the releases table."""
+    parts = []
+    for row in releases.sort_values("release", ascending=False).itertuples():
+        published = f" ({row.published})" if pd.notna(row.published) else ""
+        parts.append(f"release {row.release}{published}")
+    joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return "SEN2 " + joined
+
+
+def _attribution_text(releases: pd.DataFrame) -> str:
+    """OGL v3.0 attribution naming the releases."""
+    labels = [str(v) for v in releases.sort_values("release", ascending=False)["label"]]
+    joined = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+    return (
+        f"{_ATTRIBUTION_LICENCE} Source: Department for Education, 'Education, health and "
+        f"care plans' statistics (SEN2), {joined}, "
+        "https://explore-education-statistics.service.gov.uk/find-statistics/"
+        "education-health-and-care-plans"
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Assembling the tables
+# --------------------------------------------------------------------------------------
+
+
+def _conform(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Columns of table ``name`` in schema order and dtypes (missing columns as NA)."""
+    schema = _SCHEMAS[name]
+    out = pd.DataFrame(index=frame.index)
+    for column, dtype in schema.items():
+        if column in frame.columns:
+            out[column] = frame[column].astype(dtype)
+        else:
+            out[column] = pd.Series(pd.NA, index=frame.index, dtype=dtype)
+    return out.reset_index(drop=True)
+
+
+def _empty(name: str) -> pd.DataFrame:
+    """Return an empty table ``name`` with the right columns and dtypes."""
+    return _conform(pd.DataFrame(), name)
+
+
+def _sort(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Deterministic row order: level, code, year, then the table's categories."""
+    keys = pd.DataFrame(
+        {
+            "_level": frame["level"].map(_LEVEL_ORDER).astype("int64"),
+            "_code": frame["code"],
+            "_year": frame["year"],
+        },
+        index=frame.index,
+    )
+    by = ["_level", "_code", "_year"]
+    columns = frame.columns
+    if "age" in columns:
+        keys["_age"] = frame["age"].fillna(999).astype("int64")
+        by.append("_age")
+    for column, order in (("need", NEEDS), ("reason", CEASED_REASONS)):
+        if column in columns:
+            keys["_" + column] = frame[column].map({v: i for i, v in enumerate(order)})
+            by.append("_" + column)
+    for column in ("age_label", "placement"):
+        if column in columns:
+            keys["_" + column] = frame[column].fillna("")
+            by.append("_" + column)
+    order = keys.sort_values(by, kind="stable").index
+    return frame.loc[order].reset_index(drop=True)
+
+
+def _check_unique(frame: pd.DataFrame, name: str, where: str | Path) -> None:
+    """Raise if two rows of one release share an area, year and category."""
+    keys = ["code", "year", *_CATEGORY_KEYS[name]]
+    dup = frame.duplicated(keys, keep=False)
+    if dup.any():
+        example = frame.loc[dup, keys].head(3).to_dict("records")
+        raise SEN2FormatError(where, f"duplicate rows for table {name!r}: {example}")
+
+
+def _merge_requests(parts: list[pd.DataFrame], folder: Path) -> pd.DataFrame:
+    """Join the requests, assessments and timeliness rows of one release on area x year."""
+    area_cols = [*_AREA_COLUMNS, "_region_code", "_region_name"]
+    merged: pd.DataFrame | None = None
+    areas = []
+    for part in parts:
+        _check_unique(part, "requests", folder)
+        areas.append(part[[*area_cols, "year"]])
+        values = part.drop(columns=[c for c in area_cols if c != "code"])
+        merged = (
+            values if merged is None else merged.merge(values, on=["code", "year"], how="outer")
+        )
+    assert merged is not None
+    lookup = pd.concat(areas).drop_duplicates(["code", "year"])
+    return lookup.merge(merged, on=["code", "year"], how="right")
+
+
+def _parse_release(release: _Release) -> dict[str, pd.DataFrame]:
+    """All tables found in one release folder (raw columns, not yet conformed)."""
+    pieces: dict[str, list[pd.DataFrame]] = defaultdict(list)
+    for name in release.files:
+        parsed = _BUILDERS[name](_File(release.folder / name))
+        for table, frame in parsed.items():
+            pieces[table].append(frame)
+    out = {}
+    for table, frames in pieces.items():
+        if table == "requests":
+            frame = _merge_requests(frames, release.folder)
+        else:
+            frame = pd.concat(frames, ignore_index=True)
+        _check_unique(frame, table, release.folder)
+        frame["release"] = release.year
+        out[table] = frame
+    return out
+
+
+def _newest_wins(frame: pd.DataFrame) -> pd.DataFrame:
+    """Keep, for each area and year, only the rows of the newest release holding it."""
+    newest = frame.groupby(["code", "year"])["release"].transform("max")
+    return frame[frame["release"] == newest]
+
+
+def _region_copies(
+    frame: pd.DataFrame, name: str, region_of: Mapping[str, str]
+) -> tuple[pd.DataFrame, list[dict[str, object]]]:
+    """Blank council values that repeat their region's value in two or more councils.
+
+    Counts are non-negative, so if two or more councils of a region each show the
+    region's own (positive) total, that total has been copied into the council rows:
+    the published council values cannot be right and are set to missing.
+    """
+    category = list(_CATEGORY_KEYS[name])
+    values = [c for c, t in _SCHEMAS[name].items() if t == "Int64" and c != "age"]
+    la = frame["level"] == "la"
+    region_rows = frame[frame["level"] == "regional"]
+    if not la.any() or region_rows.empty:
+        return frame, []
+    keys = ["year", *category]
+    councils_ = frame[la].assign(region=frame.loc[la, "code"].map(region_of))
+    joined = councils_.reset_index().merge(
+        region_rows[["code", *keys, *values]].rename(columns={"code": "region"}),
+        on=["region", *keys],
+        how="inner",
+        suffixes=("", "_regional"),
+    )
+    records: list[dict[str, object]] = []
+    frame = frame.copy()
+    for column in values:
+        same = joined[column].eq(joined[column + "_regional"]).fillna(False).astype(bool)
+        same &= joined[column].fillna(0).gt(0).astype(bool)
+        hits = joined[same]
+        if hits.empty:
+            continue
+        counts = hits.groupby(["region", *keys], dropna=False)["index"].transform("size")
+        hits = hits[counts.to_numpy() >= 2]
+        for row in hits.itertuples(index=False):
+            row_d = row._asdict()
+            cat = "; ".join(str(row_d[c]) for c in category) if category else pd.NA
+            records.append(
+                {
+                    "table": name,
+                    "code": row_d["code"],
+                    "name": row_d["name"],
+                    "year": row_d["year"],
+                    "category": cat,
+                    "column": column,
+                    "published_value": row_d[column],
+                    "new_value": pd.NA,
+                    "reason": (
+                        f"published value equals the regional total of {row_d['region']} "
+                        f"({row_d[column]}) for several councils of that region in "
+                        f"{row_d['year']}; a council cannot hold its whole region's total"
+                    ),
+                }
+            )
+        frame.loc[hits["index"].to_numpy(), column] = pd.NA
+    return frame, records
+
+
+def _build_areas(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """One row per area: names and region from its latest row, years covered."""
+    cols = [*_AREA_COLUMNS, "year", "_region_code", "_region_name"]
+    rows = pd.concat([f[cols] for f in frames], ignore_index=True)
+    rows = rows.drop_duplicates()
+    span = rows.groupby("code")["year"].agg(["min", "max"])
+    published = rows.groupby("code")["new_la_code"].agg(
+        lambda s: ";".join(sorted(set(s.dropna()))) or pd.NA
+    )
+    old = rows.groupby("code")["old_la_code"].agg(
+        lambda s: ";".join(sorted(set(s.dropna()))) or pd.NA
+    )
+    latest = rows.sort_values(["code", "year"], kind="stable").drop_duplicates("code", keep="last")
+    latest = latest.set_index("code")
+    regional = latest["level"] == "regional"  # a region is its own region
+    latest["_region_code"] = latest["_region_code"].mask(regional, latest.index.to_series())
+    latest["_region_name"] = latest["_region_name"].mask(regional, latest["name"])
+    areas = pd.DataFrame(
+        {
+            "code": latest.index,
+            "name": latest["name"].to_numpy(),
+            "level": latest["level"].to_numpy(),
+            "region_name": latest["_region_name"].to_numpy(),
+            "first_year": span.loc[latest.index, "min"].to_numpy(),
+            "last_year": span.loc[latest.index, "max"].to_numpy(),
+            "region_code": latest["_region_code"].to_numpy(),
+            "old_la_code": old.loc[latest.index].to_numpy(),
+            "published_codes": published.loc[latest.index].to_numpy(),
+        }
+    )
+    areas = _conform(areas, "areas")
+    areas["year"] = 0  # _sort needs a year column
+    areas = _sort(areas, "areas").drop(columns="year")
+    return areas
+
+
+def read_official(sen2_dir: str | Path) -> dict[str, pd.DataFrame]:
+    """Read official SEN2 CSV files into tidy tables.
+
+    Parameters
+    ----------
+    sen2_dir : str or pathlib.Path
+        A folder laid out like the DfE downloads: sub-folders such as
+        ``release-2025`` (``caseload.csv``, ``sen_needs_all_plans.csv``,
+        ``sen_need_newplans.csv``, ``newplans.csv``, ``ceased_plans.csv``,
+        ``requests.csv``, ``assessments.csv``, ``timeliness_20_week.csv``) and
+        optionally ``release-2022`` (``sen2_age_caseload.csv``,
+        ``sen2_age_new_plans.csv``, ``sen2_mi.csv``); or a single release folder
+        holding those files. Files that are absent leave their tables empty. The
+        reporting year of each release is read from its ``data-guidance.txt`` or,
+        failing that, from the folder name.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        The tables named in :data:`TABLE_NAMES` (see the module documentation):
+        counts of plans [plans], requests [requests] and assessments [assessments]
+        as nullable ``Int64`` with DfE markers as ``<NA>``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``sen2_dir`` holds no SEN2 file.
+    SEN2FormatError
+        If a file lacks an expected column (the message names the file and the
+        column) or holds values that cannot be read.
+
+    """
+    releases = _discover(Path(sen2_dir))
+    pieces: dict[str, list[pd.DataFrame]] = defaultdict(list)
+    for release in releases:
+        for table, frame in _parse_release(release).items():
+            pieces[table].append(frame)
+    tables: dict[str, pd.DataFrame] = {}
+    raw_tables: dict[str, pd.DataFrame] = {}
+    for name in _DATA_TABLES:
+        if pieces[name]:
+            raw_tables[name] = _newest_wins(pd.concat(pieces[name], ignore_index=True))
+    areas = _build_areas(raw_tables.values()) if raw_tables else _empty("areas")
+    region_of = dict(zip(areas["code"], areas["region_code"], strict=True))
+    corrections: list[dict[str, object]] = []
+    for name in _DATA_TABLES:
+        if name not in raw_tables:
+            tables[name] = _empty(name)
+            continue
+        frame = _conform(raw_tables[name], name)
+        frame, fixes = _region_copies(frame, name, region_of)
+        corrections.extend(fixes)
+        tables[name] = _sort(frame, name)
+    tables["areas"] = areas
+    tables["releases"] = _conform(
+        pd.DataFrame(
+            {
+                "release": [r.year for r in reversed(releases)],
+                "label": [r.label for r in reversed(releases)],
+                "published": [_PUBLISHED.get(r.year, pd.NA) for r in reversed(releases)],
+                "folder": [
+                    "." if r.folder == Path(sen2_dir) else r.folder.name for r in reversed(releases)
+                ],
+                "files": [";".join(r.files) for r in reversed(releases)],
+            }
+        ),
+        "releases",
+    )
+    fixes_frame = _conform(pd.DataFrame(corrections), "corrections")
+    tables["corrections"] = fixes_frame.sort_values(
+        ["table", "code", "year", "column"], kind="stable"
+    ).reset_index(drop=True)
+    return {name: tables[name] for name in TABLE_NAMES}
+
+
+# --------------------------------------------------------------------------------------
+# The shipped extract and the public loaders
+# --------------------------------------------------------------------------------------
+
+
+def extract_dir() -> Path:
+    """Folder of the SEN2 extract shipped with the package.
+
+    Returns
+    -------
+    pathlib.Path
+        ``placeplan/data/sen2`` inside the installed package; it holds one
+        ``<table>.csv.gz`` per table, ``MANIFEST.json`` and ``README.md``.
+
+    """
+    return Path(__file__).resolve().parent / "data" / "sen2"
+
+
+@lru_cache(maxsize=4)
+def _read_extract_cached(folder: str) -> dict[str, pd.DataFrame]:
+    tables = {}
+    for name, schema in _SCHEMAS.items():
+        path = Path(folder) / f"{name}.csv.gz"
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"SEN2 extract table {path} is missing; rebuild it with "
+                "`python tools/build_sen2_extract.py --source <sen2 folder> --out "
+                "placeplan/data/sen2`"
+            )
+        frame = pd.read_csv(
+            path, dtype=dict(schema), keep_default_na=False, na_values=[""], encoding="utf-8"
+        )
+        if list(frame.columns) != list(schema):
+            raise SEN2FormatError(path, f"columns {list(frame.columns)} != {list(schema)}")
+        tables[name] = frame
+    return tables
+
+
+def _read_extract(folder: Path) -> dict[str, pd.DataFrame]:
+    """Return the shipped extract's tables (fresh copies of a cached read)."""
+    return {k: v.copy() for k, v in _read_extract_cached(str(folder)).items()}
+
+
+def _tables(sen2_dir: str | Path | None) -> dict[str, pd.DataFrame]:
+    if sen2_dir is None:
+        return _read_extract(extract_dir())
+    return read_official(sen2_dir)
+
+
+def _name_key(text: str) -> str:
+    """Normalised area name for matching (case, punctuation and '&' ignored)."""
+    text = str(text).casefold().replace("&", " and ")
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", text).split())
+
+
+def _resolve(council: str, areas: pd.DataFrame) -> str:
+    """ONS code of the area ``council`` names (code, DfE LA number or name)."""
+    wanted = str(council).strip()
+    key = _name_key(wanted)
+    upper = wanted.upper()
+    by_code = areas[areas["code"].str.upper() == upper]
+    if by_code.empty:
+        also = areas["published_codes"].fillna("").str.upper().str.split(";")
+        old = areas["old_la_code"].fillna("").str.split(";")
+        hit = also.map(lambda codes: upper in codes) | old.map(lambda codes: wanted in codes)
+        by_code = areas[hit.astype(bool)]
+    if not by_code.empty:
+        return str(by_code["code"].iloc[0])
+    names = areas["name"].map(_name_key)
+    by_name = areas[names == key]
+    if by_name.empty:  # "Bristol" for "Bristol, City of", "Herefordshire" for "..., County of"
+        short = names.str.replace(r" (?:city|county) of$", "", regex=True)
+        by_name = areas[short == key]
+    if not by_name.empty:
+        # Several areas share a name (Dorset county before 2019 and Dorset unitary):
+        # take the one with the most recent data.
+        best = by_name.sort_values("last_year", ascending=False, kind="stable")
+        return str(best["code"].iloc[0])
+    display = {
+        _name_key(n): f"{n} ({c})" for n, c in zip(areas["name"], areas["code"], strict=True)
+    }
+    close = [k for k in display if key and (k.startswith(key) or key in k)]
+    close += difflib.get_close_matches(key, list(display), n=5, cutoff=0.6)
+    codes = difflib.get_close_matches(upper, list(areas["code"]), n=3, cutoff=0.8)
+    suggestions = list(dict.fromkeys([display[k] for k in close] + codes))[:6]
+    hint = f" Did you mean: {', '.join(suggestions)}?" if suggestions else ""
+    raise KeyError(
+        f"No SEN2 area matches {council!r}.{hint} "
+        "Use placeplan.sen2.councils() for the full list of codes and names."
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class SEN2Tables:
+    """SEN2 tables for one area (or all areas), with their provenance.
+
+    Attributes
+    ----------
+    plans_by_age, plans_total, placement_by_need, need_by_age, new_need_by_age, \
+new_plans_by_age, new_plans_total, ceased_by_age, ceased_total, requests : pandas.DataFrame
+        The tidy tables described in the module documentation, filtered to the area.
+        Counts are in [plans] (requests in [requests], assessments in
+        [assessments]); ``year`` is the January snapshot for active plans and the
+        calendar year for flows.
+    areas : pandas.DataFrame
+        The area's row of :func:`councils` (all areas if no council was chosen).
+    releases : pandas.DataFrame
+        The releases the tables come from.
+    corrections : pandas.DataFrame
+        Published values the reader set to missing, for this area.
+    release : str
+        The releases in words, e.g. ``"SEN2 release 2025 (June 2025) and release 2022"``.
+    attribution : str
+        Open Government Licence v3.0 attribution to show wherever the data is used.
+    code, name : str or None
+        The area chosen, or ``None`` for all areas.
+
+    """
+
+    plans_by_age: pd.DataFrame
+    plans_total: pd.DataFrame
+    placement_by_need: pd.DataFrame
+    need_by_age: pd.DataFrame
+    new_need_by_age: pd.DataFrame
+    new_plans_by_age: pd.DataFrame
+    new_plans_total: pd.DataFrame
+    ceased_by_age: pd.DataFrame
+    ceased_total: pd.DataFrame
+    requests: pd.DataFrame
+    areas: pd.DataFrame
+    releases: pd.DataFrame
+    corrections: pd.DataFrame
+    release: str
+    attribution: str
+    code: str | None = None
+    name: str | None = None
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Return the tables by name.
+
+        Returns
+        -------
+        dict of str to pandas.DataFrame
+            Every table, keyed as in :data:`TABLE_NAMES`.
+
+        """
+        return {name: getattr(self, name) for name in TABLE_NAMES}
+
+
+def load(council: str | None = None, *, sen2_dir: str | Path | None = None) -> SEN2Tables:
+    """Load SEN2 tables for one council, region or England.
+
+    Parameters
+    ----------
+    council : str, optional
+        ONS code (``"E10000015"``), published or DfE LA code (``"E10000002"``,
+        ``"919"``) or name (``"Hertfordshire"``, ``"England"``, ``"East of
+        England"``), matched case-insensitively. ``None`` keeps all areas. A name
+        shared by two areas (Dorset) picks the one with the most recent data; use
+        the code for the other.
+    sen2_dir : str or pathlib.Path, optional
+        Read the official CSV files in this folder (see :func:`read_official`)
+        instead of the extract shipped with the package.
+
+    Returns
+    -------
+    SEN2Tables
+        The tables filtered to the area, plus ``release`` and ``attribution``.
+
+    Raises
+    ------
+    KeyError
+        If no area matches ``council``; the message suggests close matches.
+
+    """
+    tables = _tables(sen2_dir)
+    releases = tables["releases"]
+    code = name = None
+    if council is not None:
+        code = _resolve(council, tables["areas"])
+        name = str(tables["areas"].loc[tables["areas"]["code"] == code, "name"].iloc[0])
+        tables = {
+            key: (
+                frame
+                if key == "releases"
+                else frame[(frame["code"] == code).fillna(False).astype(bool)].reset_index(
+                    drop=True
+                )
+            )
+            for key, frame in tables.items()
+        }
+    return SEN2Tables(
+        **tables,
+        release=_release_text(releases),
+        attribution=_attribution_text(releases),
+        code=code,
+        name=name,
+    )
+
+
+def councils(sen2_dir: str | Path | None = None) -> pd.DataFrame:
+    """List the areas with SEN2 data.
+
+    Parameters
+    ----------
+    sen2_dir : str or pathlib.Path, optional
+        Read the official CSV files in this folder instead of the shipped extract.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per area: ``code`` (ONS), ``name``, ``level`` (``national``,
+        ``regional``, ``la``), ``region_name``, ``first_year`` and ``last_year``
+        (first and last year with data in any table), then ``region_code``,
+        ``old_la_code`` (DfE LA number) and ``published_codes`` (codes the area was
+        published under).
+
+    """
+    return _tables(sen2_dir)["areas"]

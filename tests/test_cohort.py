@@ -1,0 +1,83 @@
+"""The cohort projection: conservation, no negative counts, and the SEN2-derived inputs."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from placeplan.demand import (
+    cohort_inputs,
+    cohort_step,
+    expected_referrals,
+    project,
+    specialist_share,
+)
+
+AGES, NEEDS = 26, 12
+counts = arrays(np.float64, (AGES, NEEDS), elements=st.floats(0, 5000))
+rates = arrays(np.float64, AGES, elements=st.floats(-0.5, 1.5))  # out-of-range rates are clipped
+
+
+@given(counts, rates, counts)
+def test_cohort_step_conserves_plans(stock, cease, new):
+    nxt, ceased = cohort_step(stock, cease, new)
+    np.testing.assert_allclose(
+        nxt.sum(), stock.sum() + new.sum() - ceased.sum(), rtol=1e-9, atol=1e-6
+    )
+    assert (nxt >= 0).all() and (ceased >= 0).all()
+    # ageing: next year's age a+1 holds this year's age a survivors plus new plans
+    survivors = stock - ceased
+    np.testing.assert_allclose(nxt[1:], survivors[:-1] + new[1:], atol=1e-6)
+
+
+@given(counts, rates, arrays(np.float64, (3, AGES, NEEDS), elements=st.floats(0, 5000)))
+@settings(max_examples=50)
+def test_projection_never_negative_and_conserves_each_year(stock, cease, new):
+    out = project(stock, cease, new)
+    assert out.shape == (4, AGES, NEEDS)
+    assert (out >= 0).all()
+    for y in range(3):
+        nxt, _ = cohort_step(out[y], cease, new[y])
+        np.testing.assert_allclose(out[y + 1], nxt)
+
+
+@given(
+    counts,
+    arrays(np.float64, AGES, elements=st.floats(0, 1000)),
+    arrays(np.float64, NEEDS, elements=st.floats(0, 1000)),
+)
+@settings(max_examples=50)
+def test_specialist_share_is_a_share(stock, by_age, by_need):
+    share = specialist_share(stock, by_age, by_need)
+    assert ((share >= 0) & (share <= 1 + 1e-12)).all()
+
+
+def test_specialist_share_matches_both_margins_when_consistent():
+    rng = np.random.default_rng(1)
+    stock = rng.uniform(50, 500, (AGES, NEEDS))
+    truth = rng.uniform(0.05, 0.4, AGES)[:, None] * rng.uniform(0.5, 1.5, NEEDS)[None, :]
+    special = stock * truth
+    share = specialist_share(stock, special.sum(1), special.sum(0))
+    np.testing.assert_allclose((stock * share).sum(1), special.sum(1), rtol=1e-6)
+    np.testing.assert_allclose((stock * share).sum(0), special.sum(0), rtol=1e-6)
+
+
+@given(arrays(np.float64, (4, AGES, NEEDS), elements=st.floats(0, 1000)), rates)
+@settings(max_examples=50)
+def test_expected_referrals_non_negative_and_only_at_referral_ages(specialist, cease):
+    r = expected_referrals(specialist, cease, (4, 15))
+    assert r.shape == (3, AGES, NEEDS)
+    assert (r >= 0).all()
+    assert (r[:, :4] == 0).all() and (r[:, 16:] == 0).all()
+
+
+def test_hertfordshire_inputs_match_sen2():
+    inputs = cohort_inputs("E10000015")
+    # January 2025: 12,920 plans, of which 3,375 in special schools (SEN2 release 2025)
+    assert round(inputs.stock.sum()) == 12920
+    assert round((inputs.stock * inputs.special_share).sum()) == 3375
+    assert inputs.new_plans_year == 2024
+    assert 1500 < inputs.new_plans.sum() < 2200
+    assert ((inputs.cease_rate >= 0) & (inputs.cease_rate <= 1)).all()
+    # most plans cease at the top of the age range, few in primary school
+    assert inputs.cease_rate[20:].mean() > inputs.cease_rate[5:11].mean()

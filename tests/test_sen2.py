@@ -1,0 +1,552 @@
+"""Tests for placeplan.sen2: the official-file reader and the shipped extract."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import importlib.util
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from placeplan import sen2
+
+ROOT = Path(__file__).resolve().parents[1]
+
+GEO = [
+    "time_period",
+    "time_identifier",
+    "geographic_level",
+    "country_code",
+    "country_name",
+    "region_code",
+    "region_name",
+    "new_la_code",
+    "old_la_code",
+    "la_name",
+]
+NATIONAL = ["National", "E92000001", "England", "", "", "", "", ""]
+EAST = ["Regional", "E92000001", "England", "E12000006", "East of England", "", "", ""]
+HERTS = [
+    "Local authority",
+    "E92000001",
+    "England",
+    "E12000006",
+    "East of England",
+    "E10000015",
+    "919",
+    "Hertfordshire",
+]
+NEWTOWN = [
+    "Local authority",
+    "E92000001",
+    "England",
+    "E12000006",
+    "East of England",
+    "E06000099",
+    "999",
+    "Newtown",
+]
+
+
+def bucks(code: str) -> list[str]:
+    return [
+        "Local authority",
+        "E92000001",
+        "England",
+        "E12000008",
+        "South East",
+        code,
+        "825",
+        "Buckinghamshire",
+    ]
+
+
+SOUTH_EAST = ["Regional", "E92000001", "England", "E12000008", "South East", "", "", ""]
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]], *, bom: bool) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8-sig" if bom else "utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def academic(period: str, area: list[str], *rest: str) -> list[str]:
+    return [period, "Academic year", *area, *rest]
+
+
+def calendar(period: str, area: list[str], *rest: str) -> list[str]:
+    return [period, "Calendar year", *area, *rest]
+
+
+CASELOAD_HEADER = [
+    *GEO,
+    "breakdown_topic",
+    "breakdown",
+    "ehcplans",
+    "mainstream_total",
+    "special_independent",
+    "special_total",
+    "special_total_pc",
+]
+ALL = ("All EHC plans", "All EHC plans")
+AGE = "Child or young persons age"
+NEEDS_HEADER = [
+    *GEO,
+    "breakdown_topic",
+    "breakdown",
+    "ehc_plans",
+    *(f"number_{n.lower()}" for n in sen2.NEEDS if n != "UNKNOWN"),
+    "number_need_unknown",
+    "asd_pc",
+]
+
+
+@pytest.fixture
+def sen2_dir(tmp_path: Path) -> Path:
+    """A small folder of official-format files: two releases, markers, a BOM, a new LA."""
+    root = tmp_path / "sen2"
+    r25 = root / "release-2025"
+    r22 = root / "release-2022"
+    r25.mkdir(parents=True)
+    (r25 / "data-guidance.txt").write_text(
+        "Education, health and care plans\nReporting year 2025\n", encoding="utf-8"
+    )
+    write_csv(
+        r25 / "caseload.csv",
+        CASELOAD_HEADER,
+        [
+            academic("201819", NATIONAL, *ALL, "1000", "500", "40", "400", "40"),
+            academic("201819", EAST, *ALL, "300", "150", "x", "100", "33.3"),
+            academic("201819", HERTS, *ALL, "120", "60", "2", "50", "41.7"),
+            academic("201819", bucks("E10000002"), *ALL, "80", "40", "c", "z", "z"),
+            academic("201819", SOUTH_EAST, *ALL, "200", "100", "10", "90", "45"),
+            academic("202425", NATIONAL, *ALL, "2000", "900", "80", "700", "35"),
+            academic("202425", EAST, *ALL, "600", "300", "20", "200", "33.3"),
+            academic("202425", HERTS, *ALL, "250", "120", "8", "100", "40"),
+            academic("202425", NEWTOWN, *ALL, "15", "5", "0", "0", "0"),
+            academic("202425", bucks("E10000002"), *ALL, "90", "45", "1", "30", "33.3"),
+            academic("202425", SOUTH_EAST, *ALL, "400", "200", "5", "150", "37.5"),
+            academic("202425", HERTS, AGE, "under 3", "3", "1", "0", "1", "33.3"),
+            academic("202425", HERTS, AGE, "age 4", "20", "15", "x", "5", "25"),
+            academic("202425", HERTS, AGE, "age 25", "x", "x", "x", "x", "x"),
+        ],
+        bom=True,
+    )
+    need_values = [str(i) for i in range(1, 14)]
+    write_csv(
+        r25 / "sen_needs_all_plans.csv",
+        NEEDS_HEADER,
+        [
+            academic("202425", HERTS, *ALL, "91", *need_values, "10"),
+            academic(
+                "202425",
+                HERTS,
+                "Type of placement",
+                "Special - total",
+                "50",
+                "20",
+                "c",
+                *["1"] * 9,
+                "z",
+                "10",
+                "40",
+            ),
+            academic("202425", HERTS, AGE, "under 3", "2", "2", *["0"] * 12, "100"),
+        ],
+        bom=True,
+    )
+    write_csv(
+        r25 / "newplans.csv",
+        [*GEO, "breakdown_topic", "breakdown", "new_ehc_plans", "special_total"],
+        [
+            # every council of the region shows the regional total: impossible
+            calendar("2022", EAST, "New EHC plans", "New EHC plans", "70", "7"),
+            calendar("2022", HERTS, "New EHC plans", "New EHC plans", "70", "4"),
+            calendar("2022", NEWTOWN, "New EHC plans", "New EHC plans", "70", "3"),
+            calendar("2022", HERTS, "Age when plan started", "age 2 and under", "5", "0"),
+            calendar("2022", HERTS, "Age when plan started", "age 20 and over", "x", "z"),
+        ],
+        bom=True,
+    )
+    write_csv(
+        r22 / "sen2_age_caseload.csv",
+        [
+            *GEO[:7],
+            "old_la_code",
+            "new_la_code",
+            "la_name",
+            "characteristic_age",
+            "Total_st",
+            "Total_st_pc",
+            "Total_ehc",
+            "Total_ehc_pc",
+            "Total_all",
+            "Total_all_pc",
+        ],
+        [
+            [
+                "2015",
+                "Calendar year",
+                *NATIONAL[:5],
+                "",
+                "",
+                "",
+                "Total",
+                "600",
+                "100",
+                "5",
+                "0",
+                "605",
+                "100",
+            ],
+            # 2019 is also in release 2025, which must win (1000, not 999)
+            [
+                "2019",
+                "Calendar year",
+                *NATIONAL[:5],
+                "",
+                "",
+                "",
+                "Total",
+                "z",
+                "z",
+                "999",
+                "100",
+                "999",
+                "100",
+            ],
+            [
+                "2015",
+                "Calendar year",
+                *HERTS[:5],
+                "919",
+                "E10000015",
+                "Hertfordshire",
+                "Total",
+                "70",
+                "100",
+                "z",
+                "z",
+                "70",
+                "100",
+            ],
+            [
+                "2015",
+                "Calendar year",
+                *HERTS[:5],
+                "919",
+                "E10000015",
+                "Hertfordshire",
+                "Under 5",
+                "4",
+                "100",
+                "z",
+                "z",
+                "4",
+                "100",
+            ],
+        ],
+        bom=False,
+    )
+    return root
+
+
+def row(frame: pd.DataFrame, **where: object) -> pd.Series:
+    mask = pd.Series(True, index=frame.index)
+    for column, value in where.items():
+        mask &= frame[column] == value
+    hits = frame[mask.fillna(False).astype(bool)]
+    assert len(hits) == 1, f"{len(hits)} rows match {where}"
+    return hits.iloc[0]
+
+
+# --------------------------------------------------------------------------------------
+# (a) the reader on official-format fixture files
+# --------------------------------------------------------------------------------------
+
+
+def test_read_official_tables_and_dtypes(sen2_dir: Path) -> None:
+    tables = sen2.read_official(sen2_dir)
+    assert tuple(tables) == sen2.TABLE_NAMES
+    for name, frame in tables.items():
+        if name not in {"areas", "releases", "corrections"}:
+            assert list(frame.columns[:3]) == ["code", "name", "level"], name
+    totals = tables["plans_total"]
+    assert totals["plans"].dtype == "Int64"
+    assert totals["year"].dtype == "int64"
+    assert set(totals["level"]) == {"national", "regional", "la"}
+
+
+def test_markers_are_missing_not_zero(sen2_dir: Path) -> None:
+    totals = sen2.read_official(sen2_dir)["plans_total"]
+    east = row(totals, code="E12000006", year=2019)
+    assert east["plans"] == 300
+    assert pd.isna(east["special_independent"])  # "x"
+    bucks_2019 = row(totals, code="E06000060", year=2019)
+    assert pd.isna(bucks_2019["special"])  # "z"
+    assert pd.isna(bucks_2019["special_independent"])  # "c"
+    assert bucks_2019["mainstream"] == 40
+    # a genuine zero stays zero
+    assert row(totals, code="E06000099", year=2025)["special"] == 0
+    placement = sen2.read_official(sen2_dir)["placement_by_need"]
+    special = placement[
+        (placement["code"] == "E10000015") & (placement["placement"] == "Special - total")
+    ]
+    by_need = dict(zip(special["need"], special["plans"], strict=True))
+    assert by_need["ASD"] == 20
+    assert pd.isna(by_need["HI"])  # "c"
+    assert pd.isna(by_need["VI"])  # "z"
+    assert by_need["UNKNOWN"] == 10
+
+
+def test_codes_years_and_releases(sen2_dir: Path) -> None:
+    tables = sen2.read_official(sen2_dir)
+    totals = tables["plans_total"]
+    # academic year 201819 -> January 2019; newest release wins where both have the year
+    england_2019 = row(totals, code="E92000001", year=2019)
+    assert england_2019["plans"] == 1000
+    assert england_2019["release"] == 2025
+    assert england_2019["series"] == "plans"
+    england_2015 = row(totals, code="E92000001", year=2015)
+    assert england_2015["plans"] == 605
+    assert england_2015["statements"] == 600
+    assert england_2015["series"] == "statements+plans"
+    assert england_2015["release"] == 2022
+    assert row(totals, code="E10000015", year=2015)["plans"] == 70  # the Total row only
+    # Buckinghamshire's county code is harmonised, the published one kept
+    bucks_rows = totals[totals["code"] == "E06000060"]
+    assert set(bucks_rows["new_la_code"]) == {"E10000002"}
+    assert set(bucks_rows["old_la_code"]) == {"825"}
+    assert pd.isna(england_2019["new_la_code"])
+    # an LA present in some years only
+    areas = tables["areas"].set_index("code")
+    assert areas.loc["E06000099", "first_year"] == 2022  # its new plans, calendar 2022
+    assert areas.loc["E06000099", "last_year"] == 2025
+    assert areas.loc["E10000015", "first_year"] == 2015
+    assert areas.loc["E10000015", "region_name"] == "East of England"
+    assert areas.loc["E06000060", "published_codes"] == "E10000002"
+    assert list(tables["releases"]["release"]) == [2025, 2022]
+    assert tables["releases"]["published"].iloc[0] == "June 2025"
+
+
+def test_ages(sen2_dir: Path) -> None:
+    tables = sen2.read_official(sen2_dir)
+    by_age = tables["plans_by_age"]
+    herts = by_age[by_age["code"] == "E10000015"]
+    assert list(herts["age"]) == [2, 4, 25]
+    assert list(herts["age_label"]) == ["under 3", "age 4", "age 25"]
+    assert set(herts["year"]) == {2025}
+    assert pd.isna(row(herts, age=25)["plans"])
+    assert pd.isna(row(herts, age=4)["special_independent"])
+    new_by_age = tables["new_plans_by_age"]
+    assert list(new_by_age["age"]) == [2, 20]
+    assert list(new_by_age["age_label"]) == ["age 2 and under", "age 20 and over"]
+    need_by_age = tables["need_by_age"]
+    assert need_by_age["plans"].sum() == 2
+    assert set(need_by_age["age"]) == {2}
+
+
+def test_regional_total_copied_into_councils_is_blanked(sen2_dir: Path) -> None:
+    tables = sen2.read_official(sen2_dir)
+    new = tables["new_plans_total"]
+    assert row(new, code="E12000006", year=2022)["new_plans"] == 70
+    assert pd.isna(row(new, code="E10000015", year=2022)["new_plans"])
+    assert row(new, code="E10000015", year=2022)["new_special"] == 4
+    fixes = tables["corrections"]
+    assert set(fixes["code"]) == {"E10000015", "E06000099"}
+    assert set(fixes["published_value"]) == {70}
+    assert fixes["new_value"].isna().all()
+
+
+def test_single_release_folder(sen2_dir: Path) -> None:
+    tables = sen2.read_official(sen2_dir / "release-2022")
+    assert list(tables["releases"]["folder"]) == ["."]
+    assert set(tables["plans_total"]["year"]) == {2015, 2019}
+    assert tables["plans_by_age"].empty
+    assert list(tables["plans_by_age"].columns) == list(
+        sen2.read_official(sen2_dir)["plans_by_age"].columns
+    )
+
+
+def test_missing_column_names_file_and_column(sen2_dir: Path) -> None:
+    path = sen2_dir / "release-2025" / "caseload.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    frame.drop(columns="special_total").to_csv(path, index=False, encoding="utf-8-sig")
+    with pytest.raises(sen2.SEN2FormatError, match=r"caseload\.csv.*special_total") as err:
+        sen2.read_official(sen2_dir)
+    assert isinstance(err.value, ValueError)
+    assert err.value.column == "special_total"
+    assert err.value.file.endswith("caseload.csv")
+
+
+def test_unrecognised_value_is_an_error(sen2_dir: Path) -> None:
+    path = sen2_dir / "release-2022" / "sen2_age_caseload.csv"
+    path.write_text(path.read_text().replace(",605,", ",six hundred,"))
+    with pytest.raises(sen2.SEN2FormatError, match="six hundred"):
+        sen2.read_official(sen2_dir)
+
+
+def test_load_from_official_folder(sen2_dir: Path) -> None:
+    herts = sen2.load("HERTFORDSHIRE", sen2_dir=sen2_dir)
+    assert herts.code == "E10000015"
+    assert set(herts.plans_total["code"]) == {"E10000015"}
+    assert herts.release == "SEN2 release 2025 (June 2025) and release 2022"
+    assert sen2.load("E10000002", sen2_dir=sen2_dir).code == "E06000060"
+    assert sen2.load("england", sen2_dir=sen2_dir).name == "England"
+    assert len(sen2.councils(sen2_dir)) == 6
+
+
+def test_build_is_deterministic(sen2_dir: Path, tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location(
+        "build_sen2_extract", ROOT / "tools" / "build_sen2_extract.py"
+    )
+    assert spec is not None and spec.loader is not None
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    digests = []
+    for out in (tmp_path / "a", tmp_path / "b"):
+        tool.build(sen2_dir, out, "test", allow_empty=True)
+        digests.append({p.name: p.read_bytes() for p in sorted(out.iterdir())})
+    assert digests[0] == digests[1]
+    extract = sen2._read_extract(tmp_path / "a")
+    official = sen2.read_official(sen2_dir)
+    for name in sen2.TABLE_NAMES:
+        pd.testing.assert_frame_equal(extract[name], official[name])
+
+
+# --------------------------------------------------------------------------------------
+# (b) the shipped extract against published figures
+# --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shipped() -> sen2.SEN2Tables:
+    return sen2.load()
+
+
+def plans(tables: sen2.SEN2Tables, code: str, year: int) -> int:
+    return int(row(tables.plans_total, code=code, year=year)["plans"])
+
+
+def test_england_totals(shipped: sen2.SEN2Tables) -> None:
+    assert plans(shipped, "E92000001", 2025) == 638_745
+    assert plans(shipped, "E92000001", 2015) == 240_183
+    assert plans(shipped, "E92000001", 2024) == 576_474  # the revised figure
+    years = shipped.plans_total.loc[shipped.plans_total["code"] == "E92000001", "year"]
+    assert list(years) == list(range(2010, 2026))
+
+
+def test_hertfordshire_totals(shipped: sen2.SEN2Tables) -> None:
+    assert plans(shipped, "E10000015", 2019) == 6_328
+    assert plans(shipped, "E10000015", 2025) == 12_920
+    jan_2025 = row(shipped.plans_total, code="E10000015", year=2025)
+    assert jan_2025["special"] == 3_375
+    assert jan_2025["special_independent"] == 278
+
+
+def test_hertfordshire_special_schools_by_need(shipped: sen2.SEN2Tables) -> None:
+    table = shipped.placement_by_need
+    special = table[(table["code"] == "E10000015") & (table["placement"] == "Special - total")]
+    by_need = dict(zip(special["need"], special["plans"], strict=True))
+    assert by_need["ASD"] == 782
+    assert by_need["SLD"] == 727
+    assert by_need["MLD"] == 682
+    assert by_need["SEMH"] == 564
+    assert sum(by_need.values()) == 3_375
+    assert set(special["year"]) == {2025}
+
+
+def test_hertfordshire_need_by_age_sums_to_total(shipped: sen2.SEN2Tables) -> None:
+    table = shipped.need_by_age
+    herts = table[table["code"] == "E10000015"]
+    assert herts["plans"].sum() == 12_920
+    assert herts["age"].min() == 2
+    assert herts["age"].max() == 25
+    by_age = shipped.plans_by_age
+    herts_2025 = by_age[(by_age["code"] == "E10000015") & (by_age["year"] == 2025)]
+    assert herts_2025["plans"].sum() == 12_920
+
+
+def test_extract_has_every_table(shipped: sen2.SEN2Tables) -> None:
+    for name, frame in shipped.tables().items():
+        if name != "corrections":
+            assert not frame.empty, name
+    assert shipped.release == "SEN2 release 2025 (June 2025) and release 2022"
+    assert shipped.attribution.startswith(
+        "Contains public sector information licensed under the Open Government Licence v3.0."
+    )
+
+
+# --------------------------------------------------------------------------------------
+# (c) choosing a council
+# --------------------------------------------------------------------------------------
+
+
+def test_load_by_name_and_code_agree() -> None:
+    by_name = sen2.load("hertfordshire")
+    by_code = sen2.load("E10000015")
+    assert by_name.code == by_code.code == "E10000015"
+    assert by_name.name == "Hertfordshire"
+    for name in sen2.TABLE_NAMES:
+        pd.testing.assert_frame_equal(getattr(by_name, name), getattr(by_code, name))
+    assert set(by_name.plans_total["code"]) == {"E10000015"}
+
+
+def test_load_regions_and_england() -> None:
+    assert sen2.load("England").code == "E92000001"
+    assert sen2.load("east of england").code == "E12000006"
+    assert sen2.load("Buckinghamshire").code == "E06000060"
+    assert sen2.load("Bristol").code == "E06000023"
+
+
+def test_unknown_council_suggests_close_names() -> None:
+    with pytest.raises(KeyError, match="Hertfordshire"):
+        sen2.load("Hertfordshir")
+
+
+def test_councils_table() -> None:
+    table = sen2.councils()
+    assert list(table.columns[:6]) == [
+        "code",
+        "name",
+        "level",
+        "region_name",
+        "first_year",
+        "last_year",
+    ]
+    herts = row(table, code="E10000015")
+    assert herts["level"] == "la"
+    assert herts["region_name"] == "East of England"
+    assert herts["last_year"] == 2025
+    assert table["code"].is_unique
+
+
+# --------------------------------------------------------------------------------------
+# (d) the manifest
+# --------------------------------------------------------------------------------------
+
+
+def test_manifest_matches_shipped_files() -> None:
+    folder = sen2.extract_dir()
+    manifest = json.loads((folder / "MANIFEST.json").read_text(encoding="utf-8"))
+    assert set(manifest["tables"]) == set(sen2.TABLE_NAMES)
+    total = 0
+    for name, entry in manifest["tables"].items():
+        path = folder / entry["file"]
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"], name
+        total += path.stat().st_size
+        frame = getattr(sen2.load(), name)
+        assert len(frame) == entry["rows"], name
+    assert total < 3_000_000
+    assert len(manifest["sources"]) == 11
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    assert (
+        "Contains public sector information licensed under the Open Government Licence v3.0."
+        in readme
+    )
+    assert "reporting year 2025 (published June 2025)" in readme
