@@ -187,7 +187,7 @@ def build_dataset(
 
     """
     coords = {
-        "replicate": np.arange(next(iter(arrays.to_numpy()())).shape[0]),
+        "replicate": np.arange(next(iter(arrays.values())).shape[0]),
         "time": pd.to_datetime(times).to_numpy().astype("datetime64[ns]"),
         "designation": list(designations),
     }

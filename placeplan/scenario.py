@@ -142,6 +142,17 @@ class CohortDemand(_Model):
         le=1,
         description="Year-to-year variation of new plans around the trend (log scale, sd).",
     )
+    need_recoding: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description=(
+            "Share of continuing plans each year whose recorded primary need follows the "
+            "base-year need mix of their new age (1: each age keeps its base-year mix; "
+            "0: a plan's need never changes)."
+        ),
+        json_schema_extra=_units("per year"),
+    )
     specialist_share_trend: Uncertain = Field(
         Uncertain(mean=0.0),
         description=(

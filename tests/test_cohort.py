@@ -18,16 +18,34 @@ counts = arrays(np.float64, (AGES, NEEDS), elements=st.floats(0, 5000))
 rates = arrays(np.float64, AGES, elements=st.floats(-0.5, 1.5))  # out-of-range rates are clipped
 
 
-@given(counts, rates, counts)
-def test_cohort_step_conserves_plans(stock, cease, new):
-    nxt, ceased = cohort_step(stock, cease, new)
+mixes = arrays(np.float64, (AGES, NEEDS), elements=st.floats(0.01, 1)).map(
+    lambda m: m / m.sum(axis=1, keepdims=True)
+)
+
+
+@given(counts, rates, counts, mixes, st.floats(0, 1))
+def test_cohort_step_conserves_plans(stock, cease, new, mix, recode):
+    nxt, ceased = cohort_step(stock, cease, new, mix, recode)
     np.testing.assert_allclose(
         nxt.sum(), stock.sum() + new.sum() - ceased.sum(), rtol=1e-9, atol=1e-6
     )
     assert (nxt >= 0).all() and (ceased >= 0).all()
-    # ageing: next year's age a+1 holds this year's age a survivors plus new plans
+    # ageing: next year's age a+1 holds this year's age a survivors plus new plans;
+    # re-recording needs moves plans between needs, never changes their number
     survivors = stock - ceased
-    np.testing.assert_allclose(nxt[1:], survivors[:-1] + new[1:], atol=1e-6)
+    np.testing.assert_allclose(
+        nxt[1:].sum(axis=1), survivors[:-1].sum(axis=1) + new[1:].sum(axis=1), rtol=1e-9, atol=1e-6
+    )
+    if recode == 0:
+        np.testing.assert_allclose(nxt[1:], survivors[:-1] + new[1:], atol=1e-6)
+
+
+def test_full_recoding_keeps_each_age_at_its_need_mix():
+    rng = np.random.default_rng(3)
+    mix = rng.dirichlet(np.ones(NEEDS), size=AGES)
+    stock = rng.uniform(10, 100, AGES)[:, None] * mix
+    nxt, _ = cohort_step(stock, np.full(AGES, 0.1), np.zeros((AGES, NEEDS)), mix, 1.0)
+    np.testing.assert_allclose(nxt[1:] / nxt[1:].sum(axis=1, keepdims=True), mix[1:])
 
 
 @given(counts, rates, arrays(np.float64, (3, AGES, NEEDS), elements=st.floats(0, 5000)))

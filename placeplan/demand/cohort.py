@@ -12,7 +12,11 @@ __all__ = ["cohort_step", "expected_referrals", "project", "specialist_share"]
 
 
 def cohort_step(
-    stock: np.ndarray, cease_rate: np.ndarray, new: np.ndarray
+    stock: np.ndarray,
+    cease_rate: np.ndarray,
+    new: np.ndarray,
+    recode_mix: np.ndarray | None = None,
+    recode_share: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Advance the stock of plans by one year.
 
@@ -26,6 +30,13 @@ def cohort_step(
     new : numpy.ndarray
         New plans made during the year, by the age at which they appear in the next
         January, ``[..., age, need]`` [plans].
+    recode_mix : numpy.ndarray, optional
+        Need mix of each age, ``[age, need]`` (rows summing to 1), towards which the
+        recorded needs of plans that age move [1].
+    recode_share : float
+        Share of each age's continuing plans whose recorded need is re-recorded
+        each year, following ``recode_mix`` of their new age [per year]. Recording
+        changes only the need of a plan, never the number of plans.
 
     Returns
     -------
@@ -40,10 +51,20 @@ def cohort_step(
     survivors = stock - ceased
     aged = np.zeros_like(stock)
     aged[..., 1:, :] = survivors[..., :-1, :]
+    if recode_mix is not None and recode_share > 0:
+        share = min(max(recode_share, 0.0), 1.0)
+        totals = aged.sum(axis=-1, keepdims=True)
+        aged = (1.0 - share) * aged + share * totals * recode_mix
     return aged + new, ceased
 
 
-def project(stock0: np.ndarray, cease_rate: np.ndarray, new_by_year: np.ndarray) -> np.ndarray:
+def project(
+    stock0: np.ndarray,
+    cease_rate: np.ndarray,
+    new_by_year: np.ndarray,
+    recode_mix: np.ndarray | None = None,
+    recode_share: float = 0.0,
+) -> np.ndarray:
     """Project the stock of plans over several years.
 
     Parameters
@@ -54,6 +75,8 @@ def project(stock0: np.ndarray, cease_rate: np.ndarray, new_by_year: np.ndarray)
         ``[age]`` [per year].
     new_by_year : numpy.ndarray
         New plans in each projected year, ``[..., year, age, need]`` [plans].
+    recode_mix, recode_share
+        Re-recording of needs as plans age (see :func:`cohort_step`).
 
     Returns
     -------
@@ -66,7 +89,7 @@ def project(stock0: np.ndarray, cease_rate: np.ndarray, new_by_year: np.ndarray)
     out[..., 0, :, :] = stock0
     for y in range(years):
         out[..., y + 1, :, :], _ = cohort_step(
-            out[..., y, :, :], cease_rate, new_by_year[..., y, :, :]
+            out[..., y, :, :], cease_rate, new_by_year[..., y, :, :], recode_mix, recode_share
         )
     return out
 
@@ -123,7 +146,8 @@ def expected_referrals(
     The specialist demand of a cohort (children born in the same year) grows as
     its plans grow and as the share needing a special school rises with age; each
     year's growth of a cohort's specialist demand, after ceasing, is the flow of
-    children newly referred for a place.
+    children newly referred for a place. At the youngest referral age, every child
+    needing a place is a new referral (nobody younger is referred).
 
     Parameters
     ----------
@@ -147,6 +171,9 @@ def expected_referrals(
     flow[..., 1:, :] = specialist[..., 1:, 1:, :] - specialist[..., :-1, :-1, :] * survive
     flow[..., 0, :] = specialist[..., 1:, 0, :]
     lo, hi = ages
+    # Nobody younger than the youngest referral age has been referred, so every child
+    # of that age needing a place is a new referral.
+    flow[..., lo, :] = specialist[..., 1:, lo, :]
     mask = np.zeros(specialist.shape[-2], dtype=bool)
     mask[lo : hi + 1] = True
     return np.where(mask[:, None], np.maximum(flow, 0.0), 0.0)

@@ -43,6 +43,8 @@ class CohortInputs:
         Calendar year of ``new_plans``.
     special_share : numpy.ndarray
         Share of plans in special schools in the base January [1].
+    need_mix : numpy.ndarray
+        Need mix of the plans of each age in January 2025 (rows sum to 1) [1].
     release : str
         The SEN2 release(s) the inputs come from.
     attribution : str
@@ -57,6 +59,7 @@ class CohortInputs:
     new_plans: np.ndarray
     new_plans_year: int
     special_share: np.ndarray
+    need_mix: np.ndarray
     release: str
     attribution: str
 
@@ -146,7 +149,8 @@ def cohort_inputs(
 
     need_table = _need_table(t.need_by_age, "plans")
     overall = need_table.sum(axis=0) / max(need_table.sum(), 1.0)
-    stock = plans[:, None] * _mix(need_table, overall)
+    need_mix = _mix(need_table, overall)
+    stock = plans[:, None] * need_mix
 
     rates = []
     for year, ceased in t.ceased_by_age[t.ceased_by_age["reason"] == "total_ceased"].groupby(
@@ -190,6 +194,7 @@ def cohort_inputs(
         new_plans=new_plans,
         new_plans_year=new_year,
         special_share=share,
+        need_mix=need_mix,
         release=t.release,
         attribution=t.attribution,
     )

@@ -134,7 +134,9 @@ def draw_cohort_demand(
     steps = np.arange(1, n_years + 1) + (base - 1 - inputs.new_plans_year)
     factor = np.maximum(1.0 + growth, 0.0) ** steps * np.exp(noise)
     new_by_year = inputs.new_plans[None, :, :] * factor[:, None, None]
-    stock = project(inputs.stock, inputs.cease_rate, new_by_year)
+    stock = project(
+        inputs.stock, inputs.cease_rate, new_by_year, inputs.need_mix, spec.need_recoding
+    )
     years = np.arange(n_years + 1)
     share = np.minimum(inputs.special_share[None] * np.exp(trend * years)[:, None, None], 1.0)
     specialist = stock * share

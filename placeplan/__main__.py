@@ -1,0 +1,5 @@
+"""``python -m placeplan``: the command line."""
+
+from placeplan.cli import main
+
+main()

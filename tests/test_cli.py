@@ -1,0 +1,118 @@
+"""The command line end to end: outputs, printed table, exit codes and messages."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+import xarray as xr
+
+import placeplan as pp
+
+
+def placeplan(*args, cwd=None):
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    exe = shutil.which("placeplan")
+    cmd = [exe] if exe else [sys.executable, "-m", "placeplan"]
+    return subprocess.run(
+        [*cmd, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=600
+    )
+
+
+@pytest.fixture(scope="module")
+def bundled_run(tmp_path_factory):
+    cwd = tmp_path_factory.mktemp("cli")
+    proc = placeplan("run", "-n", "20", "--seed", "11", cwd=cwd)
+    return cwd, proc
+
+
+def test_run_on_the_bundled_default_scenario(bundled_run):
+    cwd, proc = bundled_run
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "Hertfordshire baseline" in out
+    assert "waiting longer than 3 terms" in out
+    assert "80% interval" in out
+    for year in range(2025, 2035):
+        assert f"{year}-01-" in out  # one row per January census
+    run_dir = cwd / "runs" / "herts-baseline"
+    for name in ("results.nc", "summary.csv", "provenance.json", "scenario.yaml"):
+        assert (run_dir / name).stat().st_size > 0
+        assert str(run_dir / name) in out or f"runs/herts-baseline/{name}" in out
+    assert not list(run_dir.glob(".*tmp"))  # no temporary files left behind
+    prov = json.loads((run_dir / "provenance.json").read_text())
+    assert prov["seed"]["given"] == 11 and prov["replications"] == 20
+    assert prov["scenario"]["file"]["sha256"]
+
+
+def test_cli_run_equals_python_run(bundled_run):
+    cwd, _ = bundled_run
+    with xr.open_dataset(cwd / "runs" / "herts-baseline" / "results.nc") as ds:
+        from_cli = ds.load()
+    in_python = pp.run("herts-baseline", replications=20, seed=11).dataset
+    xr.testing.assert_equal(from_cli, in_python)
+
+
+def test_printed_table_matches_the_headline(bundled_run):
+    _, proc = bundled_run
+    head = pp.run("herts-baseline", replications=20, seed=11).headline()
+    rows = [line.split() for line in proc.stdout.splitlines() if line[:4].isdigit()]
+    assert [r[0] for r in rows] == [str(c) for c in head["census"]]
+    assert [float(r[1]) for r in rows] == [round(m) for m in head["median"]]
+
+
+def test_run_a_scenario_file_with_out_and_quiet(tmp_path):
+    src = pp.bundled_scenarios()["validation/fifo-deterministic"]
+    proc = placeplan("run", str(src), "-n", "2", "--seed", "1", "--out", str(tmp_path / "o"), "-q")
+    assert proc.returncode == 0, proc.stderr
+    assert "80% interval" not in proc.stdout
+    assert (tmp_path / "o" / "results.nc").exists()
+
+
+def test_invalid_scenario_exits_2_with_file_line_field_and_no_traceback(tmp_path):
+    text = pp.bundled_scenarios()["herts-baseline"].read_text().replace("years: 10", "yeers: 10")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    line = text.splitlines().index("yeers: 10") + 1
+    proc = placeplan("run", str(bad), "-n", "2", "--out", str(tmp_path / "out"))
+    assert proc.returncode == 2
+    assert f"{bad}:{line}: yeers: unknown key" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_options_exit_2():
+    assert placeplan("run", "-n", "0").returncode == 2
+    assert placeplan("run", "--seed", "minus").returncode == 2
+    proc = placeplan("run", "no-such-scenario")
+    assert proc.returncode == 2 and "no such scenario file or bundled scenario" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_validate(tmp_path):
+    ok = placeplan("validate", "herts-baseline", "validation/fifo-deterministic")
+    assert ok.returncode == 0 and ok.stdout.count(": ok") == 2
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\n")
+    proc = placeplan("validate", "herts-baseline", str(bad))
+    assert proc.returncode == 2
+    assert f"{bad}:" in proc.stderr and "required but missing" in proc.stderr
+    assert "herts-baseline: ok" in proc.stdout
+
+
+def test_schema(tmp_path):
+    proc = placeplan("schema")
+    assert proc.returncode == 0
+    schema = json.loads(proc.stdout)
+    assert schema["title"] == "Scenario"
+    out = tmp_path / "schema.json"
+    assert placeplan("schema", "--out", str(out)).returncode == 0
+    assert json.loads(out.read_text()) == schema
+
+
+def test_scenarios_and_version():
+    proc = placeplan("scenarios")
+    assert proc.returncode == 0 and "herts-baseline" in proc.stdout
+    assert pp.__version__ in placeplan("--version").stdout
