@@ -116,7 +116,7 @@ def validate(files: tuple[str, ...]) -> None:
     for name in files:
         try:
             scenario = load_scenario(name)
-            Model(scenario)
+            Model(scenario).cohort  # noqa: B018 - checks the SEN2 figures it needs exist
         except ScenarioError as exc:
             failed = True
             click.echo(str(exc), err=True)

@@ -54,23 +54,24 @@ def _interpolate(januaries: np.ndarray, values: np.ndarray, at: np.ndarray) -> n
     return np.stack([np.interp(at, januaries, values[:, j]) for j in range(values.shape[1])], -1)
 
 
-def _collect(model: Model, reps: list[Replication]) -> dict[str, np.ndarray]:
+def _snapshot_arrays(model: Model, rep: Replication) -> dict[str, np.ndarray]:
+    """The arrays one replication contributes to the Dataset (the rest is let go)."""
     at = model.schedule.snapshots
-    arrays: dict[str, np.ndarray] = {}
+    d = rep.demand
+    out: dict[str, np.ndarray] = {}
     for name in MEASURES:
-        by = np.stack([r.outcome.measures[name] for r in reps])
-        arrays[name] = by.sum(axis=-1)
-        arrays[f"{name}_by_designation"] = by
-    arrays["ehcp_plans"] = np.stack(
-        [_interpolate(r.demand.januaries, r.demand.ehcp_plans, at) for r in reps]
+        out[name] = rep.outcome.measures[name].sum(axis=-1)
+        out[f"{name}_by_designation"] = rep.outcome.measures[name]
+    out["ehcp_plans"] = _interpolate(d.januaries, d.ehcp_plans, at)
+    out["specialist_demand"] = _interpolate(d.januaries, d.specialist_demand, at)
+    out["specialist_demand_by_designation"] = _interpolate(
+        d.januaries, d.specialist_by_designation, at
     )
-    arrays["specialist_demand"] = np.stack(
-        [_interpolate(r.demand.januaries, r.demand.specialist_demand, at) for r in reps]
-    )
-    arrays["specialist_demand_by_designation"] = np.stack(
-        [_interpolate(r.demand.januaries, r.demand.specialist_by_designation, at) for r in reps]
-    )
-    return arrays
+    return out
+
+
+def _stack(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    return {name: np.stack([p[name] for p in parts]) for name in parts[0]}
 
 
 def run(
@@ -120,8 +121,8 @@ def run(
     started = datetime.now(UTC)
     clock = time.perf_counter()
     model = Model(scenario)
-    reps = [
-        model.replicate(Streams(entropy, r))
+    parts = [
+        _snapshot_arrays(model, model.replicate(Streams(entropy, r)))
         for r in tqdm(
             range(replications),
             desc=scenario.name,
@@ -135,7 +136,7 @@ def run(
     for d in dates:
         year, term = model.calendar.term_of(d)
         terms.append(f"{year}/{(year + 1) % 100:02d} {Term(term).name.lower()}")
-    dataset = build_dataset(dates, terms, scenario.designations, _collect(model, reps))
+    dataset = build_dataset(dates, terms, scenario.designations, _stack(parts))
     wall = time.perf_counter() - clock
     provenance = _provenance(
         scenario, scenario_file, entropy, seed, replications, started, wall, model

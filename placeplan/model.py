@@ -91,7 +91,13 @@ class Model:
         if not isinstance(demand, CohortDemand):
             return None
         area = demand.sen2_area or self.scenario.council.code
-        return cohort_inputs(area, demand.base_year)
+        try:
+            return cohort_inputs(area, demand.base_year)
+        except KeyError as exc:
+            reason = exc.args[0] if exc.args else exc
+            raise InputError(f"demand.sen2_area: no SEN2 figures for {area!r}: {reason}") from None
+        except ValueError as exc:
+            raise InputError(f"demand: cannot calibrate on SEN2 for {area!r}: {exc}") from None
 
     @cached_property
     def occupant_age_weights(self) -> np.ndarray:

@@ -102,6 +102,21 @@ def test_validate(tmp_path):
     assert "herts-baseline: ok" in proc.stdout
 
 
+def test_scenario_for_a_council_without_sen2_figures_exits_2(tmp_path):
+    text = pp.bundled_scenarios()["herts-baseline"].read_text()
+    bad = tmp_path / "nowhere.yaml"
+    bad.write_text(text.replace("  base_year: 2025", "  sen2_area: E99999999\n  base_year: 2025"))
+    for args in (
+        ["validate", str(bad)],
+        ["run", str(bad), "-n", "1", "--out", str(tmp_path / "o")],
+    ):
+        proc = placeplan(*args)
+        assert proc.returncode == 2
+        assert "demand.sen2_area: no SEN2 figures for 'E99999999'" in proc.stderr
+        assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "o").exists()
+
+
 def test_schema(tmp_path):
     proc = placeplan("schema")
     assert proc.returncode == 0
