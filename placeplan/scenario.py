@@ -272,7 +272,7 @@ class LeavingSpec(_Model):
 
 
 class InitialWaiting(_Model):
-    """Children already on the referral list at the start."""
+    """A group of children already on the referral list at the start."""
 
     children: dict[str, Annotated[int, Field(ge=0)]] = Field(
         description="Children waiting at the start, by designation.",
@@ -328,8 +328,11 @@ class PlacementSpec(_Model):
     )
     panels: PanelSpec = Field(PanelSpec(), description="Provision panels.")
     leaving: LeavingSpec = Field(LeavingSpec(), description="Leaving places and the list.")
-    initial_waiting: InitialWaiting | None = Field(
-        None, description="Children on the referral list at the start."
+    initial_waiting: tuple[InitialWaiting, ...] = Field(
+        (),
+        description=(
+            "Children on the referral list at the start, in groups by when they were referred."
+        ),
     )
     build_programme: tuple[BuildProject, ...] = Field((), description="Capital projects.")
 
@@ -344,11 +347,11 @@ class PlacementSpec(_Model):
                     f"build_programme[{i}] ({project.name}) has designation "
                     f"{project.designation!r}; expected one of {sorted(known)}"
                 )
-        if self.initial_waiting is not None:
-            unknown = set(self.initial_waiting.children) - known
+        for i, group in enumerate(self.initial_waiting):
+            unknown = set(group.children) - known
             if unknown:
                 raise ValueError(
-                    f"initial_waiting.children has unknown designations {sorted(unknown)}; "
+                    f"initial_waiting[{i}].children has unknown designations {sorted(unknown)}; "
                     f"expected some of {sorted(known)}"
                 )
         return self

@@ -10,6 +10,9 @@ import numpy as np
 
 __all__ = ["cohort_step", "expected_referrals", "project", "specialist_share"]
 
+_TINY = 1e-9
+"""Counts below this many plans are treated as zero [plans]."""
+
 
 def cohort_step(
     stock: np.ndarray,
@@ -124,6 +127,7 @@ def specialist_share(
 
     """
     stock = np.asarray(stock, dtype=float)
+    stock = np.where(stock > _TINY, stock, 0.0)  # fractions of a plan this small are none
     by_age = np.minimum(np.asarray(special_by_age, dtype=float), stock.sum(axis=1))
     by_need = np.asarray(special_by_need, dtype=float)
     if by_need.sum() > 0:
@@ -131,9 +135,9 @@ def specialist_share(
     table = stock.copy()
     for _ in range(iterations):
         rows = table.sum(axis=1)
-        table *= np.divide(by_age, rows, out=np.zeros_like(rows), where=rows > 0)[:, None]
+        table *= np.divide(by_age, rows, out=np.zeros_like(rows), where=rows > _TINY)[:, None]
         cols = table.sum(axis=0)
-        table *= np.divide(by_need, cols, out=np.zeros_like(cols), where=cols > 0)[None, :]
+        table *= np.divide(by_need, cols, out=np.zeros_like(cols), where=cols > _TINY)[None, :]
         table = np.minimum(table, stock)
     return np.divide(table, stock, out=np.zeros_like(stock), where=stock > 0)
 

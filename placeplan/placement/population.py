@@ -135,40 +135,58 @@ def initial_occupants(
 
 def initial_list(
     rng: np.random.Generator,
-    spec: InitialWaiting | None,
+    groups: tuple[InitialWaiting, ...],
     designations: tuple[str, ...],
     start: date,
     leaving: LeavingSpec,
 ) -> tuple[Referrals, np.ndarray]:
     """Children on the referral list at the start, and when each leaves it.
 
-    Referral instants are uniform over ``[referred_from, referred_to]`` (the day
-    after at the latest), ages at the start uniform over the given range; the
-    list is followed from the start, so nobody on it has left before then.
+    In each group, referral instants are uniform over ``[referred_from,
+    referred_to]`` (the day before the start at the latest), ages at the start
+    uniform over the group's range; the list is followed from the start, so nobody
+    on it has left before then.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Stream for the referral instants, ages and exits.
+    groups : tuple of InitialWaiting
+        The scenario's groups of children waiting at the start.
+    designations : tuple of str
+        The scenario's designations, in order.
+    start : datetime.date
+        First day of the forecast.
+    leaving : LeavingSpec
+        Leaving rules.
 
     Returns
     -------
     referrals, exits
-        The children (ages in their academic year of referral) and their exit
-        instants [days].
-
+        The children in order of referral (ages in their academic year of
+        referral) and their exit instants [days].
     """
-    if spec is None:
+    times, ages, desigs, exits = [], [], [], []
+    start_year = academic_years(np.array([start.toordinal()]))[0]
+    for group in groups:
+        counts = np.array([group.children.get(d, 0) for d in designations], dtype=np.int64)
+        n = int(counts.sum())
+        lo = group.referred_from.toordinal()
+        hi = min(group.referred_to.toordinal() + 1, start.toordinal())
+        time = lo + rng.random(n) * max(hi - lo, 0)
+        age_now = rng.integers(group.age[0], group.age[1] + 1, size=n)
+        exits.append(draw_exits(rng, np.full(n, float(start.toordinal())), age_now, leaving))
+        times.append(time)
+        ages.append(age_now - (start_year - academic_years(time)))
+        desigs.append(np.repeat(np.arange(len(designations)), counts))
+    if not times:
         return Referrals.concat([]), np.zeros(0)
-    counts = np.array([spec.children.get(d, 0) for d in designations], dtype=np.int64)
-    n = int(counts.sum())
-    designation = np.repeat(np.arange(len(designations)), counts)
-    lo = spec.referred_from.toordinal()
-    hi = min(spec.referred_to.toordinal() + 1, start.toordinal())
-    time = lo + rng.random(n) * max(hi - lo, 0)
-    age_now = rng.integers(spec.age[0], spec.age[1] + 1, size=n)
-    exits = draw_exits(rng, np.full(n, float(start.toordinal())), age_now, leaving)
-    age_then = age_now - (academic_years(np.array([start.toordinal()]))[0] - academic_years(time))
+    time = np.concatenate(times)
     order = np.argsort(time, kind="stable")
     referrals = Referrals(
         time[order],
-        age_then[order].astype(np.int16),
-        np.full(n, -1, dtype=np.int16),
-        designation[order].astype(np.int16),
+        np.concatenate(ages)[order].astype(np.int16),
+        np.full(len(time), -1, dtype=np.int16),
+        np.concatenate(desigs)[order].astype(np.int16),
     )
-    return referrals, exits[order]
+    return referrals, np.concatenate(exits)[order]
