@@ -11,7 +11,9 @@ import sys
 from pathlib import Path
 
 import click
+import yaml
 
+from placeplan import sen2
 from placeplan._version import __version__
 from placeplan.bundled import DEFAULT_SCENARIO, bundled_scenarios, resolve_scenario_path
 from placeplan.errors import InputError
@@ -153,6 +155,152 @@ def schema(out: Path | None) -> None:
     else:
         atomic_write_text(out, text)
         click.echo(f"wrote {out}")
+
+
+_SEN2_DIR = click.option(
+    "--sen2-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="A folder of official SEN2 CSV files (a newer release) instead of the shipped extract.",
+)
+
+
+@main.command()
+@click.option("--council", required=True, help="Council name or ONS code, e.g. Hertfordshire.")
+@click.option(
+    "--until",
+    type=click.IntRange(2024, 2025),
+    default=2025,
+    show_default=True,
+    help="Last January of data used (the scenario's base year).",
+)
+@click.option(
+    "--template",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="A scenario whose demand section is replaced; all else is kept.",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="YAML file to write (may be the template itself).",
+)
+@_SEN2_DIR
+def calibrate(
+    council: str, until: int, template: Path | None, out: Path, sen2_dir: Path | None
+) -> None:
+    """Fit a scenario's demand section to a council's SEN2 series.
+
+    Without --template, writes the demand section alone; with it, a whole scenario.
+    """
+    from placeplan.calibration import calibrate as fit_council
+    from placeplan.calibration import command_line, demand_block, replace_demand_block
+    from placeplan.io import atomic_write_text
+    from placeplan.scenario import scenario_from_dict
+    from placeplan.scenario_files import read_scenario_file
+
+    args = ["calibrate", "--council", council, "--until", str(until)]
+    if template is not None:
+        args += ["--template", str(template)]
+    args += ["--out", str(out)]
+    fitted = fit_council(council, until, sen2_dir)
+    template_data = None
+    if template is not None:
+        template_data, _ = read_scenario_file(template)
+        if not isinstance(template_data.get("demand"), dict):
+            raise InputError(f"{template}: the template has no demand section")
+    block = demand_block(fitted, (template_data or {}).get("demand"), command_line(args))
+    if template is None:
+        text = block
+        yaml.safe_load(text)
+    else:
+        text = replace_demand_block(template.read_text(encoding="utf-8"), block)
+        scenario_from_dict(yaml.safe_load(text), source=f"{out} (from {template})")
+    atomic_write_text(out, text)
+    click.echo(
+        f"{fitted.name} ({fitted.code}) to January {until}: new plans growth "
+        f"{fitted.growth:+.3f} ± {fitted.growth_se:.3f} a year (log), special school share "
+        f"trend {fitted.share_trend:+.3f} ± {fitted.share_trend_se:.3f} a year\nwrote {out}"
+    )
+
+
+@main.command()
+@click.option("--council", "council", default=None, help="One council (name or ONS code).")
+@click.option("--all", "all_councils", is_flag=True, help="Every council.")
+@click.option(
+    "--origin",
+    "origins",
+    type=click.IntRange(2019, 2024),
+    multiple=True,
+    required=True,
+    help="January to forecast from (repeat for several).",
+)
+@click.option(
+    "--horizon", type=click.IntRange(1, 10), default=3, show_default=True, help="Years ahead."
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV file to write.",
+)
+@click.option(
+    "-n",
+    "--replications",
+    type=click.IntRange(min=100),
+    default=2000,
+    show_default=True,
+    help="Draws behind each interval.",
+)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@_SEN2_DIR
+def backtest(
+    council: str | None,
+    all_councils: bool,
+    origins: tuple[int, ...],
+    horizon: int,
+    out: Path,
+    replications: int,
+    seed: int,
+    sen2_dir: Path | None,
+) -> None:
+    """Forecast from past origins with only the data known then, beside what happened."""
+    from placeplan.demand.backtest import backtest as run_backtest
+    from placeplan.demand.backtest import score
+    from placeplan.demand.panel import panel
+    from placeplan.io import atomic_write_text
+
+    if bool(council) == all_councils:
+        raise click.UsageError("give either --council NAME or --all")
+    tables = sen2.load(sen2_dir=sen2_dir)
+    p = panel("la", tables)
+    table = run_backtest(p, origins, horizon, replications, seed)
+    if council:
+        try:
+            code = sen2.load(council, sen2_dir=sen2_dir).code
+        except KeyError as exc:
+            raise InputError(str(exc.args[0] if exc.args else exc)) from None
+        table = table[table["council_code"] == code]
+        if table.empty:
+            raise InputError(f"{council}: not a council with SEN2 series")
+    atomic_write_text(out, table.to_csv(index=False, float_format="%.6g"))
+    scores = score(table).round(3)
+    click.echo(scores.to_string())
+    click.echo(f"wrote {out} ({len(table)} rows)")
+
+
+@main.group()
+def data() -> None:
+    """The SEN2 data placeplan ships (or a newer release given with --sen2-dir)."""
+
+
+@data.command("councils")
+@_SEN2_DIR
+def data_councils(sen2_dir: Path | None) -> None:
+    """List the areas with SEN2 figures: ONS code, name, level, region, years."""
+    frame = sen2.councils(sen2_dir)
+    click.echo(frame.to_string(index=False))
 
 
 @main.command()

@@ -23,6 +23,7 @@ __all__ = [
     "NEEDS",
     "BuildProject",
     "CalendarSpec",
+    "Calibration",
     "CohortDemand",
     "Council",
     "DesignationSpec",
@@ -121,6 +122,19 @@ class CalendarSpec(_Model):
         )
 
 
+class Calibration(_Model):
+    """How a demand section was fitted (written by ``placeplan calibrate``)."""
+
+    method: str = Field(description="The calibration method.")
+    command: str = Field(description="The command that wrote the section.")
+    origin: int = Field(description="Last January of data used.")
+    release: str = Field(description="The SEN2 release(s) fitted on.")
+    placeplan_version: str = Field(description="placeplan version that fitted it.")
+    diagnostics: dict[str, float | int | str] = Field(
+        default_factory=dict, description="Fit diagnostics (raw estimates, years used, …)."
+    )
+
+
 class CohortDemand(_Model):
     """Demand from a cohort projection of EHC plans by age × primary need, from SEN2."""
 
@@ -133,14 +147,30 @@ class CohortDemand(_Model):
         2025, ge=2019, le=2025, description="January of the SEN2 stock the projection starts from."
     )
     new_plans_growth: Uncertain = Field(
-        description="Yearly growth of the number of new plans (0.05 is 5% a year).",
+        description=(
+            "Yearly growth of new plans, on the log scale (0.05 is about 5% a year): "
+            "the drift of the logarithm of new plans."
+        ),
         json_schema_extra=_units("per year"),
+    )
+    new_plans_growth_damping: float = Field(
+        1.0,
+        gt=0,
+        le=1,
+        description=(
+            "Damping of that growth: in the k-th year after the latest published year the "
+            "drift is growth × damping^(k-1); 1 keeps the growth for ever."
+        ),
     )
     new_plans_noise_sd: float = Field(
         0.0,
         ge=0,
         le=1,
-        description="Year-to-year variation of new plans around the trend (log scale, sd).",
+        description=(
+            "Year-to-year variation of new plans: sd of each year's step of the log of new "
+            "plans around the drift (the steps add up, as in a random walk)."
+        ),
+        json_schema_extra=_units("per year"),
     )
     need_recoding: float = Field(
         1.0,
@@ -170,6 +200,9 @@ class CohortDemand(_Model):
         description="Which special school designation meets each primary need."
     )
     source: str = Field("", description="Where the parameters come from.")
+    calibration: Calibration | None = Field(
+        None, description="How the fitted parameters were fitted, if by placeplan calibrate."
+    )
 
     @model_validator(mode="after")
     def _check(self) -> CohortDemand:

@@ -105,7 +105,7 @@ def test_validate(tmp_path):
 def test_scenario_for_a_council_without_sen2_figures_exits_2(tmp_path):
     text = pp.bundled_scenarios()["herts-baseline"].read_text()
     bad = tmp_path / "nowhere.yaml"
-    bad.write_text(text.replace("  base_year: 2025", "  sen2_area: E99999999\n  base_year: 2025"))
+    bad.write_text(text.replace("  sen2_area: E10000015", "  sen2_area: E99999999"))
     for args in (
         ["validate", str(bad)],
         ["run", str(bad), "-n", "1", "--out", str(tmp_path / "o")],
@@ -131,3 +131,72 @@ def test_scenarios_and_version():
     proc = placeplan("scenarios")
     assert proc.returncode == 0 and "herts-baseline" in proc.stdout
     assert pp.__version__ in placeplan("--version").stdout
+
+
+def test_bundled_baseline_demand_is_what_calibrate_writes(tmp_path):
+    """The baseline's demand section is produced by `placeplan calibrate`, exactly."""
+    import shlex
+
+    bundled = pp.bundled_scenarios()["herts-baseline"]
+    command = pp.load_scenario("herts-baseline").demand.calibration.command
+    args = shlex.split(command)[1:]
+    template = args[args.index("--template") + 1]
+    out = args[args.index("--out") + 1]
+    # run it from a folder laid out like the repository, on a copy of the baseline
+    (tmp_path / template).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / template).write_text(bundled.read_text())
+    proc = placeplan(*args, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / out).read_text() == bundled.read_text()
+
+
+def test_calibrate_writes_a_demand_section_that_validates(tmp_path):
+    out = tmp_path / "demand.yaml"
+    proc = placeplan("calibrate", "--council", "E06000001", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "Hartlepool" in proc.stdout
+    import yaml
+
+    from placeplan.scenario import CohortDemand
+
+    demand = CohortDemand.model_validate(yaml.safe_load(out.read_text())["demand"])
+    assert demand.sen2_area == "E06000001" and demand.base_year == 2025
+    assert demand.calibration.diagnostics["plans_at_origin"] > 0
+    assert 0 < demand.new_plans_growth.sd < 0.2
+
+
+def test_calibrate_bad_input_exits_2(tmp_path):
+    proc = placeplan("calibrate", "--council", "Hertfordshir", "--out", str(tmp_path / "x.yaml"))
+    assert proc.returncode == 2 and "Hertfordshire (E10000015)" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert placeplan("calibrate", "--council", "Hertfordshire", "--until", "2021",
+                     "--out", str(tmp_path / "x.yaml")).returncode == 2  # fmt: skip
+    assert not (tmp_path / "x.yaml").exists()
+
+
+def test_backtest_cli(tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "bt.csv"
+    args = ["--origin", "2021", "--origin", "2022", "--horizon", "3", "-n", "500"]
+    proc = placeplan("backtest", "--council", "Hertfordshire", *args, "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    table = pd.read_csv(out)
+    assert list(table.columns) == [
+        "council_code", "council", "origin", "year", "quantity",
+        "actual", "p10", "p50", "p90", "naive_last", "naive_trend",
+    ]  # fmt: skip
+    assert set(table["council_code"]) == {"E10000015"}
+    assert len(table) == 2 * 3 * 2
+    assert "coverage_80" in proc.stdout
+    both = placeplan("backtest", "--all", "--council", "Hertfordshire", "--origin", "2021",
+                     "--out", str(out))  # fmt: skip
+    assert both.returncode == 2
+
+
+def test_data_councils(sen2_dir):
+    proc = placeplan("data", "councils")
+    assert proc.returncode == 0
+    assert "E10000015" in proc.stdout and "Hertfordshire" in proc.stdout
+    newer = placeplan("data", "councils", "--sen2-dir", str(sen2_dir))
+    assert newer.returncode == 0 and "Newtown" in newer.stdout

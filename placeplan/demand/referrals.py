@@ -119,8 +119,9 @@ def draw_cohort_demand(
     Notes
     -----
     Per replication: the growth rate of new plans and the trend of the special
-    school share are drawn once (parameter uncertainty); each year's new plans vary
-    around the trend by a lognormal factor (year-to-year variation); each year's
+    school share are drawn once (parameter uncertainty); the log of new plans then
+    steps each year by the (damped) growth plus a normal deviation (year-to-year
+    variation, accumulating as a random walk, as in the calibration); each year's
     referrals of each age and need are Poisson around their expectation, at
     instants uniform over the year.
 
@@ -129,10 +130,14 @@ def draw_cohort_demand(
     n_years = end.year - base + 1
     growth = parameters.normal(spec.new_plans_growth.mean, spec.new_plans_growth.sd)
     trend = parameters.normal(spec.specialist_share_trend.mean, spec.specialist_share_trend.sd)
-    noise = parameters.normal(0.0, spec.new_plans_noise_sd, size=n_years) if n_years else []
-
-    steps = np.arange(1, n_years + 1) + (base - 1 - inputs.new_plans_year)
-    factor = np.maximum(1.0 + growth, 0.0) ** steps * np.exp(noise)
+    # New plans of calendar year base + y (y = 0, 1, ...), relative to the latest year
+    # published: a random walk in logs whose drift is damped year by year.
+    ahead = (base - inputs.new_plans_year) + np.arange(n_years)  # 1 for the base year
+    total = int(ahead[-1]) if n_years else 0
+    drift = growth * spec.new_plans_growth_damping ** np.arange(total)
+    steps = drift + parameters.normal(0.0, spec.new_plans_noise_sd, size=total)
+    log_factor = np.concatenate([[0.0], np.cumsum(steps)])
+    factor = np.exp(log_factor[ahead]) if n_years else np.zeros(0)
     new_by_year = inputs.new_plans[None, :, :] * factor[:, None, None]
     stock = project(
         inputs.stock, inputs.cease_rate, new_by_year, inputs.need_mix, spec.need_recoding

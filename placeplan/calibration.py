@@ -1,0 +1,229 @@
+"""``placeplan calibrate``: a scenario's demand section fitted to a council's SEN2 series.
+
+The fit is :func:`placeplan.demand.calibrate.fit` over every council at once (so that
+each council's estimates borrow strength from the others), read off for one
+council. The section is written as YAML with its diagnostics; given a template
+scenario, the template's top-level ``demand:`` block is replaced and everything
+else — comments included — is kept as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from placeplan import sen2
+from placeplan._version import __version__
+from placeplan.demand.calibrate import fit
+from placeplan.demand.panel import panel
+from placeplan.errors import InputError
+from placeplan.scenario import NEEDS
+
+__all__ = [
+    "DEFAULT_NEED_DESIGNATION",
+    "CalibratedDemand",
+    "calibrate",
+    "command_line",
+    "demand_block",
+    "replace_demand_block",
+]
+
+DEFAULT_NEED_DESIGNATION: dict[str, str] = {
+    "ASD": "ASD", "SLD": "SLD", "PMLD": "SLD", "MLD": "MLD", "SPLD": "MLD", "SLCN": "MLD",
+    "OTH": "MLD", "SEMH": "SEMH", "PD": "PSI", "HI": "PSI", "VI": "PSI", "MSI": "PSI",
+}  # fmt: skip
+"""Default designation meeting each primary need (an assumption; see the baseline scenario)."""
+
+METHOD = (
+    "SEN2 series of every council; new-plan growth: mean yearly log growth over the last "
+    "4 years, shrunk towards the median council (normal-normal empirical Bayes); "
+    "special school share trend: mean yearly change of the log share since 2019, shrunk "
+    "likewise (placeplan.demand.calibrate)"
+)
+
+_FIRST_AGE_YEAR = 2024
+"""First January with plans by single year of age in SEN2."""
+
+
+@dataclass(frozen=True)
+class CalibratedDemand:
+    """Fitted demand parameters of one council, with diagnostics."""
+
+    code: str
+    name: str
+    until: int
+    release: str
+    growth: float
+    growth_se: float
+    growth_noise: float
+    share_trend: float
+    share_trend_se: float
+    diagnostics: dict[str, float | int | str]
+
+
+def _round(x: float, digits: int = 4) -> float:
+    return float(np.round(float(x), digits))
+
+
+def calibrate(
+    council: str, until: int = 2025, sen2_dir: str | Path | None = None
+) -> CalibratedDemand:
+    """Fit the demand parameters of one council on SEN2 up to January ``until``.
+
+    Parameters
+    ----------
+    council : str
+        Council name or ONS code.
+    until : int
+        Last January of data used; the scenario's base year. From 2024, the first
+        January with plans by single year of age.
+    sen2_dir : str or pathlib.Path, optional
+        A folder of official SEN2 files to use instead of the shipped extract.
+
+    Returns
+    -------
+    CalibratedDemand
+
+    Raises
+    ------
+    InputError
+        For an unknown council, or a year without the data the scenario needs.
+    """
+    if not _FIRST_AGE_YEAR <= until <= 2025:
+        raise InputError(
+            f"--until {until}: a scenario starts from plans by single year of age, which "
+            f"SEN2 publishes from January {_FIRST_AGE_YEAR}; use `placeplan backtest` to "
+            "forecast from earlier origins"
+        )
+    try:
+        tables = sen2.load(sen2_dir=sen2_dir)
+        one = sen2.load(council, sen2_dir=sen2_dir)
+    except KeyError as exc:
+        raise InputError(str(exc.args[0] if exc.args else exc)) from None
+    p = panel("la", tables)
+    matches = np.flatnonzero(p.codes == one.code)
+    if not len(matches):
+        raise InputError(f"{one.name} ({one.code}) is not a council with SEN2 series")
+    i = int(matches[0])
+    f = fit(p, until)
+    if not np.isfinite(f.growth[i]) or not np.isfinite(f.plans0[i]):
+        raise InputError(f"{one.name}: the SEN2 series up to {until} are too short to fit")
+    o = p.year(until)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        growths = np.diff(np.log(p.new[i, o - 5 : o]))
+    diagnostics: dict[str, float | int | str] = {
+        "plans_at_origin": int(p.plans[i, o]),
+        "new_plans_last_year": int(p.new[i, o - 1]),
+        "new_plans_growth_unshrunk": _round(np.nanmean(growths)),
+        "new_plans_growth_median_council": _round(np.nanmedian(f.growth)),
+        "growth_years_used": int(f.years_used[i]),
+        "ceasing_rate_identity": _round(f.cease[i]),
+        "special_share_2019": _round(p.special[i, p.year(2019)] / p.plans[i, p.year(2019)]),
+        "special_share_at_origin": _round(f.share0[i]),
+        "special_share_trend_median_council": _round(np.nanmedian(f.share_trend)),
+        "special_share_yearly_deviation_sd": _round(f.share_noise[i]),
+    }
+    return CalibratedDemand(
+        code=str(one.code),
+        name=str(one.name),
+        until=until,
+        release=tables.release,
+        growth=_round(f.growth[i]),
+        growth_se=_round(f.growth_se[i]),
+        growth_noise=_round(f.growth_noise[i]),
+        share_trend=_round(f.share_trend[i]),
+        share_trend_se=_round(f.share_trend_se[i]),
+        diagnostics=diagnostics,
+    )
+
+
+def _flow(value: Any) -> str:
+    """A value as one line of YAML (JSON is YAML)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def demand_block(c: CalibratedDemand, template: dict[str, Any] | None, command: str) -> str:
+    """The YAML text of a top-level ``demand:`` section.
+
+    Parameters
+    ----------
+    c : CalibratedDemand
+        The fit.
+    template : dict, optional
+        A template's demand section: its assumptions that are not fitted
+        (``need_designation``, ``referral_ages``, ``need_recoding``,
+        ``new_plans_growth_damping``) are kept.
+    command : str
+        The command line, recorded in the section.
+    """
+    t = template or {}
+    designation = t.get("need_designation", DEFAULT_NEED_DESIGNATION)
+    ages = list(t.get("referral_ages", (4, 15)))
+    lines = [
+        "demand:",
+        f"  # Fitted by `{command}` (placeplan {__version__})",
+        f"  # on {c.release}: do not edit the fitted values by hand, run the command again.",
+        "  model: cohort",
+        f"  sen2_area: {c.code}          # {c.name}",
+        f"  base_year: {c.until}",
+        "  # yearly log growth of new plans (estimate and its standard error): the last",
+        "  # four years' mean, shrunk towards the median council",
+        f"  new_plans_growth: {{mean: {c.growth}, sd: {c.growth_se}}}",
+        "  # sd of one year's step of the log of new plans (half own, half median council)",
+        f"  new_plans_noise_sd: {c.growth_noise}",
+        "  # damping of growth per year ahead (assumption, kept from the template)",
+        f"  new_plans_growth_damping: {t.get('new_plans_growth_damping', 1.0)}",
+        "  # share of continuing plans re-recorded to the need mix of their age (assumption)",
+        f"  need_recoding: {t.get('need_recoding', 1.0)}",
+        "  # yearly change of the log share of plans in special schools since 2019, shrunk",
+        "  # towards the median council. It is fitted to placements, which places cap: where",
+        "  # places run short it understates the trend of need.",
+        f"  specialist_share_trend: {{mean: {c.share_trend}, sd: {c.share_trend_se}}}",
+        f"  referral_ages: {_flow(ages)}   # assumption",
+        "  need_designation:   # assumption: the designation meeting each primary need",
+    ]
+    lines += [f"    {need}: {designation[need]}" for need in NEEDS]
+    lines += [
+        f"  source: {_flow(f'{c.release}; fitted by placeplan calibrate')}",
+        "  calibration:",
+        f"    method: {_flow(METHOD)}",
+        f"    command: {_flow(command)}",
+        f"    origin: {c.until}",
+        f"    release: {_flow(c.release)}",
+        f"    placeplan_version: {_flow(__version__)}",
+        "    diagnostics:",
+    ]
+    lines += [f"      {k}: {_flow(v)}" for k, v in c.diagnostics.items()]
+    return "\n".join(lines) + "\n"
+
+
+_TOP_KEY = re.compile(r"^[A-Za-z_][\w-]*\s*:")
+
+
+def replace_demand_block(text: str, block: str) -> str:
+    """Replace the top-level ``demand:`` section of a YAML text, keeping all else.
+
+    Comment lines just before the next top-level key stay with that key.
+    """
+    lines = text.splitlines(keepends=True)
+    starts = [i for i, line in enumerate(lines) if re.match(r"^demand\s*:", line)]
+    if len(starts) != 1:
+        raise InputError("the template must have exactly one top-level `demand:` section")
+    start = starts[0]
+    end = next((i for i in range(start + 1, len(lines)) if _TOP_KEY.match(lines[i])), len(lines))
+    while end > start + 1 and lines[end - 1].startswith("#"):
+        end -= 1
+    tail = lines[end:]
+    separator = ["\n"] if tail and lines[end - 1].strip() == "" else []
+    return "".join(lines[:start]) + block + "".join(separator + tail)
+
+
+def command_line(args: list[str]) -> str:
+    """The command as a user would type it."""
+    return " ".join(["placeplan", *(shlex.quote(a) for a in args)])
