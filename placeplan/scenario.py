@@ -297,8 +297,21 @@ class LeavingSpec(_Model):
     mid_year_rate: float = Field(
         0.0,
         ge=0,
-        le=5,
-        description="Rate of leaving at other times (moving away, other provision).",
+        le=50,
+        description=(
+            "Rate of leaving a place at other times (moving away, other provision), from "
+            "taking the place up: exponential stays."
+        ),
+        json_schema_extra=_units("per year"),
+    )
+    list_rate: float | None = Field(
+        None,
+        ge=0,
+        le=50,
+        description=(
+            "Rate of leaving the referral list before a place (moving away, other "
+            "provision), from referral; the mid-year rate if null."
+        ),
         json_schema_extra=_units("per year"),
     )
     source: str = Field("", description="Where the rates come from.")

@@ -35,6 +35,14 @@ Conventions
 - ``age`` is the age in whole years: ``"under 3"`` and ``"age 2 and under"`` -> 2,
   ``"age 20 and over"`` -> 20, ``"unknown"`` -> ``<NA>``; ``age_label`` keeps the
   published label.
+- ``age_band`` is one of :data:`AGE_BANDS` (``"under 5"``, ``"5 to 10"``, ``"11 to
+  15"``, ``"16 to 19"``, ``"20 to 25"``). Release 2022 publishes these bands; later
+  releases publish single years of age, which are summed into them (ages 2 and under,
+  3 and 4 -> ``"under 5"``; ``"age 20 and over"`` -> ``"20 to 25"``). A band is missing
+  (``<NA>``) if any of its ages is, and 0 if none of its ages is listed (the single-age
+  files list no row for an age without plans and apply no suppression). Release 2022
+  has no ``"20 to 25"`` band before January 2015 (new plans: before 2014), when plans
+  did not extend to young people over 19; those rows are absent, not zero.
 - Where two releases hold the same area and year, the newer release wins.
 
 Tables
@@ -43,6 +51,14 @@ plans_by_age
     Active plans each January by age [plans]: ``plans``, ``special`` (in special
     schools, all types), ``special_independent``, ``mainstream``. The age breakdown
     is published for January 2024 and 2025 only.
+plans_by_age_band
+    Active plans (statements and plans) each January by age band [plans]:
+    ``plans``. January 2010-2022 from release 2022, January 2024-2025 summed from
+    ``plans_by_age``; January 2023 is not published by age in either release. Bands
+    add up to ``plans_total`` except where a release's age breakdown and total differ
+    (January 2024: England, London and East of England, whose age breakdown leaves out
+    Hackney and Peterborough, which returned totals only; those two councils' 2024
+    bands are missing).
 plans_total
     Active plans each January [plans], 2010-2025: ``plans``, ``statements`` (of
     which statements of SEN, before 2019), ``special``, ``special_independent``,
@@ -60,6 +76,11 @@ new_need_by_age
 new_plans_by_age
     New plans by age when the plan started [plans] (``new_plans``, ``new_special``
     placed in special schools), calendar years 2022-2024.
+new_plans_by_age_band
+    New plans (statements and plans) by age band when the plan started [plans]
+    (``new_plans``): calendar years 2009-2021 from release 2022, 2022-2024 summed
+    from ``new_plans_by_age``. Bands add up to ``new_plans_total`` except 2022 for
+    Yorkshire and The Humber and England (Wakefield returned only a total that year).
 new_plans_total
     New plans each calendar year [plans], 2009-2024, with ``new_statements`` before
     2019 and ``new_special`` from 2019.
@@ -103,6 +124,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "AGE_BANDS",
     "CEASED_REASONS",
     "MISSING_MARKERS",
     "NEEDS",
@@ -148,6 +170,11 @@ CEASED_REASONS: tuple[str, ...] = (
     "total_ceased",
 )
 
+#: Age bands of ``plans_by_age_band`` and ``new_plans_by_age_band``, youngest first.
+AGE_BANDS: tuple[str, ...] = ("under 5", "5 to 10", "11 to 15", "16 to 19", "20 to 25")
+#: Upper age (inclusive) of each band of :data:`AGE_BANDS`.
+_BAND_TOPS: tuple[int, ...] = (4, 10, 15, 19, 25)
+
 _AREA_COLUMNS: tuple[str, ...] = ("code", "name", "level", "new_la_code", "old_la_code")
 _LEVELS = {"national": "national", "regional": "regional", "local authority": "la"}
 _LEVEL_ORDER = {"national": 0, "regional": 1, "la": 2}
@@ -182,6 +209,13 @@ _SCHEMAS: dict[str, dict[str, str]] = {
         "special": _I,
         "special_independent": _I,
         "mainstream": _I,
+        "release": "int64",
+    },
+    "plans_by_age_band": {
+        **_AREA_SCHEMA,
+        "year": "int64",
+        "age_band": _S,
+        "plans": _I,
         "release": "int64",
     },
     "plans_total": {
@@ -228,6 +262,13 @@ _SCHEMAS: dict[str, dict[str, str]] = {
         "age_label": _S,
         "new_plans": _I,
         "new_special": _I,
+        "release": "int64",
+    },
+    "new_plans_by_age_band": {
+        **_AREA_SCHEMA,
+        "year": "int64",
+        "age_band": _S,
+        "new_plans": _I,
         "release": "int64",
     },
     "new_plans_total": {
@@ -306,11 +347,13 @@ _DATA_TABLES: tuple[str, ...] = tuple(
 #: Category columns (besides area and year) that identify a row of each data table.
 _CATEGORY_KEYS: dict[str, tuple[str, ...]] = {
     "plans_by_age": ("age_label",),
+    "plans_by_age_band": ("age_band",),
     "plans_total": (),
     "placement_by_need": ("placement", "need"),
     "need_by_age": ("age_label", "need"),
     "new_need_by_age": ("age_label", "need"),
     "new_plans_by_age": ("age_label",),
+    "new_plans_by_age_band": ("age_band",),
     "new_plans_total": (),
     "ceased_by_age": ("age_label", "reason"),
     "ceased_total": ("reason",),
@@ -598,6 +641,59 @@ def _needs(f: _File, mask: pd.Series, frame: pd.DataFrame, value_name: str) -> p
     return _melt(frame, _NEED_COLUMNS, "need", value_name)
 
 
+def _band_of_age(ages: pd.Series, path: Path) -> pd.Series:
+    """Age band (:data:`AGE_BANDS`) of each whole-year age (ages 0-25)."""
+    outside = ages.notna() & ((ages < 0) | (ages > _BAND_TOPS[-1]))
+    if outside.any():
+        examples = sorted(set(ages[outside].astype(int)))[:5]
+        raise SEN2FormatError(path, f"age(s) {examples} outside 0-25 cannot be put in a band")
+    index = np.searchsorted(np.array(_BAND_TOPS), ages.fillna(0).astype("int64").to_numpy())
+    bands = pd.Series(np.array(AGE_BANDS, dtype=object)[index], index=ages.index, dtype="string")
+    return bands.mask(ages.isna())
+
+
+def _age_bands(frame: pd.DataFrame, value: str, path: Path) -> pd.DataFrame:
+    """Sum single-year-of-age rows into :data:`AGE_BANDS`, every band of each area x year.
+
+    Rows of unknown age are left out. A band is missing if any of its ages is missing,
+    and 0 if none of its ages has a row (the files list no row for an age without
+    plans).
+    """
+    known = frame[frame["age"].notna()]
+    parts = known.assign(age_band=_band_of_age(known["age"], path), _missing=known[value].isna())
+    keys = ["code", "year"]
+    sums = (
+        parts.groupby([*keys, "age_band"], observed=True)
+        .agg(_sum=(value, "sum"), _missing=("_missing", "any"))
+        .reset_index()
+    )
+    area_cols = [c for c in known.columns if c in (*_AREA_COLUMNS, "_region_code", "_region_name")]
+    grid = known.drop_duplicates(keys)[[*area_cols, "year"]].merge(
+        pd.DataFrame({"age_band": pd.Series(AGE_BANDS, dtype="string")}), how="cross"
+    )
+    out = grid.merge(sums, on=[*keys, "age_band"], how="left")
+    missing = out["_missing"].fillna(False).astype(bool)
+    out[value] = out["_sum"].fillna(0).astype("Int64").mask(missing)
+    return out.drop(columns=["_sum", "_missing"])
+
+
+def _published_bands(f: _File, column: str, value: str) -> pd.DataFrame:
+    """Rows of a release-2022 age-band file (``characteristic_age``), ``Total`` left out."""
+    labels = f.raw["characteristic_age"]
+    normal = labels.map(_norm).str.replace(r"^aged?", "", regex=True)
+    known = {_norm(band): band for band in AGE_BANDS}
+    unknown = sorted(set(labels[~normal.isin([*known, "total"])]))
+    if unknown:
+        raise SEN2FormatError(
+            f.path, f"unrecognised characteristic_age {unknown[:5]}", "characteristic_age"
+        )
+    band = normal != "total"
+    frame = f.rows(band)
+    frame["age_band"] = normal[band].map(known).astype("string")
+    frame[value] = f.counts(band, column)
+    return frame
+
+
 def _caseload(f: _File) -> dict[str, pd.DataFrame]:
     total = f.is_total()
     plans_total = f.rows(total)
@@ -612,7 +708,11 @@ def _caseload(f: _File) -> dict[str, pd.DataFrame]:
     by_age["special"] = f.counts(age, "special_total")
     by_age["special_independent"] = f.counts(age, "special_independent")
     by_age["mainstream"] = f.counts(age, "mainstream_total")
-    return {"plans_total": plans_total, "plans_by_age": by_age}
+    return {
+        "plans_total": plans_total,
+        "plans_by_age": by_age,
+        "plans_by_age_band": _age_bands(by_age, "plans", f.path),
+    }
 
 
 def _needs_all(f: _File) -> dict[str, pd.DataFrame]:
@@ -648,7 +748,11 @@ def _newplans(f: _File) -> dict[str, pd.DataFrame]:
     by_age = _with_age(f, age, f.rows(age))
     by_age["new_plans"] = f.counts(age, "new_ehc_plans")
     by_age["new_special"] = f.counts(age, "special_total")
-    return {"new_plans_total": new_total, "new_plans_by_age": by_age}
+    return {
+        "new_plans_total": new_total,
+        "new_plans_by_age": by_age,
+        "new_plans_by_age_band": _age_bands(by_age, "new_plans", f.path),
+    }
 
 
 def _ceased(f: _File) -> dict[str, pd.DataFrame]:
@@ -689,7 +793,8 @@ def _age_caseload_2022(f: _File) -> dict[str, pd.DataFrame]:
     frame["series"] = np.where(frame["year"] >= 2019, "plans", "statements+plans")
     frame["plans"] = f.counts(total, "total_all")
     frame["statements"] = f.counts(total, "total_st")
-    return {"plans_total": frame}
+    bands = _published_bands(f, "total_all", "plans")
+    return {"plans_total": frame, "plans_by_age_band": bands}
 
 
 def _age_new_plans_2022(f: _File) -> dict[str, pd.DataFrame]:
@@ -698,7 +803,8 @@ def _age_new_plans_2022(f: _File) -> dict[str, pd.DataFrame]:
     frame["series"] = np.where(frame["year"] >= 2019, "plans", "statements+plans")
     frame["new_plans"] = f.counts(total, "total_new_all")
     frame["new_statements"] = f.counts(total, "total_new_st")
-    return {"new_plans_total": frame}
+    bands = _published_bands(f, "total_new_all", "new_plans")
+    return {"new_plans_total": frame, "new_plans_by_age_band": bands}
 
 
 def _mi_2022(f: _File) -> dict[str, pd.DataFrame]:
@@ -843,7 +949,8 @@ def _sort(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     if "age" in columns:
         keys["_age"] = frame["age"].fillna(999).astype("int64")
         by.append("_age")
-    for column, order in (("need", NEEDS), ("reason", CEASED_REASONS)):
+    orders = (("age_band", AGE_BANDS), ("need", NEEDS), ("reason", CEASED_REASONS))
+    for column, order in orders:
         if column in columns:
             keys["_" + column] = frame[column].map({v: i for i, v in enumerate(order)})
             by.append("_" + column)
@@ -1172,8 +1279,9 @@ class SEN2Tables:
 
     Attributes
     ----------
-    plans_by_age, plans_total, placement_by_need, need_by_age, new_need_by_age, \
-new_plans_by_age, new_plans_total, ceased_by_age, ceased_total, requests : pandas.DataFrame
+    plans_by_age, plans_by_age_band, plans_total, placement_by_need, need_by_age, \
+new_need_by_age, new_plans_by_age, new_plans_by_age_band, new_plans_total, ceased_by_age, \
+ceased_total, requests : pandas.DataFrame
         The tidy tables described in the module documentation, filtered to the area.
         Counts are in [plans] (requests in [requests], assessments in
         [assessments]); ``year`` is the January snapshot for active plans and the
@@ -1194,11 +1302,13 @@ new_plans_by_age, new_plans_total, ceased_by_age, ceased_total, requests : panda
     """
 
     plans_by_age: pd.DataFrame
+    plans_by_age_band: pd.DataFrame
     plans_total: pd.DataFrame
     placement_by_need: pd.DataFrame
     need_by_age: pd.DataFrame
     new_need_by_age: pd.DataFrame
     new_plans_by_age: pd.DataFrame
+    new_plans_by_age_band: pd.DataFrame
     new_plans_total: pd.DataFrame
     ceased_by_age: pd.DataFrame
     ceased_total: pd.DataFrame

@@ -100,6 +100,17 @@ NEEDS_HEADER = [
 ]
 
 
+AGE_2022_HEADER = [*GEO[:7], "old_la_code", "new_la_code", "la_name", "characteristic_age"]
+HERTS_2022 = [*HERTS[:5], "919", "E10000015", "Hertfordshire"]
+NATIONAL_2022 = [*NATIONAL[:5], "", "", ""]
+
+
+def age_2022(period: str, area: list[str], label: str, all_: str, st: str = "z") -> list[str]:
+    """A release-2022 age-band row: statements, EHC plans and both (with percentages)."""
+    ehc = all_ if st == "z" else "z"
+    return [period, "Calendar year", *area, label, st, "z", ehc, "z", all_, "z"]
+
+
 def make_sen2_dir(tmp_path: Path) -> Path:
     """A small folder of official-format files: two releases, markers, a BOM, a new LA."""
     root = tmp_path / "sen2"
@@ -243,7 +254,45 @@ def make_sen2_dir(tmp_path: Path) -> Path:
                 "4",
                 "100",
             ],
+            age_2022("2015", HERTS_2022, "Age 5 to 10", "30", st="30"),
+            age_2022("2015", HERTS_2022, "Age 11 to 15", "26", st="26"),
+            age_2022("2015", HERTS_2022, "Age 16 to 19", "10", st="10"),
+            age_2022("2015", HERTS_2022, "Age 20 to 25", "0", st="0"),
+            # markers in an age band are missing values, not zeros
+            age_2022("2015", NATIONAL_2022, "Under 5", "x", st="x"),
+            age_2022("2015", NATIONAL_2022, "Age 20 to 25", "z", st="z"),
         ],
         bom=False,
+    )
+    new_header = [
+        *AGE_2022_HEADER,
+        "Total_new_st",
+        "Total_new_st_pc",
+        "Total_new_ehc",
+        "Total_new_ehc_pc",
+        "Total_new_all",
+        "Total_new_all_pc",
+    ]
+    write_csv(
+        r22 / "sen2_age_new_plans.csv",
+        new_header,
+        [
+            # calendar year of the new plans; before 2014 there is no "Age 20 to 25" band
+            age_2022("2013", NATIONAL_2022, "Total", "40", st="40"),
+            age_2022("2013", NATIONAL_2022, "Under 5", "15", st="15"),
+            age_2022("2013", NATIONAL_2022, "Age 5 to 10", "15", st="15"),
+            age_2022("2013", NATIONAL_2022, "Age 11 to 15", "9", st="9"),
+            age_2022("2013", NATIONAL_2022, "Age 16 to 19", "1", st="1"),
+            age_2022("2021", HERTS_2022, "Total", "9"),
+            age_2022("2021", HERTS_2022, "Under 5", "3"),
+            age_2022("2021", HERTS_2022, "Age 5 to 10", "z"),
+            age_2022("2021", HERTS_2022, "Age 11 to 15", "4"),
+            age_2022("2021", HERTS_2022, "Age 16 to 19", "2"),
+            age_2022("2021", HERTS_2022, "Age 20 to 25", "0"),
+            # 2022 is also in release 2025 (single ages), which must win
+            age_2022("2022", HERTS_2022, "Total", "99"),
+            age_2022("2022", HERTS_2022, "Under 5", "99"),
+        ],
+        bom=True,
     )
     return root

@@ -99,3 +99,29 @@ def test_hertfordshire_inputs_match_sen2():
     assert ((inputs.cease_rate >= 0) & (inputs.cease_rate <= 1)).all()
     # most plans cease at the top of the age range, few in primary school
     assert inputs.cease_rate[20:].mean() > inputs.cease_rate[5:11].mean()
+
+
+def test_every_current_council_has_cohort_inputs_and_all_project_at_once():
+    from placeplan import sen2
+    from placeplan.demand import stack
+
+    areas = sen2.councils()
+    codes = areas[(areas["level"] == "la") & (areas["last_year"] == 2025)]["code"].tolist()
+    assert len(codes) == 153
+    inputs = [cohort_inputs(code) for code in codes]
+    for i in inputs:
+        assert i.stock.sum() > 0, i.area
+        if i.area != "E06000053":  # the Isles of Scilly have no plans in special schools
+            assert (i.stock * i.special_share).sum() > 0, i.area
+    s = stack(inputs)
+    years = 10
+    new = s["new_plans"][:, None] * np.ones((1, years, 1, 1))
+    together = project(s["stock"], s["cease_rate"], new, s["need_mix"], 1.0)
+    assert together.shape == (153, years + 1, AGES, NEEDS)
+    for k in (0, 76, 152):
+        alone = project(inputs[k].stock, inputs[k].cease_rate, new[k], inputs[k].need_mix, 1.0)
+        np.testing.assert_allclose(together[k], alone)
+    referrals = expected_referrals(together * s["special_share"][:, None], s["cease_rate"], (4, 15))
+    assert referrals.shape == (153, years, AGES, NEEDS) and (referrals >= 0).all()
+    # England: the councils' stocks add up to the published national total
+    assert abs(together[:, 0].sum() - 638745) / 638745 < 0.01

@@ -109,6 +109,85 @@ def test_ages(sen2_dir: Path) -> None:
     assert set(need_by_age["age"]) == {2}
 
 
+def bands(frame: pd.DataFrame, code: str, year: int, column: str = "plans") -> dict:
+    """``{age_band: count}`` of one area and year of an age-band table."""
+    hits = frame[(frame["code"] == code) & (frame["year"] == year)]
+    return dict(zip(hits["age_band"], hits[column], strict=True))
+
+
+def test_age_bands_from_official_files(sen2_dir: Path) -> None:
+    tables = sen2.read_official(sen2_dir)
+    table = tables["plans_by_age_band"]
+    assert list(table.columns) == [*sen2._AREA_COLUMNS, "year", "age_band", "plans", "release"]
+    assert table["plans"].dtype == "Int64"
+    assert table["age_band"].dtype == "string"
+    # release 2022 publishes the bands; "Calendar year" 2015 is the January 2015 snapshot
+    herts_2015 = bands(table, "E10000015", 2015)
+    assert herts_2015 == {
+        "under 5": 4,
+        "5 to 10": 30,
+        "11 to 15": 26,
+        "16 to 19": 10,
+        "20 to 25": 0,
+    }
+    assert (
+        sum(herts_2015.values()) == row(tables["plans_total"], code="E10000015", year=2015)["plans"]
+    )
+    assert set(table.loc[table["year"] == 2015, "release"]) == {2022}
+    # release 2025 publishes single years of age, summed into the bands (rows in band order)
+    herts_2025 = table[(table["code"] == "E10000015") & (table["year"] == 2025)]
+    assert list(herts_2025["age_band"]) == list(sen2.AGE_BANDS)
+    assert set(herts_2025["release"]) == {2025}
+    by_band = bands(table, "E10000015", 2025)
+    assert by_band["under 5"] == 23  # under 3 (3) + age 4 (20)
+    assert by_band["5 to 10"] == 0  # no age of the band listed: no plans
+    assert pd.isna(by_band["20 to 25"])  # age 25 published as "x"
+    new = tables["new_plans_by_age_band"]
+    assert list(new.columns) == [*sen2._AREA_COLUMNS, "year", "age_band", "new_plans", "release"]
+    # new plans: time_period is the calendar year; no 20-25 band before 2014
+    england_2013 = bands(new, "E92000001", 2013, "new_plans")
+    assert england_2013 == {"under 5": 15, "5 to 10": 15, "11 to 15": 9, "16 to 19": 1}
+    assert (
+        sum(england_2013.values())
+        == row(tables["new_plans_total"], code="E92000001", year=2013)["new_plans"]
+    )
+    herts_2021 = bands(new, "E10000015", 2021, "new_plans")
+    assert herts_2021["under 5"] == 3
+    assert herts_2021["20 to 25"] == 0
+    # 2022 from release 2025's single ages ("age 2 and under", "age 20 and over"), not the
+    # release-2022 row for the same year
+    herts_2022 = new[(new["code"] == "E10000015") & (new["year"] == 2022)]
+    assert set(herts_2022["release"]) == {2025}
+    assert row(herts_2022, age_band="under 5")["new_plans"] == 5
+    assert row(herts_2022, age_band="16 to 19")["new_plans"] == 0
+    assert pd.isna(row(herts_2022, age_band="20 to 25")["new_plans"])
+
+
+def test_age_band_markers_are_missing_not_zero(sen2_dir: Path) -> None:
+    tables = sen2.read_official(sen2_dir)
+    england_2015 = bands(tables["plans_by_age_band"], "E92000001", 2015)
+    assert set(england_2015) == {"under 5", "20 to 25"}
+    assert pd.isna(england_2015["under 5"])  # "x"
+    assert pd.isna(england_2015["20 to 25"])  # "z"
+    herts_2021 = bands(tables["new_plans_by_age_band"], "E10000015", 2021, "new_plans")
+    assert pd.isna(herts_2021["5 to 10"])  # "z"
+    assert herts_2021["11 to 15"] == 4
+
+
+def test_unrecognised_age_band_is_an_error(sen2_dir: Path) -> None:
+    path = sen2_dir / "release-2022" / "sen2_age_caseload.csv"
+    path.write_text(path.read_text().replace("Age 16 to 19", "Age 16 to 18"))
+    with pytest.raises(sen2.SEN2FormatError, match="Age 16 to 18"):
+        sen2.read_official(sen2_dir)
+
+
+def test_single_age_outside_bands_is_an_error(sen2_dir: Path) -> None:
+    path = sen2_dir / "release-2025" / "caseload.csv"
+    path.write_text(path.read_text(encoding="utf-8-sig").replace("age 25", "age 26"))
+    with pytest.raises(sen2.SEN2FormatError, match="26"):
+        sen2.read_official(sen2_dir)
+
+
 def test_regional_total_copied_into_councils_is_blanked(sen2_dir: Path) -> None:
     tables = sen2.read_official(sen2_dir)
     new = tables["new_plans_total"]
@@ -230,6 +309,85 @@ def test_hertfordshire_need_by_age_sums_to_total(shipped: sen2.SEN2Tables) -> No
     assert herts_2025["plans"].sum() == 12_920
 
 
+def band_sums(table: pd.DataFrame, code: str, column: str = "plans") -> pd.Series:
+    """Sum of the age bands of one area by year (missing if a band is)."""
+    area = table[table["code"] == code]
+    return area.groupby("year")[column].agg(lambda s: s.sum() if s.notna().all() else pd.NA)
+
+
+@pytest.mark.parametrize("code", ["E92000001", "E10000015"])
+def test_plans_by_age_band_add_up_to_totals(shipped: sen2.SEN2Tables, code: str) -> None:
+    sums = band_sums(shipped.plans_by_age_band, code)
+    # January 2010-2022 from release 2022, 2024-2025 from single ages; 2023 not published
+    assert list(sums.index) == [*range(2010, 2023), 2024, 2025]
+    totals = shipped.plans_total.set_index("code").loc[code].set_index("year")["plans"]
+    for year, total in sums.items():
+        if (code, year) == ("E92000001", 2024):
+            # the age breakdown leaves out Hackney and Peterborough (totals only) and
+            # predates the revision of the England total from 575,963 to 576,474
+            assert (total, totals[year]) == (572_829, 576_474)
+        else:
+            assert total == totals[year], year
+    if code == "E92000001":
+        assert sums[2015] == 240_183
+        assert sums[2022] == 473_255
+    else:
+        assert sums[2019] == 6_328
+        assert sums[2022] == 9_422
+
+
+@pytest.mark.parametrize("code", ["E92000001", "E10000015"])
+def test_new_plans_by_age_band_add_up_to_totals(shipped: sen2.SEN2Tables, code: str) -> None:
+    sums = band_sums(shipped.new_plans_by_age_band, code, "new_plans")
+    assert list(sums.index) == list(range(2009, 2025))
+    table = shipped.new_plans_total
+    totals = table[table["code"] == code].set_index("year")["new_plans"]
+    for year, total in sums.items():
+        if (code, year) == ("E92000001", 2022):
+            # Wakefield returned only a total of new plans for 2022
+            assert (total, totals[year]) == (66_356, 66_706)
+        else:
+            assert total == totals[year], year
+    release = shipped.new_plans_by_age_band.groupby("year")["release"].agg(set)
+    assert all(release[y] == {2022} for y in range(2009, 2022))
+    assert all(release[y] == {2025} for y in range(2022, 2025))
+
+
+def test_age_band_exceptions_across_all_areas(shipped: sen2.SEN2Tables) -> None:
+    """Every area and year whose bands do not add up to the total is a known one."""
+    found = set()
+    for name, total_name, column in (
+        ("plans_by_age_band", "plans_total", "plans"),
+        ("new_plans_by_age_band", "new_plans_total", "new_plans"),
+    ):
+        table = getattr(shipped, name)
+        assert set(table["age_band"]) == set(sen2.AGE_BANDS)
+        sums = table.groupby(["code", "year"])[column].agg(
+            lambda s: s.sum() if s.notna().all() else pd.NA
+        )
+        totals = getattr(shipped, total_name).set_index(["code", "year"])[column]
+        joined = pd.concat([sums.rename("bands"), totals.rename("total")], axis=1, join="inner")
+        assert len(joined) == len(sums)  # every area and year with bands has a total row
+        differ = joined["bands"].ne(joined["total"]).fillna(True).astype(bool)
+        found |= {(name, code, year) for code, year in joined.index[differ]}
+    yorkshire_2022 = {  # totals set to missing (see corrections): regional copies
+        ("new_plans_by_age_band", code, 2022)
+        for code in shipped.corrections.loc[
+            shipped.corrections["table"] == "new_plans_total", "code"
+        ]
+    }
+    assert len(yorkshire_2022) == 15
+    assert found == yorkshire_2022 | {
+        ("plans_by_age_band", "E06000031", 2024),  # Peterborough: bands "x"
+        ("plans_by_age_band", "E09000012", 2024),  # Hackney: bands "x"
+        ("plans_by_age_band", "E12000006", 2024),  # East of England
+        ("plans_by_age_band", "E12000007", 2024),  # London
+        ("plans_by_age_band", "E92000001", 2024),  # England
+        ("new_plans_by_age_band", "E12000003", 2022),  # Yorkshire and The Humber: Wakefield
+        ("new_plans_by_age_band", "E92000001", 2022),  # England: Wakefield
+    }
+
+
 def test_extract_has_every_table(shipped: sen2.SEN2Tables) -> None:
     for name, frame in shipped.tables().items():
         if name != "corrections":
@@ -308,3 +466,6 @@ def test_manifest_matches_shipped_files() -> None:
         in readme
     )
     assert "reporting year 2025 (published June 2025)" in readme
+    assert "| `plans_by_age_band.csv.gz` |" in readme
+    assert "| `new_plans_by_age_band.csv.gz` |" in readme
+    assert "## Age bands and totals" in readme

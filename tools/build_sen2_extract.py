@@ -72,7 +72,80 @@ def corrections_text(corrections: pd.DataFrame) -> str:
     )
 
 
-def readme_text(manifest: dict, corrections: pd.DataFrame) -> str:
+#: Age-band table -> (table of totals, count column) the bands should add up to.
+BAND_TOTALS = {
+    "plans_by_age_band": ("plans_total", "plans"),
+    "new_plans_by_age_band": ("new_plans_total", "new_plans"),
+}
+
+
+def band_exceptions(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Area x year where the age bands do not add up to the published total.
+
+    Returns one row per exception: ``table, code, name, year, bands`` (sum of the
+    bands, missing if a band is) ``total`` (missing if not published or corrected)
+    and ``problem``.
+    """
+    rows = []
+    for name, (total_name, column) in BAND_TOTALS.items():
+        bands = tables[name]
+        sums = bands.groupby(["code", "year"], sort=True).agg(
+            name=("name", "first"),
+            bands=(column, lambda s: s.sum() if s.notna().all() else pd.NA),
+        )
+        totals = tables[total_name].set_index(["code", "year"])[column]
+        joined = sums.join(totals.rename("total"), how="left").reset_index()
+        for row in joined.itertuples(index=False):
+            if pd.isna(row.bands) and pd.isna(row.total):
+                problem = "bands and total missing"
+            elif pd.isna(row.bands):
+                problem = "bands missing"
+            elif pd.isna(row.total):
+                problem = "total missing"
+            elif row.bands != row.total:
+                problem = "bands differ from total"
+            else:
+                continue
+            rows.append(
+                {
+                    "table": name,
+                    "code": row.code,
+                    "name": row.name,
+                    "year": int(row.year),
+                    "bands": row.bands,
+                    "total": row.total,
+                    "problem": problem,
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["table", "code", "name", "year", "bands", "total", "problem"]
+    )
+
+
+def bands_text(exceptions: pd.DataFrame) -> str:
+    intro = (
+        "## Age bands and totals\n\n"
+        "The bands of `plans_by_age_band` add up to `plans_total`, and those of "
+        "`new_plans_by_age_band` to `new_plans_total`, in every area and year with bands, "
+        "except the following (a sum of bands is missing where a band is, a total where it "
+        "was not published or was set to missing):\n\n"
+    )
+    if exceptions.empty:
+        return intro + "- none.\n"
+
+    def number(value) -> str:
+        return "missing" if pd.isna(value) else f"{int(value):,}"
+
+    lines = []
+    for row in exceptions.itertuples(index=False):
+        lines.append(
+            f"- `{row.table}`, {row.name} ({row.code}), {row.year}: {row.problem}: "
+            f"sum of bands {number(row.bands)}, total {number(row.total)}."
+        )
+    return intro + "\n".join(lines) + "\n"
+
+
+def readme_text(manifest: dict, corrections: pd.DataFrame, exceptions: pd.DataFrame) -> str:
     rows = "\n".join(
         f"| `{t['file']}` | {t['rows']:,} | {t['description']} |"
         for t in manifest["tables"].values()
@@ -117,17 +190,23 @@ rows and sha256 of each file here and the sha256 of each source file.
 {rows}
 
 {corrections_text(corrections)}
-"""
+
+{bands_text(exceptions)}"""
 
 
 DESCRIPTIONS = {
     "plans_by_age": "active plans each January by single year of age (2024-2025), "
     "with special / independent special / mainstream school counts",
+    "plans_by_age_band": "active plans (statements + plans) each January by age band: "
+    "2010-2022 as published in release 2022, 2024-2025 summed from single years of age "
+    "(January 2023 is not published by age)",
     "plans_total": "active plans each January 2010-2025 (statements + plans before 2019)",
     "placement_by_need": "active plans January 2025 by type of placement and primary need",
     "need_by_age": "active plans January 2025 by age and primary need",
     "new_need_by_age": "new plans in calendar year 2024 by age at start and primary need",
     "new_plans_by_age": "new plans by age at start, calendar years 2022-2024",
+    "new_plans_by_age_band": "new plans (statements + plans) by age band at start: calendar "
+    "years 2009-2021 as published in release 2022, 2022-2024 summed from single years of age",
     "new_plans_total": "new plans each calendar year 2009-2024",
     "ceased_by_age": "ceased plans by age and reason, calendar years 2023-2024",
     "ceased_total": "ceased plans by reason, calendar years 2022-2024",
@@ -177,7 +256,8 @@ def build(source: Path, out: Path, command: str, *, allow_empty: bool = False) -
         "tables": manifest_tables,
         "sources": dict(sorted(sources.items())),
     }
-    (out / README).write_text(readme_text(manifest, tables["corrections"]), encoding="utf-8")
+    readme = readme_text(manifest, tables["corrections"], band_exceptions(tables))
+    (out / README).write_text(readme, encoding="utf-8")
     (out / MANIFEST).write_text(
         json.dumps(manifest, indent=2, sort_keys=False, ensure_ascii=False) + "\n",
         encoding="utf-8",

@@ -6,7 +6,7 @@ from placeplan.demand.cohort import (
     project,
     specialist_share,
 )
-from placeplan.demand.inputs import CohortInputs, cohort_inputs
+from placeplan.demand.inputs import CohortInputs, cohort_inputs, stack
 
 __all__ = [
     "CohortInputs",
@@ -15,4 +15,5 @@ __all__ = [
     "expected_referrals",
     "project",
     "specialist_share",
+    "stack",
 ]

@@ -28,13 +28,13 @@ def cohort_step(
     stock : numpy.ndarray
         Plans in January, ``[..., age, need]`` [plans].
     cease_rate : numpy.ndarray
-        Share of plans at each age that cease during the year, ``[age]`` [per year].
-        Plans at the oldest age all cease (they leave the 0–25 range).
+        Share of plans at each age that cease during the year, ``[..., age]``
+        [per year]. Plans at the oldest age all cease (they leave the 0–25 range).
     new : numpy.ndarray
         New plans made during the year, by the age at which they appear in the next
         January, ``[..., age, need]`` [plans].
     recode_mix : numpy.ndarray, optional
-        Need mix of each age, ``[age, need]`` (rows summing to 1), towards which the
+        Need mix of each age, ``[..., age, need]`` (rows summing to 1), towards which the
         recorded needs of plans that age move [1].
     recode_share : float
         Share of each age's continuing plans whose recorded need is re-recorded
@@ -48,7 +48,7 @@ def cohort_step(
         ``next_stock.sum() == stock.sum() + new.sum() - ceased.sum()``.
 
     """
-    rate = np.clip(np.asarray(cease_rate, dtype=float), 0.0, 1.0)[:, None]
+    rate = np.clip(np.asarray(cease_rate, dtype=float), 0.0, 1.0)[..., :, None]
     ceased = stock * rate
     ceased[..., -1, :] = stock[..., -1, :]
     survivors = stock - ceased
@@ -75,7 +75,7 @@ def project(
     stock0 : numpy.ndarray
         Plans in the base January, ``[..., age, need]`` [plans].
     cease_rate : numpy.ndarray
-        ``[age]`` [per year].
+        ``[..., age]`` [per year].
     new_by_year : numpy.ndarray
         New plans in each projected year, ``[..., year, age, need]`` [plans].
     recode_mix, recode_share
@@ -88,7 +88,8 @@ def project(
 
     """
     years = new_by_year.shape[-3]
-    out = np.empty((*stock0.shape[:-2], years + 1, *stock0.shape[-2:]))
+    lead = np.broadcast_shapes(stock0.shape[:-2], new_by_year.shape[:-3])
+    out = np.empty((*lead, years + 1, *stock0.shape[-2:]))
     out[..., 0, :, :] = stock0
     for y in range(years):
         out[..., y + 1, :, :], _ = cohort_step(
@@ -159,7 +160,7 @@ def expected_referrals(
         Children needing a special school place each January, ``[..., year, age, need]``
         [children].
     cease_rate : numpy.ndarray
-        ``[age]`` [per year].
+        ``[..., age]`` [per year].
     ages : tuple of int
         Youngest and oldest age (in the later January) at which children are referred.
 
@@ -170,7 +171,8 @@ def expected_referrals(
         of children aged ``age`` in January ``y + 1`` [children per year], never negative.
 
     """
-    survive = (1.0 - np.clip(cease_rate, 0.0, 1.0))[:-1, None]
+    survive = (1.0 - np.clip(np.asarray(cease_rate, dtype=float), 0.0, 1.0))[..., :-1, None]
+    survive = np.expand_dims(survive, -3)  # [..., 1 (year), age - 1, 1 (need)]
     flow = np.zeros(specialist[..., 1:, :, :].shape)
     flow[..., 1:, :] = specialist[..., 1:, 1:, :] - specialist[..., :-1, :-1, :] * survive
     flow[..., 0, :] = specialist[..., 1:, 0, :]

@@ -14,7 +14,7 @@ import pandas as pd
 from placeplan import sen2
 from placeplan.scenario import NEEDS
 
-__all__ = ["AGES", "CohortInputs", "cohort_inputs"]
+__all__ = ["AGES", "CohortInputs", "cohort_inputs", "stack"]
 
 _SPECIAL_TOTAL = "Special - total"
 """SEN2 type-of-placement label of all special schools (maintained, academy, independent, NM)."""
@@ -104,6 +104,30 @@ def _mix(table: np.ndarray, fallback: np.ndarray) -> np.ndarray:
     )
 
 
+def _special_by_need(t: sen2.SEN2Tables) -> np.ndarray:
+    """Plans in special schools by primary need [plans]."""
+    frame = t.placement_by_need
+    frame = frame[frame["placement"] == _SPECIAL_TOTAL]
+    return np.array(
+        [frame.loc[frame["need"] == n, "plans"].fillna(0).sum() for n in NEEDS], dtype=float
+    )
+
+
+def _special_like_england(plans: np.ndarray, year: int) -> np.ndarray:
+    """Plans in special schools by age if each age had England's share [plans]."""
+    e = _england().plans_by_age
+    e = e[e["year"] == year]
+    share = np.divide(
+        _by_age(e, "special"), _by_age(e, "plans"), out=np.zeros(len(AGES)),
+        where=_by_age(e, "plans") > 0,
+    )  # fmt: skip
+    return plans * share
+
+
+def _england() -> sen2.SEN2Tables:
+    return sen2.load("E92000001")
+
+
 def cohort_inputs(
     area: str, base_year: int = 2025, tables: sen2.SEN2Tables | None = None
 ) -> CohortInputs:
@@ -113,14 +137,16 @@ def cohort_inputs(
 
     - *Stock*: plans by single year of age in the base January, split by primary need
       with the January 2025 need mix of each age (plans of unknown need spread over
-      the known needs in proportion); ``under 3`` is counted at age 2.
+      the known needs in proportion; England's mix where an area's is not published);
+      ``under 3`` is counted at age 2.
     - *Ceasing*: plans ceased in each calendar year by age, over the plans of that age
       in the January of that year, averaged over the years published; the ``20 and
       over`` group is spread evenly over ages 20–25.
     - *New plans*: the latest calendar year's new plans by age, split by need with
       that year's need mix of new plans (of each age where published).
     - *Special school share*: plans in special schools by age and by need in the base
-      January, crossed by iterative proportional fitting
+      January (where an area's are not published: England's shares by age scaled to
+      the area's total, England's need mix), crossed by iterative proportional fitting
       (:func:`~placeplan.demand.cohort.specialist_share`).
 
     Parameters
@@ -146,9 +172,16 @@ def cohort_inputs(
         raise ValueError(f"SEN2 has no plans by age for {area} in January {base_year}")
     plans = _by_age(base, "plans")
     special = _by_age(base, "special")
+    if base["special"].isna().all():  # not published by age: England's shares by age,
+        special = _special_like_england(plans, base_year)  # scaled to the area's total
+        total = t.plans_total.loc[t.plans_total["year"] == base_year, "special"].dropna()
+        if len(total) and special.sum() > 0:
+            special *= float(total.iloc[0]) / special.sum()
 
     need_table = _need_table(t.need_by_age, "plans")
-    overall = need_table.sum(axis=0) / max(need_table.sum(), 1.0)
+    if need_table.sum() == 0:  # need not published for this area (e.g. Surrey, 2025)
+        need_table = _need_table(_england().need_by_age, "plans")
+    overall = need_table.sum(axis=0) / need_table.sum()
     need_mix = _mix(need_table, overall)
     stock = plans[:, None] * need_mix
 
@@ -176,15 +209,14 @@ def cohort_inputs(
     new_year = int(new["year"].max())
     new_by_age = _by_age(new[new["year"] == new_year], "new_plans")
     new_need = _need_table(t.new_need_by_age, "new_plans")
-    new_overall = new_need.sum(axis=0) / max(new_need.sum(), 1.0)
+    if new_need.sum() == 0:
+        new_need = _need_table(_england().new_need_by_age, "new_plans")
+    new_overall = new_need.sum(axis=0) / new_need.sum()
     new_plans = new_by_age[:, None] * _mix(new_need, new_overall)
 
-    special_need = t.placement_by_need
-    special_need = special_need[special_need["placement"] == _SPECIAL_TOTAL]
-    by_need = np.array(
-        [special_need.loc[special_need["need"] == n, "plans"].fillna(0).sum() for n in NEEDS],
-        dtype=float,
-    )
+    by_need = _special_by_need(t)
+    if by_need.sum() == 0:  # not published for this area: England's mix
+        by_need = _special_by_need(_england())
     share = specialist_share(stock, special, by_need)
     return CohortInputs(
         area=str(base["code"].iloc[0]),
@@ -198,3 +230,21 @@ def cohort_inputs(
         release=t.release,
         attribution=t.attribution,
     )
+
+
+def stack(inputs: list[CohortInputs]) -> dict[str, np.ndarray]:
+    """The arrays of several areas stacked on a leading ``area`` axis.
+
+    The cohort functions broadcast over leading axes, so every area projects in one
+    call: ``project(s["stock"], s["cease_rate"], new[:, None] * ..., s["need_mix"], 1)``.
+
+    Returns
+    -------
+    dict
+        ``stock``, ``new_plans``, ``special_share``, ``need_mix`` (``[area, age, need]``)
+        and ``cease_rate`` (``[area, age]``), plus ``area`` (codes).
+    """
+    fields = ("stock", "cease_rate", "new_plans", "special_share", "need_mix")
+    out = {f: np.stack([getattr(i, f) for i in inputs]) for f in fields}
+    out["area"] = np.array([i.area for i in inputs])
+    return out
