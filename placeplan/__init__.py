@@ -13,6 +13,7 @@ Examples
 
 """
 
+from placeplan import sen2
 from placeplan._version import __version__
 from placeplan.bundled import bundled_scenarios
 from placeplan.calendar import Term, TermCalendar
@@ -33,6 +34,7 @@ __all__ = [
     "example",
     "load_scenario",
     "run",
+    "sen2",
 ]
 
 

@@ -61,8 +61,28 @@ def main() -> None:
     default=None,
     help="Run folder to write [default: runs/SCENARIO-NAME].",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["epoch", "reference"]),
+    default="epoch",
+    show_default=True,
+    help="Placement engine: the fast epoch engine, or the per-child reference model.",
+)
+@click.option(
+    "--child-log",
+    is_flag=True,
+    help="Also write children.csv.gz: one row per child and replication.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar; print only the file list.")
-def run(scenario: str, replications: int, seed: int | None, out: Path | None, quiet: bool) -> None:
+def run(
+    scenario: str,
+    replications: int,
+    seed: int | None,
+    out: Path | None,
+    engine: str,
+    child_log: bool,
+    quiet: bool,
+) -> None:
     """Run SCENARIO (a file or a bundled name; the Hertfordshire baseline by default).
 
     Writes results.nc, summary.csv, provenance.json and scenario.yaml to the run
@@ -77,7 +97,13 @@ def run(scenario: str, replications: int, seed: int | None, out: Path | None, qu
     out = out or Path("runs") / loaded.name
     progress = not quiet and sys.stderr.isatty()
     results = run_scenario(
-        loaded, replications=replications, seed=seed, progress=progress, scenario_file=path
+        loaded,
+        replications=replications,
+        seed=seed,
+        engine=engine,  # type: ignore[arg-type]
+        progress=progress,
+        scenario_file=path,
+        child_log=child_log,
     )
     files = results.save(out)
     if not quiet:

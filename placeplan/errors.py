@@ -75,7 +75,12 @@ def _clean_loc(loc: Sequence[Any]) -> tuple:
     """Drop pydantic's union-tag segments (``cohort``, ``fixed``) that are not keys."""
     out: list[Any] = []
     for part in loc:
-        if isinstance(part, str) and part in {"cohort", "fixed"} and out and out[-1] == "demand":
+        if (
+            isinstance(part, str)
+            and part in {"cohort", "fixed", "poisson"}
+            and out
+            and out[-1] == "demand"
+        ):
             continue
         if isinstance(part, str) and part.startswith("function-"):
             continue

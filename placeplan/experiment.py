@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from tqdm import tqdm
 
 from placeplan._version import __version__
 from placeplan.calendar import Term
+from placeplan.childlog import child_log
 from placeplan.model import Model, Replication
-from placeplan.placement import MEASURES
+from placeplan.placement import MEASURES, Engine
 from placeplan.results import Results, build_dataset
 from placeplan.scenario import Scenario, load_scenario
 from placeplan.streams import Streams, root_entropy
@@ -54,8 +56,12 @@ def _interpolate(januaries: np.ndarray, values: np.ndarray, at: np.ndarray) -> n
     return np.stack([np.interp(at, januaries, values[:, j]) for j in range(values.shape[1])], -1)
 
 
-def _snapshot_arrays(model: Model, rep: Replication) -> dict[str, np.ndarray]:
+def _snapshot_arrays(
+    model: Model, rep: Replication, logs: list, keep_log: bool, replicate: int
+) -> dict[str, np.ndarray]:
     """The arrays one replication contributes to the Dataset (the rest is let go)."""
+    if keep_log:
+        logs.append(child_log(model, rep, replicate))
     at = model.schedule.snapshots
     d = rep.demand
     out: dict[str, np.ndarray] = {}
@@ -79,8 +85,10 @@ def run(
     replications: int = 100,
     seed: int | None = None,
     *,
+    engine: Engine = "epoch",
     progress: bool = False,
     scenario_file: str | Path | None = None,
+    child_log: bool = False,
 ) -> Results:
     """Run a scenario's replications and gather the results.
 
@@ -93,11 +101,16 @@ def run(
     seed : int, optional
         Root seed. The same scenario, seed and placeplan version give identical
         results; fresh entropy is drawn (and recorded) if omitted.
+    engine : {"epoch", "reference"}
+        Placement engine: the fast epoch engine, or the per-child reference model
+        (same placements, far slower; for checking).
     progress : bool
         Show a progress bar on standard error.
     scenario_file : str or pathlib.Path, optional
         File the scenario was read from, recorded in the provenance (set
         automatically when ``scenario`` is a path or name).
+    child_log : bool
+        Keep one row per child and replication (:attr:`Results.children`).
 
     Returns
     -------
@@ -121,8 +134,9 @@ def run(
     started = datetime.now(UTC)
     clock = time.perf_counter()
     model = Model(scenario)
+    logs: list = []
     parts = [
-        _snapshot_arrays(model, model.replicate(Streams(entropy, r)))
+        _snapshot_arrays(model, model.replicate(Streams(entropy, r), engine), logs, child_log, r)
         for r in tqdm(
             range(replications),
             desc=scenario.name,
@@ -139,7 +153,7 @@ def run(
     dataset = build_dataset(dates, terms, scenario.designations, _stack(parts))
     wall = time.perf_counter() - clock
     provenance = _provenance(
-        scenario, scenario_file, entropy, seed, replications, started, wall, model
+        scenario, scenario_file, entropy, seed, replications, started, wall, model, engine
     )
     dataset.attrs.update(
         title=f"placeplan forecast: {scenario.title}",
@@ -154,7 +168,8 @@ def run(
         licence_of_data=provenance["data"]["attribution"] or "none",
         provenance=json.dumps(provenance, sort_keys=True),
     )
-    return Results(dataset=dataset, scenario=scenario, provenance=provenance)
+    children = pd.concat(logs, ignore_index=True) if child_log else None
+    return Results(dataset=dataset, scenario=scenario, provenance=provenance, children=children)
 
 
 def _provenance(
@@ -166,6 +181,7 @@ def _provenance(
     started: datetime,
     wall: float,
     model: Model,
+    engine: str,
 ) -> dict[str, Any]:
     import hashlib
 
@@ -186,7 +202,7 @@ def _provenance(
         },
         "seed": {"given": seed, "entropy": str(entropy)},
         "replications": replications,
-        "engine": "epoch",
+        "engine": engine,
         "started": started.isoformat(timespec="seconds"),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "wall_time_s": round(wall, 3),

@@ -18,18 +18,22 @@ from placeplan.demand.referrals import (
     Referrals,
     draw_cohort_demand,
     draw_fixed_demand,
+    draw_poisson_demand,
 )
 from placeplan.errors import InputError
 from placeplan.placement import (
+    Engine,
+    Exits,
     PlacementOutcome,
     PlacementProblem,
+    draw_exits,
     initial_list,
     initial_occupants,
     make_schedule,
     simulate,
 )
 from placeplan.placement.schedule import AT_OPENING
-from placeplan.scenario import CohortDemand, Scenario
+from placeplan.scenario import CohortDemand, FixedReferrals, Scenario
 from placeplan.streams import Streams
 
 __all__ = ["Model", "Replication"]
@@ -40,10 +44,19 @@ class Replication:
     """One replication: its demand, its children and what happened to them."""
 
     demand: DemandDraw
-    children: Referrals
+    problem: PlacementProblem
     initial: np.ndarray
-    exits: np.ndarray
     outcome: PlacementOutcome
+
+    @property
+    def children(self) -> Referrals:
+        """Every child referred, in order of referral."""
+        return self.problem.children
+
+    @property
+    def exits(self) -> Exits:
+        """When each child leaves by age, a place or the list."""
+        return self.problem.exits
 
 
 class Model:
@@ -60,7 +73,11 @@ class Model:
         self.scenario = scenario
         self.calendar = scenario.calendar.build()
         self.schedule = make_schedule(
-            self.calendar, scenario.placement.panels, scenario.start, scenario.end
+            self.calendar,
+            scenario.placement.panels,
+            scenario.start,
+            scenario.end,
+            scenario.calendar.snapshots,
         )
         start = scenario.start.toordinal()
         for project in scenario.placement.build_programme:
@@ -71,12 +88,17 @@ class Model:
                     "placement.designations instead"
                 )
         designations = scenario.designations
-        self.openings = tuple(
-            sorted(
-                (p.opens.toordinal() + AT_OPENING, designations.index(p.designation), p.places)
-                for p in scenario.placement.build_programme
+        self._projects = [
+            (
+                self.calendar.term_index(p.opens),
+                p.opens.toordinal() + AT_OPENING,
+                designations.index(p.designation),
+                p.places,
+                np.array(sorted(p.slippage), dtype=np.int64),
+                np.array([p.slippage[k] for k in sorted(p.slippage)]),
             )
-        )
+            for p in scenario.placement.build_programme
+        ]
         self.capacity = np.array(
             [spec.places for spec in scenario.placement.designations.values()], dtype=np.int64
         )
@@ -110,6 +132,27 @@ class Model:
         weights = np.where(inside, special, 0.0)
         return weights if weights.sum() > 0 else inside.astype(float)
 
+    def openings(self, streams: Streams) -> tuple[tuple[float, int, int], ...]:
+        """Build openings of one replication, slippage drawn (sorted by instant).
+
+        One uniform per project, in the order of the build programme, from the
+        ``slippage`` stream; a project late by ``k`` terms opens on the first day of
+        the ``k``-th term after the one it was planned for.
+        """
+        u = streams.rng("slippage").random(len(self._projects))
+        out = []
+        for (term, planned, d, places, lates, probs), x in zip(self._projects, u, strict=True):
+            late = int(
+                lates[min(np.searchsorted(np.cumsum(probs), x, side="right"), len(lates) - 1)]
+            )
+            when = (
+                planned
+                if late == 0
+                else (self.calendar.start_of_index(term + late).toordinal() + AT_OPENING)
+            )
+            out.append((float(when), d, places))
+        return tuple(sorted(out))
+
     def demand(self, streams: Streams) -> DemandDraw:
         """Draw one replication's demand."""
         s = self.scenario
@@ -124,23 +167,21 @@ class Model:
                 streams.rng("parameters"),
                 streams.rng("referrals"),
             )
-        return draw_fixed_demand(s.demand, self.calendar, s.designations, s.start, s.end)
+        if isinstance(s.demand, FixedReferrals):
+            return draw_fixed_demand(s.demand, self.calendar, s.designations, s.start, s.end)
+        return draw_poisson_demand(
+            s.demand, s.designations, s.start, s.end, streams.rng("referrals")
+        )
 
-    def replicate(self, streams: Streams) -> Replication:
-        """Run one replication.
-
-        Parameters
-        ----------
-        streams : Streams
-            The replication's random streams.
+    def problem(self, streams: Streams) -> tuple[DemandDraw, PlacementProblem, np.ndarray]:
+        """Draw one replication's demand, children, exits and openings.
 
         Returns
         -------
-        Replication
-
+        demand, problem, initial
+            The demand draw, the placement problem, and which children were on the
+            list at the start.
         """
-        from placeplan.placement.population import draw_exits
-
         s = self.scenario
         placement = s.placement
         demand = self.demand(streams)
@@ -158,23 +199,40 @@ class Model:
         )
         new = demand.referrals
         new_exits = draw_exits(streams.rng("exits"), new.time, new.age, placement.leaving)
+        # the list at the start was referred before the start, so it stays first
         children = Referrals.concat([waiting, new])
-        # concat sorts by time stably; the list at the start all precedes new referrals.
-        exits = np.concatenate([waiting_exits, new_exits])
-        initial = np.arange(len(children)) < len(waiting)
         problem = PlacementProblem(
             n_designations=len(s.designations),
             capacity=self.capacity,
-            openings=self.openings,
+            openings=self.openings(streams),
             occupants=occupants,
             children=children,
-            exits=exits,
-            referral_terms=self.calendar.term_indices(children.time),
+            exits=Exits.concat([waiting_exits, new_exits]),
             schedule=self.schedule,
-            snapshot_terms=self.snapshot_terms,
+            continuous=placement.panels.every_days == "continuous",
             start_places=placement.panels.start_places,
+            referral_terms=self.calendar.term_indices(children.time),
+            snapshot_terms=self.snapshot_terms,
             long_wait_terms=s.calendar.long_wait_terms,
             long_wait_weeks=s.calendar.long_wait_weeks,
         )
-        outcome = simulate(problem, self._start, self._end)
-        return Replication(demand, children, initial, exits, outcome)
+        initial = np.arange(len(children)) < len(waiting)
+        return demand, problem, initial
+
+    def replicate(self, streams: Streams, engine: Engine = "epoch") -> Replication:
+        """Run one replication.
+
+        Parameters
+        ----------
+        streams : Streams
+            The replication's random streams.
+        engine : {"epoch", "reference"}
+            The placement engine.
+
+        Returns
+        -------
+        Replication
+        """
+        demand, problem, initial = self.problem(streams)
+        outcome = simulate(problem, self._start, self._end, engine)
+        return Replication(demand, problem, initial, outcome)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,10 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "children",
         "Children who left the list (aged out, moved away) before a place",
     ),
+    "aged_out_while_waiting": (
+        "children",
+        "Children who left the list before a place because of their age",
+    ),
 }
 """Variables of the results Dataset: units and long name."""
 
@@ -54,12 +59,16 @@ class Results:
         The scenario that was run.
     provenance : dict
         Version, scenario hash, seed entropy, replications, timings, packages, data.
+    children : pandas.DataFrame, optional
+        The child log, one row per child and replication, when the run kept it
+        (:func:`placeplan.childlog.child_log`).
 
     """
 
     dataset: xr.Dataset
     scenario: Scenario
     provenance: dict[str, Any]
+    children: pd.DataFrame | None = None
 
     @property
     def replications(self) -> int:
@@ -84,12 +93,15 @@ class Results:
         ds = self.dataset
         names = variables or [v for v in VARIABLES if v in ds]
         frames = []
-        for stat, q in _STATISTICS.items():
-            block = (
-                ds[names].mean("replicate")
+        with warnings.catch_warnings():  # measures a model lacks (e.g. plans) are all NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            blocks = {
+                stat: ds[names].mean("replicate")
                 if q is None
                 else ds[names].quantile(q, dim="replicate").drop_vars("quantile")
-            )
+                for stat, q in _STATISTICS.items()
+            }
+        for stat, block in blocks.items():
             frame = block.to_dataframe().reset_index()
             frame.insert(2 if "term" in frame else 1, "statistic", stat)
             frames.append(frame)
@@ -155,6 +167,10 @@ class Results:
             "scenario": out / "scenario.yaml",
         }
         self.to_netcdf(files["results"])
+        if self.children is not None:
+            files["children"] = out / "children.csv.gz"
+            with atomic_path(files["children"]) as tmp:
+                self.children.to_csv(tmp, index=False, compression="gzip")
         atomic_write_text(files["summary"], self.summary().to_csv(index=False, float_format="%.6g"))
         atomic_write_text(files["provenance"], json.dumps(self.provenance, indent=2) + "\n")
         resolved = yaml.safe_dump(

@@ -32,6 +32,7 @@ __all__ = [
     "LeavingSpec",
     "PanelSpec",
     "PlacementSpec",
+    "PoissonReferrals",
     "Scenario",
     "Uncertain",
     "load_scenario",
@@ -107,6 +108,14 @@ class CalendarSpec(_Model):
             "this many whole terms have passed since the end of the term of referral."
         ),
         json_schema_extra=_units("terms"),
+    )
+    snapshots: Literal["census"] | Annotated[float, Field(gt=0)] = Field(
+        "census",
+        description=(
+            "When the measures are recorded: at the end of each census day ('census'), or "
+            "every so many days from the start (a number; e.g. 365.25 for yearly)."
+        ),
+        json_schema_extra=_units("days"),
     )
     long_wait_weeks: float = Field(
         52,
@@ -246,7 +255,21 @@ class FixedReferrals(_Model):
         return self
 
 
-Demand = Annotated[CohortDemand | FixedReferrals, Field(discriminator="model")]
+class PoissonReferrals(_Model):
+    """Referrals as a Poisson process at a constant rate (to check against queueing theory)."""
+
+    model: Literal["poisson"] = Field(description="Demand model: Poisson referrals.")
+    rate: dict[str, Annotated[float, Field(ge=0)]] = Field(
+        description="Referrals a year, by designation.",
+        json_schema_extra=_units("children per year"),
+    )
+    age: int = Field(
+        7, ge=0, le=25, description="SEN2 age of the children when referred.",
+        json_schema_extra=_units("years"),
+    )  # fmt: skip
+
+
+Demand = Annotated[CohortDemand | FixedReferrals | PoissonReferrals, Field(discriminator="model")]
 
 
 class DesignationSpec(_Model):
@@ -261,12 +284,12 @@ class DesignationSpec(_Model):
 class PanelSpec(_Model):
     """When provision panels decide on referrals."""
 
-    every_days: int | None = Field(
+    every_days: Annotated[int, Field(ge=1, le=366)] | Literal["continuous"] | None = Field(
         14,
-        ge=1,
-        le=366,
         description=(
-            "Days between panel meetings; null means referrals are decided at term starts only."
+            "Days between panel meetings; null: referrals are decided at term starts only; "
+            "'continuous': a child is offered a place the moment one is free (no panels, "
+            "no terms: the queueing-theory limit)."
         ),
         json_schema_extra=_units("days"),
     )
@@ -352,7 +375,22 @@ class BuildProject(_Model):
     cost_gbp: float | None = Field(
         None, ge=0, description="Capital cost.", json_schema_extra=_units("GBP")
     )
+    slippage: dict[Annotated[int, Field(ge=0, le=30)], Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=lambda: {0: 1.0},
+        description=(
+            "Probability of opening each number of terms late (0: on time), drawn per "
+            "replication; a late project opens on the first day of that later term."
+        ),
+        json_schema_extra=_units("terms"),
+    )
     source: str = Field("", description="Where the project comes from, or 'assumption: ...'.")
+
+    @model_validator(mode="after")
+    def _check(self) -> BuildProject:
+        total = sum(self.slippage.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"slippage probabilities add up to {total:g}, not 1")
+        return self
 
 
 class PlacementSpec(_Model):
@@ -435,6 +473,9 @@ class Scenario(_Model):
         if isinstance(self.demand, CohortDemand):
             used = set(self.demand.need_designation.values())
             where = "demand.need_designation"
+        elif isinstance(self.demand, PoissonReferrals):
+            used = set(self.demand.rate)
+            where = "demand.rate"
         else:
             used = set(self.demand.per_term)
             where = "demand.per_term"

@@ -107,7 +107,7 @@ def test_conservation_capacity_and_fifo_within_designation(scenario, seed):
     assert (m["waiting_over_3_terms"] <= m["waiting"]).all()
     offered, started = rep.outcome.offered, rep.outcome.started
     placed = np.isfinite(started)
-    assert (rep.exits[placed] > started[placed]).all()
+    assert (rep.problem.leaves_list[placed] > started[placed]).all()
     assert (offered[placed] >= rep.children.time[placed]).all()
     # first come, first served within a designation: among children agreed by a panel
     # and still there, nobody is passed over by a later referral of the same designation
@@ -116,7 +116,7 @@ def test_conservation_capacity_and_fifo_within_designation(scenario, seed):
         for i in mine[placed[mine]]:
             earlier = mine[mine < i]
             agreed = model.schedule.decision_times(rep.children.time[earlier]) <= offered[i]
-            still_there = rep.exits[earlier] > started[i]
+            still_there = rep.problem.leaves_list[earlier] > started[i]
             passed_over = agreed & still_there & (offered[earlier] > offered[i])
             assert not passed_over.any()
 

@@ -71,7 +71,7 @@ def test_children_are_conserved_in_every_replication(replications):
         assert np.all(s[np.isfinite(s)] >= o[np.isfinite(o)])
         # nobody is placed before being referred, or after leaving
         assert np.all(o[np.isfinite(o)] >= rep.children.time[np.isfinite(o)])
-        assert np.all(rep.exits[np.isfinite(s)] > s[np.isfinite(s)])
+        assert np.all(rep.problem.leaves_list[np.isfinite(s)] > s[np.isfinite(s)])
 
 
 def test_places_are_never_overfilled_and_long_waits_are_nested(replications):
@@ -101,7 +101,9 @@ def test_waits_counted_from_each_childs_referral_term(replications):
     cal = model.calendar
     k = len(model.schedule.snapshots) // 2
     at = model.schedule.snapshots[k]
-    waiting = (rep.children.time <= at) & (rep.outcome.started > at) & (rep.exits > at)
+    waiting = (
+        (rep.children.time <= at) & (rep.outcome.started > at) & (rep.problem.leaves_list > at)
+    )
     from datetime import date
 
     snap = date.fromordinal(int(at))

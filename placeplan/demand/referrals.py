@@ -10,9 +10,15 @@ import numpy as np
 from placeplan.calendar import TermCalendar
 from placeplan.demand.cohort import expected_referrals, project
 from placeplan.demand.inputs import CohortInputs
-from placeplan.scenario import NEEDS, CohortDemand, FixedReferrals
+from placeplan.scenario import NEEDS, CohortDemand, FixedReferrals, PoissonReferrals
 
-__all__ = ["DemandDraw", "Referrals", "draw_cohort_demand", "draw_fixed_demand"]
+__all__ = [
+    "DemandDraw",
+    "Referrals",
+    "draw_cohort_demand",
+    "draw_fixed_demand",
+    "draw_poisson_demand",
+]
 
 
 @dataclass(frozen=True)
@@ -205,14 +211,48 @@ def draw_fixed_demand(
             parts.append(
                 Referrals(times, np.full(count, spec.age), np.full(count, -1), np.full(count, d))
             )
+    return DemandDraw(
+        referrals=Referrals.concat(parts), **_no_cohort(start, end, len(designations))
+    )
+
+
+def _no_cohort(start: date, end: date, n_designations: int) -> dict[str, np.ndarray]:
+    """Demand series of a model without a cohort projection: Januaries, and NaN."""
     januaries = np.array(
         [date(y, 1, 1).toordinal() for y in range(start.year, end.year + 2)], dtype=float
     )
     nan = np.full(len(januaries), np.nan)
+    return {
+        "januaries": januaries,
+        "ehcp_plans": nan,
+        "specialist_demand": nan,
+        "specialist_by_designation": np.full((len(januaries), n_designations), np.nan),
+    }
+
+
+def draw_poisson_demand(
+    spec: PoissonReferrals,
+    designations: tuple[str, ...],
+    start: date,
+    end: date,
+    referrals: np.random.Generator,
+) -> DemandDraw:
+    """Poisson referrals at a constant rate per designation from the start to the end.
+
+    For each designation in turn: the number of referrals is Poisson with mean
+    ``rate × length``; their instants are uniform over the forecast (the order
+    statistics of a Poisson process).
+    """
+    lo, hi = float(start.toordinal()), float(end.toordinal())
+    years = (hi - lo) / 365.25
+    parts = []
+    for name, rate in spec.rate.items():
+        count = int(referrals.poisson(rate * years))
+        times = np.sort(lo + referrals.random(count) * (hi - lo))
+        d = designations.index(name)
+        parts.append(
+            Referrals(times, np.full(count, spec.age), np.full(count, -1), np.full(count, d))
+        )
     return DemandDraw(
-        januaries=januaries,
-        ehcp_plans=nan,
-        specialist_demand=nan,
-        specialist_by_designation=np.full((len(januaries), len(designations)), np.nan),
-        referrals=Referrals.concat(parts),
+        referrals=Referrals.concat(parts), **_no_cohort(start, end, len(designations))
     )

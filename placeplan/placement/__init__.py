@@ -1,18 +1,30 @@
 """Placement: the discrete-event model of the referral queue for special school places."""
 
-from placeplan.placement.engine import MEASURES, PlacementOutcome, PlacementProblem, simulate
-from placeplan.placement.population import Occupants, draw_exits, initial_list, initial_occupants
+from placeplan.placement.engine import ENGINES, Engine, PlacementOutcome, simulate
+from placeplan.placement.population import (
+    Exits,
+    Occupants,
+    draw_exits,
+    initial_list,
+    initial_occupants,
+)
+from placeplan.placement.problem import MEASURES, PlacementProblem, Placements, measure
 from placeplan.placement.schedule import Schedule, make_schedule
 
 __all__ = [
+    "ENGINES",
     "MEASURES",
+    "Engine",
+    "Exits",
     "Occupants",
     "PlacementOutcome",
     "PlacementProblem",
+    "Placements",
     "Schedule",
     "draw_exits",
     "initial_list",
     "initial_occupants",
     "make_schedule",
+    "measure",
     "simulate",
 ]

@@ -16,7 +16,14 @@ import numpy as np
 from placeplan.demand.referrals import Referrals
 from placeplan.scenario import InitialWaiting, LeavingSpec
 
-__all__ = ["Occupants", "academic_years", "draw_exits", "initial_list", "initial_occupants"]
+__all__ = [
+    "Exits",
+    "Occupants",
+    "academic_years",
+    "draw_exits",
+    "initial_list",
+    "initial_occupants",
+]
 
 _EPOCH = date(1970, 1, 1).toordinal()
 
@@ -35,28 +42,72 @@ def _september_first(years: np.ndarray) -> np.ndarray:
     return months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64) + _EPOCH
 
 
+@dataclass(frozen=True)
+class Exits:
+    """When each child leaves, drawn before the placement model runs.
+
+    Attributes
+    ----------
+    age_out : numpy.ndarray
+        End of the academic year in which the child leaves by age (placed or
+        waiting): a day ordinal, ``inf`` for never [days].
+    stay : numpy.ndarray
+        Time in a place before leaving it mid-year, counted from taking it up
+        [days] (``inf`` for never).
+    patience : numpy.ndarray
+        Time on the referral list before leaving it (moving away, other
+        provision), counted from referral [days] (``inf`` for never).
+    """
+
+    age_out: np.ndarray
+    stay: np.ndarray
+    patience: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.age_out)
+
+    def waiting_until(self, referred: np.ndarray) -> np.ndarray:
+        """When each child leaves the list if never placed [days]."""
+        return np.minimum(self.age_out, referred + self.patience)
+
+    def placed_until(self, started: np.ndarray) -> np.ndarray:
+        """When each child leaves a place taken up at ``started`` [days]."""
+        return np.minimum(self.age_out, started + self.stay)
+
+    @classmethod
+    def concat(cls, parts: list[Exits]) -> Exits:
+        """Join several sets of exits, in order."""
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in
+                     ("age_out", "stay", "patience")))  # fmt: skip
+
+
+def _durations(rng: np.random.Generator, rate: float, n: int) -> np.ndarray:
+    if rate > 0:
+        return rng.exponential(365.25 / rate, size=n)
+    return np.full(n, np.inf)
+
+
 def draw_exits(
     rng: np.random.Generator, since: np.ndarray, age: np.ndarray, leaving: LeavingSpec
-) -> np.ndarray:
-    """When each child leaves: at the end of an academic year, or mid-year.
+) -> Exits:
+    """When each child leaves: by age at the end of a year, from a place, from the list.
 
     Parameters
     ----------
     rng : numpy.random.Generator
         Stream to draw from: an ``(n, 27)`` block of uniforms for the end-of-year
-        decisions, then ``n`` exponentials for mid-year leaving.
+        decisions, then ``n`` exponentials for leaving a place mid-year, then ``n``
+        for leaving the list.
     since : numpy.ndarray
         Day ordinal from which each child is followed [days].
     age : numpy.ndarray
         SEN2 age in the academic year containing ``since`` [years].
     leaving : LeavingSpec
-        End-of-year probabilities by age, and the mid-year rate [per year].
+        End-of-year probabilities by age, and the mid-year rates [per year].
 
     Returns
     -------
-    numpy.ndarray
-        Exit instants (day ordinals; ``inf`` for never) [days].
-
+    Exits
     """
     since = np.asarray(since, dtype=float)
     age = np.asarray(age, dtype=np.int64)
@@ -70,14 +121,12 @@ def draw_exits(
     leaves = u < prob[ages]
     has = leaves.any(axis=1)
     k = np.argmax(leaves, axis=1)
-    end_of_year = np.full(n, np.inf)
+    age_out = np.full(n, np.inf)
     year0 = academic_years(since)
-    end_of_year[has] = _september_first(year0[has] + k[has] + 1).astype(float)
-    if leaving.mid_year_rate > 0:
-        mid = since + rng.exponential(365.25 / leaving.mid_year_rate, size=n)
-    else:
-        mid = np.full(n, np.inf)
-    return np.minimum(end_of_year, mid)
+    age_out[has] = _september_first(year0[has] + k[has] + 1).astype(float)
+    stay = _durations(rng, leaving.mid_year_rate, n)
+    list_rate = leaving.mid_year_rate if leaving.list_rate is None else leaving.list_rate
+    return Exits(age_out, stay, _durations(rng, list_rate, n))
 
 
 @dataclass(frozen=True)
@@ -91,7 +140,7 @@ class Occupants:
     age : numpy.ndarray
         SEN2 age in the academic year of the start [years].
     exit : numpy.ndarray
-        When each leaves (day ordinal; ``inf`` for never) [days].
+        When each leaves their place (day ordinal; ``inf`` for never) [days].
 
     """
 
@@ -130,7 +179,8 @@ def initial_occupants(
     weights = np.asarray(age_weights, dtype=float)
     age = rng.choice(len(weights), size=len(designation), p=weights / weights.sum())
     since = np.full(len(designation), float(start.toordinal()))
-    return Occupants(designation, age.astype(np.int16), draw_exits(rng, since, age, leaving))
+    exits = draw_exits(rng, since, age, leaving)
+    return Occupants(designation, age.astype(np.int16), exits.placed_until(since))
 
 
 def initial_list(
@@ -139,7 +189,7 @@ def initial_list(
     designations: tuple[str, ...],
     start: date,
     leaving: LeavingSpec,
-) -> tuple[Referrals, np.ndarray]:
+) -> tuple[Referrals, Exits]:
     """Children on the referral list at the start, and when each leaves it.
 
     In each group, referral instants are uniform over ``[referred_from,
@@ -164,9 +214,11 @@ def initial_list(
     -------
     referrals, exits
         The children in order of referral (ages in their academic year of
-        referral) and their exit instants [days].
+        referral) and when they leave (:class:`Exits`; time on the list counted
+        from referral, so that nobody leaves the list before the start).
     """
     times, ages, desigs, exits = [], [], [], []
+    first = float(start.toordinal())
     start_year = academic_years(np.array([start.toordinal()]))[0]
     for group in groups:
         counts = np.array([group.children.get(d, 0) for d in designations], dtype=np.int64)
@@ -175,12 +227,15 @@ def initial_list(
         hi = min(group.referred_to.toordinal() + 1, start.toordinal())
         time = lo + rng.random(n) * max(hi - lo, 0)
         age_now = rng.integers(group.age[0], group.age[1] + 1, size=n)
-        exits.append(draw_exits(rng, np.full(n, float(start.toordinal())), age_now, leaving))
+        drawn = draw_exits(rng, np.full(n, first), age_now, leaving)
+        # followed from the start: time on the list counts from then (memoryless)
+        exits.append(Exits(drawn.age_out, drawn.stay, drawn.patience + (first - time)))
         times.append(time)
         ages.append(age_now - (start_year - academic_years(time)))
         desigs.append(np.repeat(np.arange(len(designations)), counts))
     if not times:
-        return Referrals.concat([]), np.zeros(0)
+        empty = np.zeros(0)
+        return Referrals.concat([]), Exits(empty, empty, empty)
     time = np.concatenate(times)
     order = np.argsort(time, kind="stable")
     referrals = Referrals(
@@ -189,4 +244,5 @@ def initial_list(
         np.full(len(time), -1, dtype=np.int16),
         np.concatenate(desigs)[order].astype(np.int16),
     )
-    return referrals, np.concatenate(exits)[order]
+    joined = Exits.concat(exits)
+    return referrals, Exits(joined.age_out[order], joined.stay[order], joined.patience[order])

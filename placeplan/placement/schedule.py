@@ -77,25 +77,53 @@ class Schedule:
         return float(self.next_term_start[idx])
 
 
-def make_schedule(calendar: TermCalendar, panels: PanelSpec, start: date, end: date) -> Schedule:
-    """Lay out the epochs of a forecast from ``start`` (inclusive) to ``end`` (exclusive)."""
+def make_schedule(
+    calendar: TermCalendar,
+    panels: PanelSpec,
+    start: date,
+    end: date,
+    snapshots: str | float = "census",
+) -> Schedule:
+    """Lay out the epochs of a forecast from ``start`` (inclusive) to ``end`` (exclusive).
+
+    Parameters
+    ----------
+    calendar : TermCalendar
+        Term dates.
+    panels : PanelSpec
+        Panel cadence (``continuous`` panels have no meetings, and no term starts).
+    start, end : datetime.date
+        The forecast's first day and the first day after it.
+    snapshots : "census" or float
+        Census days (recorded at the end of the day), or every so many days from
+        the start [days].
+    """
     s, e = start.toordinal(), end.toordinal()
-    term_days = calendar.term_starts_between(start, end)
-    term_starts = np.array([d.toordinal() + AT_TERM_START for d in term_days])
+    continuous = panels.every_days == "continuous"
+    term_days = [] if continuous else calendar.term_starts_between(start, end)
+    term_starts = np.array([d.toordinal() + AT_TERM_START for d in term_days], dtype=float)
     later = calendar.term_starts_between(start, end + timedelta(days=800))
     next_term = np.array([d.toordinal() + AT_TERM_START for d in later] + [np.inf])
-    if panels.every_days is None:
+    if panels.every_days is None or continuous:
         meetings = np.zeros(0)
     else:
+        every = int(panels.every_days)
         first = (panels.first or start).toordinal()
         if first < s:
-            first += -(-(s - first) // panels.every_days) * panels.every_days
-        meetings = np.arange(first, e, panels.every_days, dtype=float) + AT_PANEL
-    census = calendar.census_days(start, end)
+            first += -(-(s - first) // every) * every
+        meetings = np.arange(first, e, every, dtype=float) + AT_PANEL
+    if snapshots == "census":
+        days = calendar.census_days(start, end)
+        instants = np.array([d.toordinal() + AT_SNAPSHOT for d in days], dtype=float)
+    else:
+        step = float(snapshots)
+        instants = s + step * np.arange(1, int((e - s) / step) + 1)
+        instants = instants[instants < e]
+        days = [date.fromordinal(int(t)) for t in instants]
     return Schedule(
-        term_starts=term_starts.astype(float),
+        term_starts=term_starts,
         panels=meetings,
-        snapshots=np.array([d.toordinal() + AT_SNAPSHOT for d in census]),
-        snapshot_dates=census,
+        snapshots=instants,
+        snapshot_dates=days,
         next_term_start=next_term.astype(float),
     )

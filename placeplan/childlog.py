@@ -1,0 +1,80 @@
+"""The child log: one row per child and replication, to audit or recompute any figure."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from placeplan.scenario import NEEDS
+
+__all__ = ["OUTCOMES", "child_log"]
+
+OUTCOMES = ("placed", "offered", "waiting", "left_list", "aged_out")
+"""Outcome of a child at the end of the forecast: took a place up; offered one to take up
+after the end; still waiting; left the list (moved away, other provision); left the list
+because of their age."""
+
+
+def _dates(ordinals: np.ndarray) -> pd.Series:
+    out = pd.Series(pd.NaT, index=range(len(ordinals)), dtype="datetime64[s]")
+    ok = np.isfinite(ordinals)
+    out[ok] = pd.to_datetime([date.fromordinal(int(t)) for t in ordinals[ok]])
+    return out
+
+
+def child_log(model, rep, replicate: int) -> pd.DataFrame:
+    """One row per child of a replication.
+
+    Columns: ``replicate``, ``child`` (its number in order of referral), ``need``
+    (primary need, empty where the demand model has none), ``designation``,
+    ``locality`` (empty until localities are modelled), ``age`` (SEN2 age in the year
+    of referral), ``initial`` (on the list at the start), ``referred``, ``offered``,
+    ``placed`` (date the place was taken up), ``left`` (date the child left the list
+    or the place, if within the forecast), and ``outcome`` (:data:`OUTCOMES`).
+
+    Parameters
+    ----------
+    model : placeplan.model.Model
+        The model the replication came from.
+    rep : placeplan.model.Replication
+        The replication.
+    replicate : int
+        Its number.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    p = rep.problem
+    c = p.children
+    end = model._end
+    offered, started = rep.outcome.offered, rep.outcome.started
+    placed = started < end
+    leaves_list = p.leaves_list
+    leaves_place = p.exits.placed_until(started)
+    left = np.where(np.isfinite(started), leaves_place, leaves_list)
+    outcome = np.full(len(c), "waiting", dtype=object)
+    gone = ~np.isfinite(offered) & (leaves_list < end)
+    outcome[gone] = np.where(p.exits.age_out[gone] <= leaves_list[gone], "aged_out", "left_list")
+    outcome[np.isfinite(offered) & ~placed] = "offered"
+    outcome[placed] = "placed"
+    needs = np.array([*NEEDS, ""], dtype=object)
+    designations = np.array(model.scenario.designations, dtype=object)
+    return pd.DataFrame(
+        {
+            "replicate": replicate,
+            "child": np.arange(len(c)),
+            "need": needs[c.need],
+            "designation": designations[c.designation],
+            "locality": "",
+            "age": c.age,
+            "initial": rep.initial,
+            "referred": _dates(c.time),
+            "offered": _dates(np.where(offered < end, offered, np.inf)),
+            "placed": _dates(np.where(placed, started, np.inf)),
+            "left": _dates(np.where(left < end, left, np.inf)),
+            "outcome": outcome,
+        }
+    )

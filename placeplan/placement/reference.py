@@ -1,0 +1,152 @@
+"""The reference engine: one SimPy process per child, the model most people would write.
+
+Each child is a process: referred, it sends its referral to the panel; then it
+waits for an offer or until it leaves the list, whichever comes first; offered a
+place, it waits to take it up, stays, and leaves, freeing the place. Each pupil in
+a place at the start is a process that leaves at its time. Panels, term starts and
+build openings are processes too. It follows the same rules as the epoch engine
+(:mod:`placeplan.placement.epoch`) with none of its bookkeeping, and must place the
+same children in the same places on the same dates — which the tests check.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+
+import numpy as np
+import simpy
+
+from placeplan.placement.problem import PlacementProblem, Placements
+
+__all__ = ["simulate_reference"]
+
+
+class _Model:
+    def __init__(self, env: simpy.Environment, p: PlacementProblem):
+        self.env = env
+        self.p = p
+        n = len(p.children)
+        self.offered = np.full(n, np.inf)
+        self.started = np.full(n, np.inf)
+        self.capacity = [int(c) for c in p.capacity]
+        self.occupied = [0] * p.n_designations
+        self.inbox: deque[int] = deque()  # referrals the panel has not yet seen
+        self.queue: list[deque[int]] = [deque() for _ in range(p.n_designations)]
+        self.on_list = np.zeros(n, dtype=bool)
+        self.offers: dict[int, simpy.Event] = {}
+        self.leaves_list = p.leaves_list
+
+    # ------------------------------------------------------------- children
+    def child(self, i: int) -> Iterator[simpy.Event]:
+        env, p = self.env, self.p
+        referred = p.children.time[i]
+        if referred > env.now:
+            yield env.timeout(referred - env.now)
+        self.on_list[i] = True
+        offer = self.offers[i] = env.event()
+        if p.continuous:
+            self.queue[p.children.designation[i]].append(i)
+            self.allocate(env.now)
+        else:
+            self.inbox.append(i)
+        leave = env.timeout(max(self.leaves_list[i] - env.now, 0.0))
+        yield offer | leave
+        if not offer.triggered:
+            self.on_list[i] = False  # left the list before a place
+            return
+        take_up = offer.value
+        if take_up > env.now:
+            yield env.timeout(take_up - env.now)
+        stay = min(p.exits.age_out[i], take_up + p.exits.stay[i]) - env.now
+        if np.isfinite(stay):
+            yield env.timeout(stay)
+            self.free(p.children.designation[i])
+
+    def pupil(self, d: int, leaves: float) -> Iterator[simpy.Event]:
+        yield self.env.timeout(leaves - self.env.now)
+        self.free(d)
+
+    def free(self, d: int) -> None:
+        self.occupied[d] -= 1
+        if self.p.continuous:
+            self.allocate(self.env.now)
+
+    # ---------------------------------------------------------------- panels
+    def allocate(self, take_up: float) -> None:
+        """Offer free places to the children waiting, in order, in each designation."""
+        for d, waiting in enumerate(self.queue):
+            kept: deque[int] = deque()
+            while waiting:
+                i = waiting.popleft()
+                if not self.on_list[i]:
+                    continue  # has left the list
+                if self.occupied[d] < self.capacity[d] and self.leaves_list[i] > take_up:
+                    self.occupied[d] += 1
+                    self.on_list[i] = False
+                    self.offered[i] = self.env.now
+                    self.started[i] = take_up  # decided now, even if after the horizon
+                    self.offers[i].succeed(take_up)
+                else:
+                    kept.append(i)
+            self.queue[d] = kept
+
+    def hear_referrals(self) -> None:
+        """The panel agrees every referral received so far."""
+        while self.inbox:
+            i = self.inbox.popleft()
+            if self.on_list[i]:
+                self.queue[self.p.children.designation[i]].append(i)
+
+    def panels(self) -> Iterator[simpy.Event]:
+        immediate = self.p.start_places == "immediate"
+        for when in self.p.schedule.panels:
+            yield self.env.timeout(when - self.env.now)
+            self.hear_referrals()
+            self.allocate(when if immediate else self.p.schedule.take_up(when))
+
+    def term_starts(self) -> Iterator[simpy.Event]:
+        hears = len(self.p.schedule.panels) == 0  # without panels, term starts decide
+        for when in self.p.schedule.term_starts:
+            yield self.env.timeout(when - self.env.now)
+            if hears:
+                self.hear_referrals()
+            self.allocate(when)
+
+    def openings(self) -> Iterator[simpy.Event]:
+        for when, d, places in self.p.openings:
+            yield self.env.timeout(when - self.env.now)
+            self.capacity[d] += places
+            if self.p.continuous:
+                self.allocate(self.env.now)
+
+
+def simulate_reference(problem: PlacementProblem, start: float, end: float) -> Placements:
+    """Run one replication with one SimPy process per child.
+
+    Parameters
+    ----------
+    problem : PlacementProblem
+        The replication.
+    start, end : float
+        Day ordinals of the forecast's first day and the first day after it.
+
+    Returns
+    -------
+    Placements
+    """
+    env = simpy.Environment(initial_time=start)
+    m = _Model(env, problem)
+    occ = problem.occupants
+    for d, leaves in zip(occ.designation, occ.exit, strict=True):
+        m.occupied[int(d)] += 1
+        if np.isfinite(leaves):
+            env.process(m.pupil(int(d), float(leaves)))
+    for i in range(len(problem.children)):
+        env.process(m.child(i))
+    env.process(m.openings())
+    if not problem.continuous:
+        env.process(m.panels())
+        env.process(m.term_starts())
+    env.run(until=end)
+    return Placements(m.offered, m.started)
