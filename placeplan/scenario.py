@@ -461,7 +461,7 @@ class Scenario(_Model):
     council: Council
     start: date = Field(description="First day of the forecast.")
     years: float = Field(
-        gt=0, le=40, description="Length of the forecast.", json_schema_extra=_units("years")
+        gt=0, le=120, description="Length of the forecast.", json_schema_extra=_units("years")
     )
     calendar: CalendarSpec = Field(CalendarSpec(), description="Term dates and long waits.")
     demand: Demand

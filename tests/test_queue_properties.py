@@ -21,7 +21,14 @@ def term_start(k: int) -> date:
 
 
 def fixed_scenario(
-    referrals, places, *, leaving=None, panels=None, spread=False, designations=("A",)
+    referrals,
+    places,
+    *,
+    leaving=None,
+    panels=None,
+    spread=False,
+    designations=("A",),
+    slippage=None,
 ):
     return scenario_from_dict(
         {
@@ -40,7 +47,13 @@ def fixed_scenario(
                 "panels": panels or {"every_days": None, "start_places": "immediate"},
                 "leaving": leaving or {"end_of_year": {}, "mid_year_rate": 0.0},
                 "build_programme": [
-                    {"name": f"{d}{k}", "designation": d, "places": n, "opens": term_start(k)}
+                    {
+                        "name": f"{d}{k}",
+                        "designation": d,
+                        "places": n,
+                        "opens": term_start(k),
+                        "slippage": slippage or {0: 1.0},
+                    }
                     for i, d in enumerate(designations)
                     for k, n in enumerate(places[i])
                     if n > 0
@@ -79,11 +92,12 @@ def random_scenarios(draw):
         "end_of_year": {draw(st.integers(5, 12)): draw(st.floats(0, 1))},
         "mid_year_rate": draw(st.floats(0, 1.5)),
     }
-    every = draw(st.one_of(st.none(), st.integers(1, 60)))
+    every = draw(st.one_of(st.none(), st.integers(1, 60), st.just("continuous")))
     panels = {
         "every_days": every,
         "start_places": draw(st.sampled_from(["next_term", "immediate"])),
     }
+    slip = draw(st.floats(0, 1))
     return fixed_scenario(
         referrals,
         places,
@@ -91,6 +105,7 @@ def random_scenarios(draw):
         panels=panels,
         spread=draw(st.booleans()),
         designations=names,
+        slippage={0: slip, 2: 1 - slip},
     )
 
 
@@ -115,7 +130,7 @@ def test_conservation_capacity_and_fifo_within_designation(scenario, seed):
         mine = np.flatnonzero(rep.children.designation == d)
         for i in mine[placed[mine]]:
             earlier = mine[mine < i]
-            agreed = model.schedule.decision_times(rep.children.time[earlier]) <= offered[i]
+            agreed = rep.problem.decided[earlier] <= offered[i]
             still_there = rep.problem.leaves_list[earlier] > started[i]
             passed_over = agreed & still_there & (offered[earlier] > offered[i])
             assert not passed_over.any()

@@ -8,7 +8,13 @@ from placeplan.placement.population import (
     initial_list,
     initial_occupants,
 )
-from placeplan.placement.problem import MEASURES, PlacementProblem, Placements, measure
+from placeplan.placement.problem import (
+    MEASURES,
+    PlacementProblem,
+    Placements,
+    measure,
+    time_in_system,
+)
 from placeplan.placement.schedule import Schedule, make_schedule
 
 __all__ = [
@@ -27,4 +33,5 @@ __all__ = [
     "make_schedule",
     "measure",
     "simulate",
+    "time_in_system",
 ]

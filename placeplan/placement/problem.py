@@ -19,7 +19,7 @@ from placeplan.demand.referrals import Referrals
 from placeplan.placement.population import Exits, Occupants
 from placeplan.placement.schedule import Schedule
 
-__all__ = ["MEASURES", "PlacementProblem", "Placements", "measure"]
+__all__ = ["MEASURES", "PlacementProblem", "Placements", "measure", "time_in_system"]
 
 MEASURES: tuple[str, ...] = (
     "capacity",
@@ -106,10 +106,34 @@ class PlacementProblem:
 
 @dataclass(frozen=True)
 class Placements:
-    """Who was offered a place when, and took it up when (``inf``: never) [days]."""
+    """Who was offered a place when, and took it up when (``inf``: never) [days].
+
+    ``area_in_system`` is the integral over the forecast of the number of referred
+    children in the system (on the list or in a place) as the engine counted them
+    while running [child-days], where the engine keeps such a count (the reference).
+    """
 
     offered: np.ndarray
     started: np.ndarray
+    area_in_system: float | None = None
+
+
+def time_in_system(
+    problem: PlacementProblem, placements: Placements, start: float, end: float
+) -> np.ndarray:
+    """Each referred child's time in the system within ``[start, end]`` [days].
+
+    From referral (or the start) until they leave the list or, if placed, their
+    place (or the end). Little's law holds on every run as an identity: the sum of
+    these equals the area under the number in the system.
+    """
+    leaves = np.where(
+        np.isfinite(placements.started),
+        problem.exits.placed_until(placements.started),
+        problem.leaves_list,
+    )
+    arrive = np.maximum(problem.children.time, start)
+    return np.clip(np.minimum(leaves, end) - arrive, 0.0, None)
 
 
 def _count(mask: np.ndarray, designation: np.ndarray, n: int) -> np.ndarray:

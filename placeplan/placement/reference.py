@@ -36,6 +36,15 @@ class _Model:
         self.on_list = np.zeros(n, dtype=bool)
         self.offers: dict[int, simpy.Event] = {}
         self.leaves_list = p.leaves_list
+        self.in_system = 0  # referred children on the list or in a place
+        self.area = 0.0  # its integral over time [child-days]
+        self.since = env.now
+
+    def count(self, change: int) -> None:
+        """Add to the number of referred children in the system, integrating it."""
+        self.area += self.in_system * (self.env.now - self.since)
+        self.since = self.env.now
+        self.in_system += change
 
     # ------------------------------------------------------------- children
     def child(self, i: int) -> Iterator[simpy.Event]:
@@ -44,6 +53,7 @@ class _Model:
         if referred > env.now:
             yield env.timeout(referred - env.now)
         self.on_list[i] = True
+        self.count(+1)
         offer = self.offers[i] = env.event()
         if p.continuous:
             self.queue[p.children.designation[i]].append(i)
@@ -54,6 +64,7 @@ class _Model:
         yield offer | leave
         if not offer.triggered:
             self.on_list[i] = False  # left the list before a place
+            self.count(-1)
             return
         take_up = offer.value
         if take_up > env.now:
@@ -61,6 +72,7 @@ class _Model:
         stay = min(p.exits.age_out[i], take_up + p.exits.stay[i]) - env.now
         if np.isfinite(stay):
             yield env.timeout(stay)
+            self.count(-1)
             self.free(p.children.designation[i])
 
     def pupil(self, d: int, leaves: float) -> Iterator[simpy.Event]:
@@ -149,4 +161,5 @@ def simulate_reference(problem: PlacementProblem, start: float, end: float) -> P
         env.process(m.panels())
         env.process(m.term_starts())
     env.run(until=end)
-    return Placements(m.offered, m.started)
+    m.count(0)  # close the integral at the end
+    return Placements(m.offered, m.started, m.area)
