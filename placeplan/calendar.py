@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 _FIRST_YEAR = 1990
-_LAST_YEAR = 2150
+_LAST_YEAR = 2400
 
 
 class Term(IntEnum):
@@ -157,7 +157,7 @@ class TermCalendar:
 
     @cached_property
     def _start_ordinals(self) -> list[int]:
-        """Ordinal of the first day of every term from 1990/91 to 2150/51."""
+        """Ordinal of the first day of every term from 1990/91 to 2400/01."""
         return [
             self.term_start(year, term).toordinal()
             for year in range(_FIRST_YEAR, _LAST_YEAR + 1)

@@ -88,7 +88,7 @@ class Council(_Model):
 class TermStart(_Model):
     """An explicit first day of term, overriding the default rule."""
 
-    academic_year: int = Field(ge=1990, le=2150, description="Year the academic year starts.")
+    academic_year: int = Field(ge=1990, le=2399, description="Year the academic year starts.")
     term: Literal["autumn", "spring", "summer"] = Field(description="Which term.")
     starts: date = Field(description="First day of the term.")
 
@@ -461,7 +461,7 @@ class Scenario(_Model):
     council: Council
     start: date = Field(description="First day of the forecast.")
     years: float = Field(
-        gt=0, le=120, description="Length of the forecast.", json_schema_extra=_units("years")
+        gt=0, le=350, description="Length of the forecast.", json_schema_extra=_units("years")
     )
     calendar: CalendarSpec = Field(CalendarSpec(), description="Term dates and long waits.")
     demand: Demand
@@ -485,8 +485,8 @@ class Scenario(_Model):
                 f"{where} uses designations {sorted(unknown)} that placement.designations "
                 f"does not define (it defines {sorted(known)})"
             )
-        if self.start < date(1995, 9, 1) or self.end > date(2149, 9, 1):
-            raise ValueError("the forecast must lie between 1995 and 2149")
+        if self.start < date(1995, 9, 1) or self.end > date(2399, 9, 1):
+            raise ValueError("the forecast must lie between 1995 and 2399")
         return self
 
     @property

@@ -16,12 +16,16 @@ Rules (shared with :mod:`placeplan.placement.reference`)
 
 Bookkeeping is incremental: per designation, a pointer into the children of that
 designation in order of referral (everyone before it has been offered a place or
-has left the list for good), and sorted arrays of the instants at which held places
-free up, so that an epoch costs little more than the places it fills.
+has left the list for good), a count of the places held, and a heap of the instants
+at which they free up — so an epoch at which no place has freed costs a comparison
+per designation, and filling a place costs a few list operations.
 """
 
 from __future__ import annotations
 
+import bisect
+import heapq
+import math
 from collections.abc import Iterator
 
 import numpy as np
@@ -36,64 +40,81 @@ class _EpochQueue:
     def __init__(self, env: simpy.Environment, p: PlacementProblem):
         self.env = env
         self.p = p
-        n = len(p.children)
-        self.offered = np.full(n, np.inf)
-        self.started = np.full(n, np.inf)
-        self.capacity = p.capacity.astype(np.int64).copy()
-        self.decided = p.decided
-        self.leaves_list = p.leaves_list
+        n, nd = len(p.children), p.n_designations
+        self.offered = [math.inf] * n
+        self.started = [math.inf] * n
+        self.capacity = [int(c) for c in p.capacity]
+        self.decided = p.decided.tolist()
+        self.leaves = p.leaves_list.tolist()
+        self.age_out = p.exits.age_out.tolist()
+        self.stay = p.exits.stay.tolist()
         designation = p.children.designation
-        self.rows = [np.flatnonzero(designation == d) for d in range(p.n_designations)]
-        self.next = [0] * p.n_designations
+        self.rows = [np.flatnonzero(designation == d).tolist() for d in range(nd)]
+        self.next = [0] * nd  # everyone of d before rows[d][next] is placed or gone
         occ = p.occupants
-        self.occupant_exits = [
-            np.sort(occ.exit[occ.designation == d]) for d in range(p.n_designations)
-        ]
-        self.placed_exits = [np.zeros(0) for _ in range(p.n_designations)]
-        self.placed_count = [0] * p.n_designations
+        self.occupant_exits = [np.sort(occ.exit[occ.designation == d]).tolist() for d in range(nd)]
+        self.occupant_next = [0] * nd
+        self.placed_exits: list[list[float]] = [[] for _ in range(nd)]  # heaps
+        self.held = [len(e) for e in self.occupant_exits]
+        self.release_at = [self._next_release(d) for d in range(nd)]
 
-    def occupied(self, d: int, now: float) -> int:
-        """Places of designation ``d`` taken at ``now`` [places]."""
-        occupants = len(self.occupant_exits[d]) - np.searchsorted(
-            self.occupant_exits[d], now, side="right"
-        )
-        placed = self.placed_count[d] - np.searchsorted(self.placed_exits[d], now, side="right")
-        return int(occupants + placed)
+    def _next_release(self, d: int) -> float:
+        """The first instant at which a held place of designation ``d`` frees up."""
+        occ, k = self.occupant_exits[d], self.occupant_next[d]
+        first = occ[k] if k < len(occ) else math.inf
+        heap = self.placed_exits[d]
+        return min(first, heap[0]) if heap else first
+
+    def _release(self, d: int, now: float) -> None:
+        """Free the places of designation ``d`` whose pupils have left by ``now``."""
+        occ, k = self.occupant_exits[d], self.occupant_next[d]
+        while k < len(occ) and occ[k] <= now:
+            k += 1
+            self.held[d] -= 1
+        self.occupant_next[d] = k
+        heap = self.placed_exits[d]
+        while heap and heap[0] <= now:
+            heapq.heappop(heap)
+            self.held[d] -= 1
+        self.release_at[d] = self._next_release(d)
 
     def match(self, take_up: float) -> None:
         """Offer the free places of every designation, first come first served."""
         now = self.env.now
-        agreed = np.searchsorted(self.decided, now, side="right")
-        for d in range(self.p.n_designations):
-            free = self.capacity[d] - self.occupied(d, now)
+        agreed = bisect.bisect_right(self.decided, now)
+        leaves, offered, started = self.leaves, self.offered, self.started
+        age_out, stay, continuous = self.age_out, self.stay, self.p.continuous
+        push = heapq.heappush
+        for d in range(len(self.rows)):
+            if now >= self.release_at[d]:
+                self._release(d, now)
+            free = self.capacity[d] - self.held[d]
             if free <= 0:
                 continue
-            rows = self.rows[d]
-            start = self.next[d]
-            stop = np.searchsorted(rows, agreed)
-            if stop <= start:
-                continue
-            candidates = rows[start:stop]
-            still_there = self.leaves_list[candidates] > take_up
-            chosen_at = np.flatnonzero(still_there)[:free]
-            if len(chosen_at):
-                chosen = candidates[chosen_at]
-                self.offered[chosen] = now
-                self.started[chosen] = take_up
-                exits = np.minimum(
-                    self.p.exits.age_out[chosen], take_up + self.p.exits.stay[chosen]
-                )
-                self.placed_exits[d] = np.sort(np.concatenate([self.placed_exits[d], exits]))
-                self.placed_count[d] += len(chosen)
-                if self.p.continuous:
-                    for when in exits:
-                        if np.isfinite(when):
-                            self.env.process(self._freed(when))
-                advance = chosen_at[-1] + 1
-            else:
-                # those before the first child still there have left the list for good
-                advance = len(candidates) if not still_there.any() else int(np.argmax(still_there))
-            self.next[d] = start + int(advance)
+            rows, j = self.rows[d], self.next[d]
+            end = len(rows)
+            heap = self.placed_exits[d]
+            placed = 0
+            while placed < free and j < end:
+                i = rows[j]
+                if i >= agreed:
+                    break
+                j += 1
+                if leaves[i] <= take_up:
+                    continue  # will have left the list: never offered again
+                offered[i] = now
+                started[i] = take_up
+                leaves_place = take_up + stay[i]
+                if age_out[i] < leaves_place:
+                    leaves_place = age_out[i]
+                push(heap, leaves_place)
+                placed += 1
+                if continuous and leaves_place < math.inf:
+                    self.env.process(self._freed(leaves_place))
+            self.next[d] = j
+            if placed:
+                self.held[d] += placed
+                self.release_at[d] = self._next_release(d)
 
     # ------------------------------------------------------------ processes
     def openings(self) -> Iterator[simpy.Event]:
@@ -103,16 +124,22 @@ class _EpochQueue:
             if self.p.continuous:
                 self.match(self.env.now)
 
-    def term_starts(self) -> Iterator[simpy.Event]:
-        for when in self.p.schedule.term_starts:
-            yield self.env.timeout(when - self.env.now)
-            self.match(take_up=when)
-
-    def panels(self) -> Iterator[simpy.Event]:
-        immediate = self.p.start_places == "immediate"
-        for when in self.p.schedule.panels:
-            yield self.env.timeout(when - self.env.now)
-            self.match(take_up=when if immediate else self.p.schedule.take_up(when))
+    def decisions(self) -> Iterator[simpy.Event]:
+        """Term starts (take-up at once) and panel meetings, in order of time."""
+        schedule = self.p.schedule
+        if self.p.start_places == "immediate":
+            take_ups = schedule.panels
+        else:
+            after = np.searchsorted(schedule.next_term_start, schedule.panels, side="right")
+            take_ups = schedule.next_term_start[after]
+        epochs = sorted(
+            [*zip(schedule.term_starts.tolist(), schedule.term_starts.tolist(), strict=True),
+             *zip(schedule.panels.tolist(), take_ups.tolist(), strict=True)]
+        )  # fmt: skip
+        timeout, match = self.env.timeout, self.match
+        for when, take_up in epochs:
+            yield timeout(when - self.env.now)
+            match(take_up)
 
     def arrivals(self) -> Iterator[simpy.Event]:
         for when in self.p.children.time:
@@ -153,7 +180,6 @@ def simulate_epochs(problem: PlacementProblem, start: float, end: float) -> Plac
         env.process(q.arrivals())
         env.process(q.occupant_departures())
     else:
-        env.process(q.term_starts())
-        env.process(q.panels())
+        env.process(q.decisions())
     env.run(until=end)
-    return Placements(q.offered, q.started)
+    return Placements(np.array(q.offered), np.array(q.started))
