@@ -201,23 +201,50 @@ class Model:
         new_exits = draw_exits(streams.rng("exits"), new.time, new.age, placement.leaving)
         # the list at the start was referred before the start, so it stays first
         children = Referrals.concat([waiting, new])
+        referral_terms = self.calendar.term_indices(children.time)
+        exits = Exits.concat([waiting_exits, new_exits]).with_out_of_area(
+            self._out_of_area(children, referral_terms)
+        )
         problem = PlacementProblem(
             n_designations=len(s.designations),
             capacity=self.capacity,
             openings=self.openings(streams),
             occupants=occupants,
             children=children,
-            exits=Exits.concat([waiting_exits, new_exits]),
+            exits=exits,
             schedule=self.schedule,
             continuous=placement.panels.every_days == "continuous",
             start_places=placement.panels.start_places,
-            referral_terms=self.calendar.term_indices(children.time),
+            referral_terms=referral_terms,
             snapshot_terms=self.snapshot_terms,
             long_wait_terms=s.calendar.long_wait_terms,
             long_wait_weeks=s.calendar.long_wait_weeks,
+            start=self._start,
+            out_of_area_cost=placement.out_of_area.yearly_cost_gbp,
         )
         initial = np.arange(len(children)) < len(waiting)
         return demand, problem, initial
+
+    def _out_of_area(self, children: Referrals, referral_terms: np.ndarray) -> np.ndarray:
+        """When each child still waiting would be placed out of area [days] (``inf``: never).
+
+        After ``after_terms`` whole terms beyond the term of referral: on the first day
+        of the next term (not before the start); at referral for ``at_once``
+        designations.
+        """
+        policy = self.scenario.placement.out_of_area
+        when = np.full(len(children), np.inf)
+        if policy.after_terms is not None and len(children):
+            terms = referral_terms + policy.after_terms + 1
+            starts = np.array([self.calendar.start_of_index(int(k)).toordinal() for k in
+                               np.unique(terms)], dtype=float)  # fmt: skip
+            when = starts[np.searchsorted(np.unique(terms), terms)] + AT_OPENING
+            when = np.maximum(when, self._start)
+        if policy.at_once:
+            at_once = [self.scenario.designations.index(d) for d in policy.at_once]
+            now = np.isin(children.designation, at_once)
+            when[now] = np.maximum(children.time[now], self._start)
+        return when
 
     def replicate(self, streams: Streams, engine: Engine = "epoch") -> Replication:
         """Run one replication.

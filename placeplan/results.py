@@ -37,6 +37,12 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "children",
         "Children who left the list before a place because of their age",
     ),
+    "placed_out_of_area": (
+        "children",
+        "Children placed out of area since the start (instead of waiting)",
+    ),
+    "out_of_area": ("children", "Children in out-of-area places placed since the start"),
+    "out_of_area_cost": ("GBP", "Cost of out-of-area places since the start"),
 }
 """Variables of the results Dataset: units and long name."""
 

@@ -30,6 +30,7 @@ __all__ = [
     "FixedReferrals",
     "InitialWaiting",
     "LeavingSpec",
+    "OutOfArea",
     "PanelSpec",
     "PlacementSpec",
     "PoissonReferrals",
@@ -393,6 +394,30 @@ class BuildProject(_Model):
         return self
 
 
+class OutOfArea(_Model):
+    """The fallback: an out-of-area independent or non-maintained special school place."""
+
+    after_terms: int | None = Field(
+        None,
+        ge=0,
+        le=12,
+        description=(
+            "A child still waiting once this many whole terms have passed since the end of "
+            "the term of referral is placed out of area, on the first day of the next term; "
+            "null: never after a wait."
+        ),
+        json_schema_extra=_units("terms"),
+    )
+    at_once: tuple[str, ...] = Field(
+        (), description="Designations whose children are placed out of area on referral."
+    )
+    yearly_cost_gbp: float = Field(
+        0.0, ge=0, description="Cost of one out-of-area place for a year.",
+        json_schema_extra=_units("GBP per year"),
+    )  # fmt: skip
+    source: str = Field("", description="Where the policy and cost come from.")
+
+
 class PlacementSpec(_Model):
     """Special school places, panels, leaving and the build programme."""
 
@@ -419,6 +444,9 @@ class PlacementSpec(_Model):
         ),
     )
     build_programme: tuple[BuildProject, ...] = Field((), description="Capital projects.")
+    out_of_area: OutOfArea = Field(
+        OutOfArea(), description="When children are placed out of area, and at what cost."
+    )
 
     @model_validator(mode="after")
     def _check(self) -> PlacementSpec:
@@ -431,6 +459,12 @@ class PlacementSpec(_Model):
                     f"build_programme[{i}] ({project.name}) has designation "
                     f"{project.designation!r}; expected one of {sorted(known)}"
                 )
+        unknown = set(self.out_of_area.at_once) - known
+        if unknown:
+            raise ValueError(
+                f"out_of_area.at_once has unknown designations {sorted(unknown)}; "
+                f"expected some of {sorted(known)}"
+            )
         for i, group in enumerate(self.initial_waiting):
             unknown = set(group.children) - known
             if unknown:

@@ -29,6 +29,7 @@ def fixed_scenario(
     spread=False,
     designations=("A",),
     slippage=None,
+    out_of_area=None,
 ):
     return scenario_from_dict(
         {
@@ -46,6 +47,7 @@ def fixed_scenario(
                 "designations": {d: {"places": 0} for d in designations},
                 "panels": panels or {"every_days": None, "start_places": "immediate"},
                 "leaving": leaving or {"end_of_year": {}, "mid_year_rate": 0.0},
+                "out_of_area": out_of_area or {},
                 "build_programme": [
                     {
                         "name": f"{d}{k}",
@@ -98,6 +100,11 @@ def random_scenarios(draw):
         "start_places": draw(st.sampled_from(["next_term", "immediate"])),
     }
     slip = draw(st.floats(0, 1))
+    out_of_area = {
+        "after_terms": draw(st.one_of(st.none(), st.integers(0, 4))),
+        "at_once": draw(st.lists(st.sampled_from(names), max_size=1, unique=True)),
+        "yearly_cost_gbp": 50000.0,
+    }
     return fixed_scenario(
         referrals,
         places,
@@ -106,6 +113,7 @@ def random_scenarios(draw):
         spread=draw(st.booleans()),
         designations=names,
         slippage={0: slip, 2: 1 - slip},
+        out_of_area=out_of_area,
     )
 
 
@@ -116,7 +124,8 @@ def test_conservation_capacity_and_fifo_within_designation(scenario, seed):
     rep = model.replicate(Streams(seed, 0))
     m = rep.outcome.measures
     np.testing.assert_array_equal(
-        m["referred"], m["placed"] + m["waiting"] + m["left_while_waiting"]
+        m["referred"],
+        m["placed"] + m["waiting"] + m["left_while_waiting"] + m["placed_out_of_area"],
     )
     assert (m["occupied"] <= m["capacity"]).all()
     assert (m["waiting_over_3_terms"] <= m["waiting"]).all()
@@ -156,3 +165,28 @@ def test_term_start_ordering_referrals_on_the_first_day_can_be_placed_that_day()
     scenario = fixed_scenario([[3] + [0] * 8], [[3] + [0] * 8])
     rep = Model(scenario).replicate(Streams(0, 0))
     assert np.all(np.floor(rep.outcome.started) == START.toordinal())
+
+
+@given(per_term, per_term, st.integers(0, 4))
+@settings(max_examples=40, deadline=None)
+def test_out_of_area_after_a_wait_means_nobody_waits_longer(referrals, places, after):
+    scenario = fixed_scenario(
+        [referrals], [places], out_of_area={"after_terms": after, "yearly_cost_gbp": 36525.0}
+    )
+    model = Model(scenario)
+    rep = model.replicate(Streams(0, 0))
+    m = rep.outcome.measures
+    # nobody is still waiting once `after` whole terms have passed
+    terms_waited = model.snapshot_terms[:, None] - rep.problem.referral_terms[None, :] - 1
+    at = model.schedule.snapshots[:, None]
+    waiting = (rep.children.time[None, :] <= at) & (rep.outcome.started[None, :] > at)
+    waiting &= rep.problem.leaves_list[None, :] > at
+    assert not (waiting & (terms_waited >= after)).any()
+    if after <= 3:
+        assert (m["waiting_over_3_terms"] == 0).all()
+    # a child moved out of area stays there (nobody leaves here): cost = 100 GBP a day
+    moved = np.isinf(rep.outcome.offered) & np.isfinite(rep.problem.exits.out_of_area)
+    moved &= rep.problem.exits.out_of_area <= model.schedule.snapshots[-1]
+    assert m["placed_out_of_area"][-1, 0] == moved.sum()
+    days = model.schedule.snapshots[-1] - rep.problem.exits.out_of_area[moved]
+    np.testing.assert_allclose(m["out_of_area_cost"][-1, 0], 100.0 * days.sum())

@@ -59,7 +59,8 @@ def test_children_are_conserved_in_every_replication(replications):
         m = rep.outcome.measures
         # referred = placed + still waiting + left while waiting, at every snapshot
         np.testing.assert_array_equal(
-            m["referred"], m["placed"] + m["waiting"] + m["left_while_waiting"]
+            m["referred"],
+            m["placed"] + m["waiting"] + m["left_while_waiting"] + m["placed_out_of_area"],
         )
         # ...and the referrals counted by the queue are those the demand model drew
         drawn = np.searchsorted(rep.demand.referrals.time, at, side="right")

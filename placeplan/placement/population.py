@@ -57,18 +57,26 @@ class Exits:
     patience : numpy.ndarray
         Time on the referral list before leaving it (moving away, other
         provision), counted from referral [days] (``inf`` for never).
+    out_of_area : numpy.ndarray, optional
+        When a child still waiting is placed out of area (``inf`` for never) [days].
     """
 
     age_out: np.ndarray
     stay: np.ndarray
     patience: np.ndarray
+    out_of_area: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.age_out)
 
     def waiting_until(self, referred: np.ndarray) -> np.ndarray:
-        """When each child leaves the list if never placed [days]."""
-        return np.minimum(self.age_out, referred + self.patience)
+        """When each child leaves the list if never placed in the county [days]."""
+        left = np.minimum(self.age_out, referred + self.patience)
+        return left if self.out_of_area is None else np.minimum(left, self.out_of_area)
+
+    def with_out_of_area(self, when: np.ndarray) -> Exits:
+        """The same exits, with the instants at which children go out of area [days]."""
+        return Exits(self.age_out, self.stay, self.patience, when)
 
     def placed_until(self, started: np.ndarray) -> np.ndarray:
         """When each child leaves a place taken up at ``started`` [days]."""

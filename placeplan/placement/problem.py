@@ -32,6 +32,9 @@ MEASURES: tuple[str, ...] = (
     "waiting_over_52_weeks",
     "left_while_waiting",
     "aged_out_while_waiting",
+    "placed_out_of_area",
+    "out_of_area",
+    "out_of_area_cost",
 )
 """Measures recorded at each snapshot, by designation."""
 
@@ -67,6 +70,10 @@ class PlacementProblem:
         Threshold of ``waiting_over_3_terms`` [terms].
     long_wait_weeks : float
         Threshold of ``waiting_over_52_weeks`` [weeks].
+    start : float
+        Day ordinal of the forecast's first day [days].
+    out_of_area_cost : float
+        Cost of a year in an out-of-area place [GBP per year].
     """
 
     n_designations: int
@@ -82,6 +89,8 @@ class PlacementProblem:
     snapshot_terms: np.ndarray
     long_wait_terms: int
     long_wait_weeks: float
+    start: float = 0.0
+    out_of_area_cost: float = 0.0
 
     @property
     def decided(self) -> np.ndarray:
@@ -156,8 +165,11 @@ def measure(problem: PlacementProblem, placements: Placements) -> dict[str, np.n
         ``[snapshot, designation]`` arrays of :data:`MEASURES`: places, places
         taken and free [places]; children referred and placed since the start (the
         list at the start included), waiting, waiting longer than the long-wait
-        thresholds, and who left the list before a place, in all and by age
-        [children].
+        thresholds, who left the list before a place (in all, and because of
+        their age), who were placed out of area since the start and are out of area
+        now [children]; and the cost of out-of-area places since the start [GBP].
+        Children referred = placed + waiting + left while waiting + placed out of
+        area, at every snapshot.
     """
     p = problem
     c = p.children
@@ -167,15 +179,22 @@ def measure(problem: PlacementProblem, placements: Placements) -> dict[str, np.n
     leaves_placed = p.exits.placed_until(started)
     leaves_list = p.leaves_list
     aged_out = p.exits.age_out <= leaves_list
+    ooa = p.exits.out_of_area if p.exits.out_of_area is not None else np.full(len(c), np.inf)
+    moves = ~np.isfinite(offered) & np.isfinite(ooa) & (ooa == leaves_list)
+    ooa_until = np.where(moves, np.minimum(p.exits.age_out, ooa + p.exits.stay), -np.inf)
+    ooa_from = np.where(moves, ooa, np.inf)
     occ = p.occupants
     snaps = p.schedule.snapshots
     out = {m: np.zeros((len(snaps), n), dtype=np.int64) for m in MEASURES}
+    out["out_of_area_cost"] = np.zeros((len(snaps), n))
     day = np.floor(c.time)
+    start = p.start
     for k, now in enumerate(snaps):
         referred = c.time <= now
         placed = started <= now
-        gone = ~placed & (leaves_list <= now)
-        waiting = referred & ~placed & ~gone
+        moved = ooa_from <= now
+        gone = ~placed & ~moved & (leaves_list <= now)
+        waiting = referred & ~placed & ~gone & ~moved
         held = (offered <= now) & (leaves_placed > now)
         occupied = _count(occ.exit > now, occ.designation, n) + _count(held, d, n)
         capacity = p.capacity_at(now)
@@ -191,4 +210,10 @@ def measure(problem: PlacementProblem, placements: Placements) -> dict[str, np.n
         out["waiting_over_52_weeks"][k] = _count(weeks, d, n)
         out["left_while_waiting"][k] = _count(referred & gone, d, n)
         out["aged_out_while_waiting"][k] = _count(referred & gone & aged_out, d, n)
+        out["placed_out_of_area"][k] = _count(moved, d, n)
+        out["out_of_area"][k] = _count(moved & (ooa_until > now), d, n)
+        years = np.clip(np.minimum(ooa_until, now) - np.maximum(ooa_from, start), 0, None)
+        out["out_of_area_cost"][k] = (
+            p.out_of_area_cost / 365.25 * np.bincount(d[moved], weights=years[moved], minlength=n)
+        )
     return out
