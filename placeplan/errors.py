@@ -57,7 +57,7 @@ class ScenarioError(InputError):
         exc: ValidationError,
         *,
         source: str,
-        lines: Mapping[tuple, int],
+        lines: Mapping[tuple, Any],
         model: type[BaseModel],
     ) -> ScenarioError:
         """Translate a pydantic error into issues with lines and field paths."""
@@ -65,9 +65,9 @@ class ScenarioError(InputError):
         for err in exc.errors(include_url=False):
             loc = _clean_loc(err["loc"])
             path = ".".join(str(p) for p in loc)
-            issues.append(
-                ScenarioIssue(source, _line_for(loc, lines), path, _message(err, loc, model))
-            )
+            where = _line_for(loc, lines)
+            file, line = where if isinstance(where, tuple) else (source, where)
+            issues.append(ScenarioIssue(file, line, path, _message(err, loc, model)))
         return cls(issues)
 
 
@@ -88,7 +88,7 @@ def _clean_loc(loc: Sequence[Any]) -> tuple:
     return tuple(out)
 
 
-def _line_for(loc: tuple, lines: Mapping[tuple, int]) -> int | None:
+def _line_for(loc: tuple, lines: Mapping[tuple, Any]) -> Any:
     for n in range(len(loc), -1, -1):
         key = tuple(str(p) if not isinstance(p, int) else p for p in loc[:n])
         if key in lines:

@@ -13,7 +13,8 @@ from placeplan.errors import ScenarioError
 
 __all__ = ["read_scenario_file"]
 
-Lines = dict[tuple, int]
+Lines = dict[tuple, "int | tuple[str, int]"]
+"""Key path -> line in the file read, or (file, line) for keys inherited by ``extends``."""
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -75,8 +76,41 @@ def _toml_lines(text: str) -> Lines:
     return out
 
 
-def read_scenario_file(path: Path) -> tuple[Any, Lines]:
+def _merge(base: Any, child: Any) -> Any:
+    """Deep merge: mappings are merged key by key; anything else in ``child`` replaces."""
+    if isinstance(base, dict) and isinstance(child, dict):
+        out = dict(base)
+        for key, value in child.items():
+            out[key] = _merge(base[key], value) if key in base else value
+        return out
+    return child
+
+
+def _resolve_base(reference: Any, path: Path, line: int | None) -> Path:
+    from placeplan.bundled import bundled_scenarios
+
+    if not isinstance(reference, str) or not reference:
+        raise ScenarioError.single(str(path), "extends: expected a file or bundled name", line)
+    beside = path.parent / reference
+    if beside.suffix.lower() in {".yaml", ".yml", ".toml"} and beside.exists():
+        return beside
+    bundled = bundled_scenarios()
+    if reference in bundled:
+        return bundled[reference]
+    raise ScenarioError.single(
+        str(path),
+        f"no scenario {reference!r} beside this file nor bundled",
+        line,
+        "extends",
+    )
+
+
+def read_scenario_file(path: Path, _seen: tuple[Path, ...] = ()) -> tuple[Any, Lines]:
     """Parse a scenario file and map each key path to its line.
+
+    A file may start from another with ``extends: NAME`` (a file beside it, or a
+    bundled scenario): the two are merged key by key, mappings recursively and
+    anything else (lists included) replaced by the extending file's value.
 
     Parameters
     ----------
@@ -86,7 +120,8 @@ def read_scenario_file(path: Path) -> tuple[Any, Lines]:
     Returns
     -------
     data, lines
-        The parsed content and a map from key paths (tuples) to 1-based lines.
+        The parsed content and a map from key paths (tuples) to 1-based lines
+        (or ``(file, line)`` for keys that come from the scenario extended).
 
     Raises
     ------
@@ -127,4 +162,16 @@ def read_scenario_file(path: Path) -> tuple[Any, Lines]:
         )
     if not isinstance(data, dict):
         raise ScenarioError.single(source, "expected a mapping of keys at the top level", 1)
+    if "extends" in data:
+        line = lines.get(("extends",))
+        base_path = _resolve_base(data.pop("extends"), path, line)
+        if base_path.resolve() in _seen or base_path.resolve() == path.resolve():
+            raise ScenarioError.single(source, "extends: the scenarios extend each other", line)
+        base, base_lines = read_scenario_file(base_path, (*_seen, path.resolve()))
+        merged_lines: Lines = {
+            key: value if isinstance(value, tuple) else (str(base_path), value)
+            for key, value in base_lines.items()
+        }
+        merged_lines.update({k: v for k, v in lines.items() if k != ("extends",)})
+        return _merge(base, data), merged_lines
     return data, lines

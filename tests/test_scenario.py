@@ -191,3 +191,47 @@ def test_digest_changes_with_any_input():
     changed = s.model_copy(update={"years": 9})
     assert s.digest() != changed.digest()
     assert s.digest() == pp.load_scenario("herts-baseline").digest()
+
+
+def test_extends_merges_and_points_errors_at_the_right_file(tmp_path):
+    base = tmp_path / "base.yaml"
+    base.write_text(_baseline_text())
+    child = tmp_path / "child.yaml"
+    child.write_text(
+        "extends: base.yaml\nname: child\nplacement:\n  build_programme: []\n"
+        "  panels: {every_days: 28}\n"
+    )
+    scenario = pp.load_scenario(child)
+    baseline = pp.load_scenario("herts-baseline")
+    assert scenario.name == "child" and scenario.placement.build_programme == ()
+    assert scenario.placement.panels.every_days == 28
+    assert scenario.placement.panels.first == baseline.placement.panels.first  # merged
+    assert scenario.demand == baseline.demand
+    # an error in the extending file points at it
+    child.write_text("extends: base.yaml\nname: child\nyears: ten\n")
+    with pytest.raises(ScenarioError) as info:
+        pp.load_scenario(child)
+    (issue,) = info.value.issues
+    assert (issue.source, issue.line, issue.path) == (str(child), 3, "years")
+    # an error inherited from the base points at the base file's line
+    base.write_text(_baseline_text().replace("years: 10", "years: -4"))
+    child.write_text("extends: base.yaml\nname: child\n")
+    with pytest.raises(ScenarioError) as info:
+        pp.load_scenario(child)
+    (issue,) = info.value.issues
+    line = _baseline_text().splitlines().index("years: 10") + 1
+    assert (issue.source, issue.line, issue.path) == (str(base), line, "years")
+
+
+def test_extends_errors(tmp_path):
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text("extends: b.yaml\nname: a\n")
+    b.write_text("extends: a.yaml\nname: b\n")
+    with pytest.raises(ScenarioError, match="extend each other"):
+        pp.load_scenario(a)
+    a.write_text("extends: nowhere.yaml\n")
+    with pytest.raises(ScenarioError, match=r"a\.yaml:1: extends: no scenario 'nowhere\.yaml'"):
+        pp.load_scenario(a)
+    a.write_text("extends: herts-baseline\nname: bundled-base\nunknown_key: 1\n")
+    with pytest.raises(ScenarioError, match=r"a\.yaml:3: unknown_key: unknown key"):
+        pp.load_scenario(a)
