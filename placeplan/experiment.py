@@ -20,7 +20,7 @@ from placeplan._version import __version__
 from placeplan.calendar import Term
 from placeplan.childlog import child_log
 from placeplan.model import Model, Replication
-from placeplan.placement import MEASURES, Engine
+from placeplan.placement import LOCALITY_MEASURES, MEASURES, Engine
 from placeplan.results import Results, build_dataset
 from placeplan.scenario import Scenario, load_scenario
 from placeplan.streams import Streams, root_entropy
@@ -68,6 +68,8 @@ def _snapshot_arrays(
     for name in MEASURES:
         out[name] = rep.outcome.measures[name].sum(axis=-1)
         out[f"{name}_by_designation"] = rep.outcome.measures[name]
+    for name in LOCALITY_MEASURES:
+        out[f"{name}_by_locality"] = rep.outcome.measures[f"{name}_by_locality"]
     out["ehcp_plans"] = _interpolate(d.januaries, d.ehcp_plans, at)
     out["specialist_demand"] = _interpolate(d.januaries, d.specialist_demand, at)
     out["specialist_demand_by_designation"] = _interpolate(
@@ -150,7 +152,7 @@ def run(
     for d in dates:
         year, term = model.calendar.term_of(d)
         terms.append(f"{year}/{(year + 1) % 100:02d} {Term(term).name.lower()}")
-    dataset = build_dataset(dates, terms, scenario.designations, _stack(parts))
+    dataset = build_dataset(dates, terms, scenario.designations, _stack(parts), model.localities)
     wall = time.perf_counter() - clock
     provenance = _provenance(
         scenario, scenario_file, entropy, seed, replications, started, wall, model, engine

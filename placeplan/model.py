@@ -32,6 +32,7 @@ from placeplan.placement import (
     make_schedule,
     simulate,
 )
+from placeplan.placement.problem import Pools
 from placeplan.placement.schedule import AT_OPENING
 from placeplan.scenario import CohortDemand, FixedReferrals, Scenario
 from placeplan.streams import Streams
@@ -87,24 +88,81 @@ class Model:
                     f"forecast starts ({scenario.start}); count its places in "
                     "placement.designations instead"
                 )
-        designations = scenario.designations
-        self._projects = [
-            (
-                self.calendar.term_index(p.opens),
-                p.opens.toordinal() + AT_OPENING,
-                designations.index(p.designation),
-                p.places,
-                np.array(sorted(p.slippage), dtype=np.int64),
-                np.array([p.slippage[k] for k in sorted(p.slippage)]),
-            )
-            for p in scenario.placement.build_programme
-        ]
-        self.capacity = np.array(
-            [spec.places for spec in scenario.placement.designations.values()], dtype=np.int64
-        )
+        self._build_pools()
         self.snapshot_terms = self.calendar.term_indices(self.schedule.snapshots)
         self._start = float(start)
         self._end = float(scenario.end.toordinal())
+
+    def _build_pools(self) -> None:
+        """Lay out the pools of places and the order children are offered them.
+
+        Pools: each school × designation (or each designation, without schools),
+        then each build project; with their localities and age ranges.
+        """
+        s = self.scenario
+        placement = s.placement
+        designations = s.designations
+        localities = list(placement.localities)
+        self.localities = tuple(localities)
+        pool_d, pool_l, young, old, capacity = [], [], [], [], []
+        self.closures: list[tuple[float, int, int]] = []
+        if placement.schools:
+            for school in placement.schools:
+                for name, places in school.places.items():
+                    pool_d.append(designations.index(name))
+                    pool_l.append(localities.index(school.locality))
+                    young.append(school.ages[0])
+                    old.append(school.ages[1])
+                    capacity.append(places)
+                    if school.temporary_until is not None and places:
+                        when = float(school.temporary_until.toordinal()) + AT_OPENING
+                        self.closures.append((when, len(capacity) - 1, -places))
+        else:
+            for d, spec in enumerate(placement.designations.values()):
+                pool_d.append(d)
+                pool_l.append(0)
+                young.append(0)
+                old.append(25)
+                capacity.append(spec.places)
+        self._projects = []
+        for p in placement.build_programme:
+            pool_d.append(designations.index(p.designation))
+            pool_l.append(localities.index(p.locality) if p.locality else 0)
+            young.append(p.ages[0])
+            old.append(p.ages[1])
+            capacity.append(0)
+            self._projects.append(
+                (
+                    self.calendar.term_index(p.opens),
+                    p.opens.toordinal() + AT_OPENING,
+                    len(capacity) - 1,
+                    p.places,
+                    np.array(sorted(p.slippage), dtype=np.int64),
+                    np.array([p.slippage[k] for k in sorted(p.slippage)]),
+                )
+            )
+        pool_d_arr, pool_l_arr = np.array(pool_d, dtype=np.int64), np.array(pool_l, dtype=np.int64)
+        preference = []
+        for li, name in enumerate(localities):
+            order = [li] + [localities.index(n) for n in placement.localities[name].neighbours]
+            order += [k for k in range(len(localities)) if k not in order]
+            rank = {loc: r for r, loc in enumerate(order)}
+            by_d = []
+            for d in range(len(designations)):
+                mine = [q for q in range(len(pool_d)) if pool_d[q] == d]
+                by_d.append(sorted(mine, key=lambda q: (rank[pool_l[q]], q)))
+            preference.append(by_d)
+        self.pools = Pools(pool_d_arr, pool_l_arr, np.array(young), np.array(old), preference)
+        self.capacity = np.array(capacity, dtype=np.int64)
+        shares = np.array([placement.localities[n].share for n in localities], dtype=float)
+        self._locality_shares = shares / shares.sum()
+
+    def localities_of(self, streams: Streams, n: int) -> np.ndarray:
+        """Locality of each of ``n`` children, drawn from the localities' shares."""
+        if len(self._locality_shares) == 1:
+            return np.zeros(n, dtype=np.int64)
+        rng = streams.rng("localities")
+        return rng.choice(len(self._locality_shares), size=n, p=self._locality_shares)
 
     @cached_property
     def cohort(self) -> CohortInputs | None:
@@ -151,7 +209,7 @@ class Model:
                 else (self.calendar.start_of_index(term + late).toordinal() + AT_OPENING)
             )
             out.append((float(when), d, places))
-        return tuple(sorted(out))
+        return tuple(sorted(out + self.closures))
 
     def demand(self, streams: Streams) -> DemandDraw:
         """Draw one replication's demand."""
@@ -193,6 +251,9 @@ class Model:
             self.occupant_age_weights,
             s.start,
             placement.leaving,
+            self.pools.designation,
+            self.pools.youngest,
+            self.pools.oldest,
         )
         waiting, waiting_exits = initial_list(
             initial_rng, placement.initial_waiting, s.designations, s.start, placement.leaving
@@ -207,6 +268,7 @@ class Model:
         )
         problem = PlacementProblem(
             n_designations=len(s.designations),
+            pools=self.pools,
             capacity=self.capacity,
             openings=self.openings(streams),
             occupants=occupants,
@@ -221,6 +283,8 @@ class Model:
             long_wait_weeks=s.calendar.long_wait_weeks,
             start=self._start,
             out_of_area_cost=placement.out_of_area.yearly_cost_gbp,
+            child_locality=self.localities_of(streams, len(children)),
+            n_localities=len(self.localities),
         )
         initial = np.arange(len(children)) < len(waiting)
         return demand, problem, initial

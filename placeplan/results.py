@@ -43,6 +43,10 @@ VARIABLES: dict[str, tuple[str, str]] = {
     ),
     "out_of_area": ("children", "Children in out-of-area places placed since the start"),
     "out_of_area_cost": ("GBP", "Cost of out-of-area places since the start"),
+    "placed_in_own_locality": (
+        "children",
+        "Children placed since the start in a school of their own locality",
+    ),
 }
 """Variables of the results Dataset: units and long name."""
 
@@ -191,7 +195,11 @@ class Results:
 
 
 def build_dataset(
-    times: list, terms: list[str], designations: tuple[str, ...], arrays: dict[str, np.ndarray]
+    times: list,
+    terms: list[str],
+    designations: tuple[str, ...],
+    arrays: dict[str, np.ndarray],
+    localities: tuple[str, ...] = ("county",),
 ) -> xr.Dataset:
     """Assemble the Dataset from stacked arrays.
 
@@ -212,18 +220,24 @@ def build_dataset(
         "replicate": np.arange(next(iter(arrays.values())).shape[0]),
         "time": pd.to_datetime(times).to_numpy().astype("datetime64[ns]"),
         "designation": list(designations),
+        "locality": list(localities),
     }
     data_vars = {}
     for name, values in arrays.items():
-        base = name.removesuffix("_by_designation")
+        dims: tuple[str, ...] = ("replicate", "time")
+        base = name
+        for dim in ("designation", "locality"):
+            if name.endswith(f"_by_{dim}"):
+                base = name.removesuffix(f"_by_{dim}")
+                dims = ("replicate", "time", dim)
         units, long_name = VARIABLES[base]
-        dims = ("replicate", "time", "designation") if name != base else ("replicate", "time")
-        if name != base:
-            long_name += ", by designation"
+        if base != name:
+            long_name += f", by {dims[-1]}"
         data_vars[name] = xr.Variable(dims, values, {"units": units, "long_name": long_name})
     ds = xr.Dataset(data_vars, coords=coords)
     ds = ds.assign_coords(term=("time", list(terms)))
     ds["time"].attrs.update(long_name="Snapshot (census day)")
     ds["replicate"].attrs.update(long_name="Replication")
     ds["designation"].attrs.update(long_name="Special school designation")
+    ds["locality"].attrs.update(long_name="Locality (of the school for places, else the child)")
     return ds

@@ -30,11 +30,13 @@ __all__ = [
     "FixedReferrals",
     "InitialWaiting",
     "LeavingSpec",
+    "LocalitySpec",
     "OutOfArea",
     "PanelSpec",
     "PlacementSpec",
     "PoissonReferrals",
     "Scenario",
+    "SchoolSpec",
     "Uncertain",
     "load_scenario",
     "scenario_from_dict",
@@ -366,12 +368,55 @@ class InitialWaiting(_Model):
         return self
 
 
+class LocalitySpec(_Model):
+    """A planning area (for Hertfordshire, a DSPL area) where children live and schools are."""
+
+    share: float = Field(
+        gt=0, description="Share of referrals from this locality (shares are normalised)."
+    )
+    neighbours: tuple[str, ...] = Field(
+        (), description="Localities whose schools are offered next, in order, before the rest."
+    )
+
+
+Ages = Annotated[tuple[int, int], Field(description="Youngest and oldest SEN2 age taken.")]
+
+
+class SchoolSpec(_Model):
+    """A special school: its places by designation, age range and locality."""
+
+    name: str = Field(min_length=1, description="School name.")
+    locality: str = Field(description="Locality of the school.")
+    places: dict[str, Annotated[int, Field(ge=0)]] = Field(
+        description="Places at the start by designation.", json_schema_extra=_units("places")
+    )
+    ages: tuple[int, int] = Field(
+        (2, 18), description="Youngest and oldest SEN2 age the school takes.",
+        json_schema_extra=_units("years"),
+    )  # fmt: skip
+    temporary_until: date | None = Field(
+        None,
+        description=(
+            "For temporary places (bulge classes, satellites): the day their places close "
+            "to new pupils; pupils already there stay."
+        ),
+    )
+    source: str = Field("", description="Where the figures come from.")
+
+
 class BuildProject(_Model):
     """A capital project that opens special school places."""
 
     name: str = Field(min_length=1, description="Project name.")
     designation: str = Field(description="Designation of the new places.")
     places: int = Field(ge=1, description="Places opened.", json_schema_extra=_units("places"))
+    locality: str | None = Field(
+        None, description="Locality of the new places; the first locality if null."
+    )
+    ages: tuple[int, int] = Field(
+        (2, 18), description="Youngest and oldest SEN2 age the new places take.",
+        json_schema_extra=_units("years"),
+    )  # fmt: skip
     opens: date = Field(description="Planned first day the places can be used.")
     cost_gbp: float | None = Field(
         None, ge=0, description="Capital cost.", json_schema_extra=_units("GBP")
@@ -422,7 +467,24 @@ class PlacementSpec(_Model):
     """Special school places, panels, leaving and the build programme."""
 
     designations: dict[str, DesignationSpec] = Field(
-        description="Designations of special school places, with the places at the start."
+        description=(
+            "Designations of special school places, with the places at the start (in the "
+            "first locality, for all ages, unless `schools` give them school by school)."
+        )
+    )
+    localities: dict[str, LocalitySpec] = Field(
+        default_factory=lambda: {"county": LocalitySpec(share=1.0)},
+        description=(
+            "Localities: a child is offered a place in their own locality first, then in "
+            "its neighbours, then anywhere in the county."
+        ),
+    )
+    schools: tuple[SchoolSpec, ...] = Field(
+        (),
+        description=(
+            "Schools with places by designation, age range and locality; when given, their "
+            "places by designation must add up to `designations`."
+        ),
     )
     initial_occupancy: float = Field(
         1.0, ge=0, le=1, description="Share of places filled at the start."
@@ -453,12 +515,45 @@ class PlacementSpec(_Model):
         known = set(self.designations)
         if not known:
             raise ValueError("at least one designation is needed")
+        places = set(self.localities)
+        for name, spec in self.localities.items():
+            unknown = set(spec.neighbours) - places
+            if unknown:
+                raise ValueError(
+                    f"localities.{name}.neighbours has unknown localities {sorted(unknown)}"
+                )
         for i, project in enumerate(self.build_programme):
             if project.designation not in known:
                 raise ValueError(
                     f"build_programme[{i}] ({project.name}) has designation "
                     f"{project.designation!r}; expected one of {sorted(known)}"
                 )
+            if project.locality is not None and project.locality not in places:
+                raise ValueError(
+                    f"build_programme[{i}] ({project.name}) has locality "
+                    f"{project.locality!r}; expected one of {sorted(places)}"
+                )
+        if self.schools:
+            totals = dict.fromkeys(known, 0)
+            for i, school in enumerate(self.schools):
+                if school.locality not in places:
+                    raise ValueError(
+                        f"schools[{i}] ({school.name}) has locality {school.locality!r}; "
+                        f"expected one of {sorted(places)}"
+                    )
+                for d, n in school.places.items():
+                    if d not in known:
+                        raise ValueError(
+                            f"schools[{i}] ({school.name}) has designation {d!r}; "
+                            f"expected one of {sorted(known)}"
+                        )
+                    totals[d] += n
+            for d, spec in self.designations.items():
+                if totals[d] != spec.places:
+                    raise ValueError(
+                        f"the schools' {d} places add up to {totals[d]}, but "
+                        f"designations.{d}.places is {spec.places}"
+                    )
         unknown = set(self.out_of_area.at_once) - known
         if unknown:
             raise ValueError(

@@ -21,6 +21,7 @@ SOURCES: dict[str, int] = {
     "exits": 2,
     "initial": 3,
     "slippage": 4,
+    "localities": 5,
 }
 """Sources of randomness and their fixed spawn-key slot. Append only: never renumber."""
 

@@ -8,7 +8,7 @@ from test_queue_properties import random_scenarios
 
 import placeplan as pp
 from placeplan.model import Model
-from placeplan.placement import simulate
+from placeplan.placement import ENGINES, simulate
 from placeplan.streams import Streams
 
 
@@ -44,3 +44,99 @@ def test_run_with_the_reference_engine_gives_the_same_dataset():
     a = pp.run("herts-baseline", replications=2, seed=3).dataset
     b = pp.run("herts-baseline", replications=2, seed=3, engine="reference").dataset
     xr.testing.assert_identical(a.drop_attrs(deep=False), b.drop_attrs(deep=False))
+
+
+@st.composite
+def school_scenarios(draw):
+    """Random small scenarios with localities, schools of several age ranges, temporary
+    places, projects in localities, and children of random ages."""
+    from datetime import date
+
+    from placeplan.scenario import scenario_from_dict
+
+    n_loc = draw(st.integers(1, 3))
+    names = ["north", "south", "east"][:n_loc]
+    localities = {
+        name: {
+            "share": draw(st.floats(0.2, 1.0)),
+            "neighbours": draw(st.lists(st.sampled_from(names), max_size=2, unique=True)),
+        }
+        for name in names
+    }
+    designations = ["A", "B"][: draw(st.integers(1, 2))]
+    schools, totals = [], dict.fromkeys(designations, 0)
+    for k in range(draw(st.integers(1, 4))):
+        places = {d: draw(st.integers(0, 6)) for d in designations}
+        for d, n in places.items():
+            totals[d] += n
+        lo = draw(st.integers(2, 12))
+        schools.append(
+            {
+                "name": f"school {k}",
+                "locality": draw(st.sampled_from(names)),
+                "places": places,
+                "ages": [lo, draw(st.integers(lo, 18))],
+                "temporary_until": draw(st.one_of(st.none(), st.just(date(2026, 9, 1)))),
+            }
+        )
+    return scenario_from_dict(
+        {
+            "name": "schools",
+            "title": "random schools",
+            "council": {"code": "E10000015", "name": "Hertfordshire"},
+            "start": date(2025, 9, 1),
+            "years": 3,
+            "demand": {
+                "model": "poisson",
+                "rate": dict.fromkeys(designations, 8.0),
+                "age": draw(st.integers(3, 14)),
+            },
+            "placement": {
+                "designations": {d: {"places": totals[d]} for d in designations},
+                "localities": localities,
+                "schools": schools,
+                "occupant_ages": [2, 18],
+                "panels": {
+                    "every_days": draw(st.sampled_from([None, 14, "continuous"])),
+                    "start_places": draw(st.sampled_from(["next_term", "immediate"])),
+                },
+                "leaving": {"end_of_year": {16: 0.5, 18: 1.0}, "mid_year_rate": 0.5},
+                "build_programme": [
+                    {
+                        "name": "new",
+                        "designation": designations[0],
+                        "places": draw(st.integers(1, 5)),
+                        "opens": date(2026, 9, 1),
+                        "locality": draw(st.sampled_from(names)),
+                        "ages": [4, 11],
+                    }
+                ],
+                "out_of_area": {"after_terms": draw(st.one_of(st.none(), st.integers(1, 4)))},
+            },
+        }
+    )
+
+
+@given(school_scenarios(), st.integers(0, 2**32))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_engines_agree_with_schools_localities_and_ages(scenario, seed):
+    model = Model(scenario)
+    problem, fast = assert_same_placements(model, Streams(seed, 0))
+    m = fast.measures
+    np.testing.assert_array_equal(
+        m["referred"],
+        m["placed"] + m["waiting"] + m["left_while_waiting"] + m["placed_out_of_area"],
+    )
+    assert (m["placed_in_own_locality"] <= m["placed"]).all()
+    assert (m["waiting_by_locality"].sum(axis=1) == m["waiting"].sum(axis=1)).all()
+    # every child placed went to a school of its designation that takes its age
+    placed = np.flatnonzero(np.isfinite(fast.started))
+    pools = problem.pools
+    decided = ENGINES["epoch"](problem, model._start, model._end)
+    reference = ENGINES["reference"](problem, model._start, model._end)
+    np.testing.assert_array_equal(decided.pool, reference.pool)
+    for i in placed:
+        q = int(decided.pool[i])
+        assert pools.designation[q] == problem.children.designation[i]
+        age = problem.age_at(int(i), float(decided.started[i]))
+        assert pools.youngest[q] <= age <= pools.oldest[q]

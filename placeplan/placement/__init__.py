@@ -9,6 +9,7 @@ from placeplan.placement.population import (
     initial_occupants,
 )
 from placeplan.placement.problem import (
+    LOCALITY_MEASURES,
     MEASURES,
     PlacementProblem,
     Placements,
@@ -19,6 +20,7 @@ from placeplan.placement.schedule import Schedule, make_schedule
 
 __all__ = [
     "ENGINES",
+    "LOCALITY_MEASURES",
     "MEASURES",
     "Engine",
     "Exits",

@@ -40,9 +40,10 @@ class _EpochQueue:
     def __init__(self, env: simpy.Environment, p: PlacementProblem):
         self.env = env
         self.p = p
-        n, nd = len(p.children), p.n_designations
+        n, nd, npools = len(p.children), p.n_designations, len(p.pools)
         self.offered = [math.inf] * n
         self.started = [math.inf] * n
+        self.pool = [-1] * n
         self.capacity = [int(c) for c in p.capacity]
         self.decided = p.decided.tolist()
         self.leaves = p.leaves_list.tolist()
@@ -51,78 +52,114 @@ class _EpochQueue:
         designation = p.children.designation
         self.rows = [np.flatnonzero(designation == d).tolist() for d in range(nd)]
         self.next = [0] * nd  # everyone of d before rows[d][next] is placed or gone
+        pools = p.pools
+        self.pools_of = [np.flatnonzero(pools.designation == d).tolist() for d in range(nd)]
+        # one pool for every age: the first child waiting always fits
+        self.simple = [
+            len(qs) == 1 and pools.youngest[qs[0]] <= 0 and pools.oldest[qs[0]] >= 25
+            for qs in self.pools_of
+        ]
         occ = p.occupants
-        self.occupant_exits = [np.sort(occ.exit[occ.designation == d]).tolist() for d in range(nd)]
-        self.occupant_next = [0] * nd
-        self.placed_exits: list[list[float]] = [[] for _ in range(nd)]  # heaps
+        occ_pool = occ.pool if occ.pool is not None else occ.designation
+        self.occupant_exits = [np.sort(occ.exit[occ_pool == q]).tolist() for q in range(npools)]
+        self.occupant_next = [0] * npools
+        self.placed_exits: list[list[float]] = [[] for _ in range(npools)]  # heaps
         self.held = [len(e) for e in self.occupant_exits]
-        self.release_at = [self._next_release(d) for d in range(nd)]
+        self.release_at = [self._next_release(q) for q in range(npools)]
+        self.free = [0] * npools
+        self._requested = -math.inf
 
-    def _next_release(self, d: int) -> float:
-        """The first instant at which a held place of designation ``d`` frees up."""
-        occ, k = self.occupant_exits[d], self.occupant_next[d]
+    def request_match(self) -> None:
+        """Continuous mode: match once at this instant, after everything else due now.
+
+        A zero-delay event goes to the back of the events already scheduled for this
+        instant, so every arrival, departure and opening at the same instant counts,
+        whatever order they come in.
+        """
+        now = self.env.now
+        if self._requested == now:
+            return
+        self._requested = now
+        event = self.env.timeout(0)
+        event.callbacks.append(lambda _: self.match(now))
+
+    def _next_release(self, q: int) -> float:
+        """The first instant at which a held place of pool ``q`` frees up."""
+        occ, k = self.occupant_exits[q], self.occupant_next[q]
         first = occ[k] if k < len(occ) else math.inf
-        heap = self.placed_exits[d]
+        heap = self.placed_exits[q]
         return min(first, heap[0]) if heap else first
 
-    def _release(self, d: int, now: float) -> None:
-        """Free the places of designation ``d`` whose pupils have left by ``now``."""
-        occ, k = self.occupant_exits[d], self.occupant_next[d]
+    def _release(self, q: int, now: float) -> None:
+        """Free the places of pool ``q`` whose pupils have left by ``now``."""
+        occ, k = self.occupant_exits[q], self.occupant_next[q]
         while k < len(occ) and occ[k] <= now:
             k += 1
-            self.held[d] -= 1
-        self.occupant_next[d] = k
-        heap = self.placed_exits[d]
+            self.held[q] -= 1
+        self.occupant_next[q] = k
+        heap = self.placed_exits[q]
         while heap and heap[0] <= now:
             heapq.heappop(heap)
-            self.held[d] -= 1
-        self.release_at[d] = self._next_release(d)
+            self.held[q] -= 1
+        self.release_at[q] = self._next_release(q)
 
     def match(self, take_up: float) -> None:
         """Offer the free places of every designation, first come first served."""
         now = self.env.now
         agreed = bisect.bisect_right(self.decided, now)
-        leaves, offered, started = self.leaves, self.offered, self.started
+        leaves, offered, started, where = self.leaves, self.offered, self.started, self.pool
         age_out, stay, continuous = self.age_out, self.stay, self.p.continuous
+        capacity, held, free = self.capacity, self.held, self.free
         push = heapq.heappush
-        for d in range(len(self.rows)):
-            if now >= self.release_at[d]:
-                self._release(d, now)
-            free = self.capacity[d] - self.held[d]
-            if free <= 0:
+        for d, qs in enumerate(self.pools_of):
+            total = 0
+            for q in qs:
+                if now >= self.release_at[q]:
+                    self._release(q, now)
+                free[q] = capacity[q] - held[q]
+                if free[q] > 0:
+                    total += free[q]
+            if total <= 0:
                 continue
             rows, j = self.rows[d], self.next[d]
             end = len(rows)
-            heap = self.placed_exits[d]
-            placed = 0
-            while placed < free and j < end:
+            simple = self.simple[d]
+            first_waiting = -1
+            while total > 0 and j < end:
                 i = rows[j]
                 if i >= agreed:
                     break
                 j += 1
-                if leaves[i] <= take_up:
-                    continue  # will have left the list: never offered again
+                if offered[i] < math.inf or leaves[i] <= take_up:
+                    continue  # placed, or will have left the list: never offered again
+                q = qs[0] if simple else self.p.pool_for(i, take_up, free)
+                if q < 0:
+                    if first_waiting < 0:
+                        first_waiting = j - 1
+                    continue  # no free place this child can take: waits on
                 offered[i] = now
                 started[i] = take_up
+                where[i] = q
                 leaves_place = take_up + stay[i]
                 if age_out[i] < leaves_place:
                     leaves_place = age_out[i]
-                push(heap, leaves_place)
-                placed += 1
+                push(self.placed_exits[q], leaves_place)
+                held[q] += 1
+                free[q] -= 1
+                total -= 1
+                if leaves_place < self.release_at[q]:
+                    self.release_at[q] = leaves_place
                 if continuous and leaves_place < math.inf:
                     self.env.process(self._freed(leaves_place))
-            self.next[d] = j
-            if placed:
-                self.held[d] += placed
-                self.release_at[d] = self._next_release(d)
+            self.next[d] = first_waiting if first_waiting >= 0 else j
 
     # ------------------------------------------------------------ processes
     def openings(self) -> Iterator[simpy.Event]:
-        for when, d, places in self.p.openings:
+        for when, q, places in self.p.openings:
             yield self.env.timeout(when - self.env.now)
-            self.capacity[d] += places
+            self.capacity[q] += places
             if self.p.continuous:
-                self.match(self.env.now)
+                self.request_match()
 
     def decisions(self) -> Iterator[simpy.Event]:
         """Term starts (take-up at once) and panel meetings, in order of time."""
@@ -145,18 +182,18 @@ class _EpochQueue:
         for when in self.p.children.time:
             if when > self.env.now:
                 yield self.env.timeout(when - self.env.now)
-            self.match(self.env.now)
+            self.request_match()
 
     def occupant_departures(self) -> Iterator[simpy.Event]:
         for when in np.sort(self.p.occupants.exit):
             if not np.isfinite(when):
                 break
             yield self.env.timeout(when - self.env.now)
-            self.match(self.env.now)
+            self.request_match()
 
     def _freed(self, when: float) -> Iterator[simpy.Event]:
         yield self.env.timeout(when - self.env.now)
-        self.match(self.env.now)
+        self.request_match()
 
 
 def simulate_epochs(problem: PlacementProblem, start: float, end: float) -> Placements:
@@ -182,4 +219,4 @@ def simulate_epochs(problem: PlacementProblem, start: float, end: float) -> Plac
     else:
         env.process(q.decisions())
     env.run(until=end)
-    return Placements(np.array(q.offered), np.array(q.started))
+    return Placements(np.array(q.offered), np.array(q.started), np.array(q.pool, dtype=np.int64))

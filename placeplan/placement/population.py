@@ -149,12 +149,16 @@ class Occupants:
         SEN2 age in the academic year of the start [years].
     exit : numpy.ndarray
         When each leaves their place (day ordinal; ``inf`` for never) [days].
+    pool : numpy.ndarray, optional
+        Pool (school and designation) of each pupil's place; the designation's if
+        omitted.
 
     """
 
     designation: np.ndarray
     age: np.ndarray
     exit: np.ndarray
+    pool: np.ndarray | None = None
 
 
 def initial_occupants(
@@ -164,6 +168,9 @@ def initial_occupants(
     age_weights: np.ndarray,
     start: date,
     leaving: LeavingSpec,
+    pool_designation: np.ndarray | None = None,
+    youngest: np.ndarray | None = None,
+    oldest: np.ndarray | None = None,
 ) -> Occupants:
     """Fill the places at the start and draw when each pupil leaves.
 
@@ -172,23 +179,40 @@ def initial_occupants(
     rng : numpy.random.Generator
         Stream for the ages and exits.
     places : numpy.ndarray
-        Places by designation at the start [places].
+        Places by pool at the start [places].
     occupancy : float
         Share of places filled [1].
     age_weights : numpy.ndarray
-        Relative number of pupils of each SEN2 age 0–25 [1].
+        Relative number of pupils of each SEN2 age 0–25 [1], restricted to each
+        pool's age range.
     start : datetime.date
         First day of the forecast.
     leaving : LeavingSpec
         Leaving rules.
+    pool_designation, youngest, oldest : numpy.ndarray, optional
+        Designation and age range of each pool (one pool a designation, every age,
+        if omitted).
     """
     counts = np.round(np.asarray(places) * occupancy).astype(np.int64)
-    designation = np.repeat(np.arange(len(counts)), counts).astype(np.int16)
+    n_pools = len(counts)
+    pool_designation = np.arange(n_pools) if pool_designation is None else pool_designation
+    youngest = np.zeros(n_pools, dtype=np.int64) if youngest is None else youngest
+    oldest = np.full(n_pools, 25) if oldest is None else oldest
+    pool = np.repeat(np.arange(n_pools), counts)
     weights = np.asarray(age_weights, dtype=float)
-    age = rng.choice(len(weights), size=len(designation), p=weights / weights.sum())
-    since = np.full(len(designation), float(start.toordinal()))
+    ages = np.arange(len(weights))
+    age = np.zeros(len(pool), dtype=np.int64)
+    for q in range(n_pools):
+        if counts[q] == 0:
+            continue
+        w = np.where((ages >= youngest[q]) & (ages <= oldest[q]), weights, 0.0)
+        if w.sum() == 0:
+            w = ((ages >= youngest[q]) & (ages <= oldest[q])).astype(float)
+        age[pool == q] = rng.choice(len(w), size=int(counts[q]), p=w / w.sum())
+    since = np.full(len(pool), float(start.toordinal()))
     exits = draw_exits(rng, since, age, leaving)
-    return Occupants(designation, age.astype(np.int16), exits.placed_until(since))
+    designation = np.asarray(pool_designation)[pool].astype(np.int16)
+    return Occupants(designation, age.astype(np.int16), exits.placed_until(since), pool)
 
 
 def initial_list(

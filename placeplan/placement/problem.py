@@ -19,7 +19,16 @@ from placeplan.demand.referrals import Referrals
 from placeplan.placement.population import Exits, Occupants
 from placeplan.placement.schedule import Schedule
 
-__all__ = ["MEASURES", "PlacementProblem", "Placements", "measure", "time_in_system"]
+__all__ = [
+    "LOCALITY_MEASURES",
+    "MEASURES",
+    "PlacementProblem",
+    "Placements",
+    "Pools",
+    "academic_year_of",
+    "measure",
+    "time_in_system",
+]
 
 MEASURES: tuple[str, ...] = (
     "capacity",
@@ -35,8 +44,65 @@ MEASURES: tuple[str, ...] = (
     "placed_out_of_area",
     "out_of_area",
     "out_of_area_cost",
+    "placed_in_own_locality",
 )
+
+LOCALITY_MEASURES: tuple[str, ...] = ("capacity", "waiting", "placed", "placed_in_own_locality")
+"""Measures also recorded by locality (of the school for places, of the child otherwise)."""
 """Measures recorded at each snapshot, by designation."""
+
+
+@dataclass(frozen=True)
+class Pools:
+    """Places grouped by school (or build project) and designation: the unit of capacity.
+
+    Attributes
+    ----------
+    designation, locality : numpy.ndarray
+        Designation and locality index of each pool.
+    youngest, oldest : numpy.ndarray
+        SEN2 ages the pool takes [years].
+    preference : list of list of list of int
+        ``preference[locality][designation]``: the pools offered to a child of that
+        locality and designation, in order — own locality, then its neighbours in
+        order, then the rest of the county; within each, in the order given.
+    """
+
+    designation: np.ndarray
+    locality: np.ndarray
+    youngest: np.ndarray
+    oldest: np.ndarray
+    preference: list[list[list[int]]]
+
+    def __len__(self) -> int:
+        return len(self.designation)
+
+    @classmethod
+    def simple(cls, n_designations: int) -> Pools:
+        """One pool a designation, in one locality, for every age."""
+        d = np.arange(n_designations)
+        zeros = np.zeros(n_designations, dtype=np.int64)
+        return cls(d, zeros, zeros, zeros + 25, [[[int(k)] for k in d]])
+
+
+def academic_year_starts(first: int = 1990, last: int = 2400) -> np.ndarray:
+    """Day ordinals of 1 September of each year from ``first`` to ``last``."""
+    years = np.arange(first, last + 1)
+    months = (years - 1970) * 12 + 8
+    epoch = np.datetime64("1970-01-01")
+    days = months.astype("datetime64[M]").astype("datetime64[D]") - epoch
+    return days.astype(np.int64) + 719163
+
+
+_YEAR_STARTS = academic_year_starts().tolist()
+_FIRST_YEAR = 1990
+
+
+def academic_year_of(instant: float) -> int:
+    """Academic year (2024 for 2024/25) of a day ordinal."""
+    import bisect
+
+    return _FIRST_YEAR + bisect.bisect_right(_YEAR_STARTS, instant) - 1
 
 
 @dataclass(frozen=True)
@@ -47,10 +113,13 @@ class PlacementProblem:
     ----------
     n_designations : int
         Number of designations.
+    pools : Pools
+        Places by school and designation, their localities and age ranges.
     capacity : numpy.ndarray
-        Places by designation at the start [places].
+        Places by pool at the start [places].
     openings : tuple of (float, int, int)
-        Build openings, sorted: instant (day ordinal), designation index, places.
+        Changes of places, sorted: instant (day ordinal), pool index, places (negative
+        for temporary places closing to new pupils).
     occupants : Occupants
         Pupils in places at the start.
     children : Referrals
@@ -74,9 +143,14 @@ class PlacementProblem:
         Day ordinal of the forecast's first day [days].
     out_of_area_cost : float
         Cost of a year in an out-of-area place [GBP per year].
+    child_locality : numpy.ndarray, optional
+        Locality index of each child (all 0 if omitted).
+    n_localities : int
+        Number of localities.
     """
 
     n_designations: int
+    pools: Pools
     capacity: np.ndarray
     openings: tuple[tuple[float, int, int], ...]
     occupants: Occupants
@@ -91,6 +165,8 @@ class PlacementProblem:
     long_wait_weeks: float
     start: float = 0.0
     out_of_area_cost: float = 0.0
+    child_locality: np.ndarray | None = None
+    n_localities: int = 1
 
     @property
     def decided(self) -> np.ndarray:
@@ -104,18 +180,47 @@ class PlacementProblem:
         """When each child leaves the list if never placed [days]."""
         return self.exits.waiting_until(self.children.time)
 
+    @property
+    def localities(self) -> np.ndarray:
+        """Locality index of each child."""
+        if self.child_locality is None:
+            return np.zeros(len(self.children), dtype=np.int64)
+        return self.child_locality
+
     def capacity_at(self, now: float) -> np.ndarray:
-        """Places by designation at ``now`` [places]."""
+        """Places by pool at ``now`` [places]."""
         cap = self.capacity.astype(np.int64).copy()
-        for when, d, places in self.openings:
+        for when, pool, places in self.openings:
             if when <= now:
-                cap[d] += places
+                cap[pool] += places
         return cap
+
+    def age_at(self, i: int, instant: float) -> int:
+        """SEN2 age of child ``i`` in the academic year of ``instant`` [years]."""
+        c = self.children
+        return int(c.age[i]) + academic_year_of(instant) - academic_year_of(float(c.time[i]))
+
+    def pool_for(self, i: int, instant: float, free: list[int]) -> int:
+        """The first pool offered to child ``i`` taking a place up at ``instant``, or -1.
+
+        ``free`` holds the free places of each pool; a pool qualifies if it has one
+        and takes the child's age then.
+        """
+        pools = self.pools
+        order = pools.preference[int(self.localities[i])][int(self.children.designation[i])]
+        age = None
+        for q in order:
+            if free[q] > 0:
+                if age is None:
+                    age = self.age_at(i, instant)
+                if pools.youngest[q] <= age <= pools.oldest[q]:
+                    return q
+        return -1
 
 
 @dataclass(frozen=True)
 class Placements:
-    """Who was offered a place when, and took it up when (``inf``: never) [days].
+    """Who was offered a place when, and took it up when (``inf``: never) [days], where.
 
     ``area_in_system`` is the integral over the forecast of the number of referred
     children in the system (on the list or in a place) as the engine counted them
@@ -124,6 +229,7 @@ class Placements:
 
     offered: np.ndarray
     started: np.ndarray
+    pool: np.ndarray | None = None
     area_in_system: float | None = None
 
 
@@ -187,6 +293,13 @@ def measure(problem: PlacementProblem, placements: Placements) -> dict[str, np.n
     snaps = p.schedule.snapshots
     out = {m: np.zeros((len(snaps), n), dtype=np.int64) for m in MEASURES}
     out["out_of_area_cost"] = np.zeros((len(snaps), n))
+    n_loc = p.n_localities
+    for m in LOCALITY_MEASURES:
+        out[f"{m}_by_locality"] = np.zeros((len(snaps), n_loc), dtype=np.int64)
+    pools = p.pools
+    home = p.localities
+    pool = np.full(len(c), -1) if placements.pool is None else placements.pool.astype(np.int64)
+    own = (pool >= 0) & (pools.locality[np.maximum(pool, 0)] == home)
     day = np.floor(c.time)
     start = p.start
     for k, now in enumerate(snaps):
@@ -197,10 +310,20 @@ def measure(problem: PlacementProblem, placements: Placements) -> dict[str, np.n
         waiting = referred & ~placed & ~gone & ~moved
         held = (offered <= now) & (leaves_placed > now)
         occupied = _count(occ.exit > now, occ.designation, n) + _count(held, d, n)
-        capacity = p.capacity_at(now)
+        by_pool = p.capacity_at(now)
+        capacity = np.bincount(pools.designation, weights=by_pool, minlength=n).astype(np.int64)
         out["capacity"][k] = capacity
         out["occupied"][k] = occupied
-        out["vacancies"][k] = capacity - occupied
+        out["vacancies"][k] = np.maximum(capacity - occupied, 0)
+        out["placed_in_own_locality"][k] = _count(placed & own, d, n)
+        out["capacity_by_locality"][k] = np.bincount(
+            pools.locality, weights=by_pool, minlength=n_loc
+        ).astype(np.int64)
+        out["waiting_by_locality"][k] = np.bincount(home[waiting], minlength=n_loc)
+        out["placed_by_locality"][k] = np.bincount(home[placed], minlength=n_loc)
+        out["placed_in_own_locality_by_locality"][k] = np.bincount(
+            home[placed & own], minlength=n_loc
+        )
         out["referred"][k] = _count(referred, d, n)
         out["placed"][k] = _count(placed, d, n)
         out["waiting"][k] = _count(waiting, d, n)

@@ -29,8 +29,9 @@ class _Model:
         n = len(p.children)
         self.offered = np.full(n, np.inf)
         self.started = np.full(n, np.inf)
-        self.capacity = [int(c) for c in p.capacity]
-        self.occupied = [0] * p.n_designations
+        self.capacity = [int(c) for c in p.capacity]  # by pool (school × designation)
+        self.occupied = [0] * len(p.pools)
+        self.pool = np.full(n, -1)
         self.inbox: deque[int] = deque()  # referrals the panel has not yet seen
         self.queue: list[deque[int]] = [deque() for _ in range(p.n_designations)]
         self.on_list = np.zeros(n, dtype=bool)
@@ -39,6 +40,7 @@ class _Model:
         self.in_system = 0  # referred children on the list or in a place
         self.area = 0.0  # its integral over time [child-days]
         self.since = env.now
+        self.requested = -np.inf
 
     def count(self, change: int) -> None:
         """Add to the number of referred children in the system, integrating it."""
@@ -57,7 +59,7 @@ class _Model:
         offer = self.offers[i] = env.event()
         if p.continuous:
             self.queue[p.children.designation[i]].append(i)
-            self.allocate(env.now)
+            self.request_allocation()
         else:
             self.inbox.append(i)
         leave = env.timeout(max(self.leaves_list[i] - env.now, 0.0))
@@ -73,28 +75,47 @@ class _Model:
         if np.isfinite(stay):
             yield env.timeout(stay)
             self.count(-1)
-            self.free(p.children.designation[i])
+            self.free(int(self.pool[i]))
 
-    def pupil(self, d: int, leaves: float) -> Iterator[simpy.Event]:
+    def pupil(self, q: int, leaves: float) -> Iterator[simpy.Event]:
         yield self.env.timeout(leaves - self.env.now)
-        self.free(d)
+        self.free(q)
 
-    def free(self, d: int) -> None:
-        self.occupied[d] -= 1
+    def free(self, q: int) -> None:
+        self.occupied[q] -= 1
         if self.p.continuous:
-            self.allocate(self.env.now)
+            self.request_allocation()
 
     # ---------------------------------------------------------------- panels
+    def request_allocation(self) -> None:
+        """Continuous mode: allocate once at this instant, after everything else due now."""
+        now = self.env.now
+        if self.requested == now:
+            return
+        self.requested = now
+        event = self.env.timeout(0)
+        event.callbacks.append(lambda _: self.allocate(now))
+
     def allocate(self, take_up: float) -> None:
-        """Offer free places to the children waiting, in order, in each designation."""
+        """Offer free places to the children waiting, in order, in each designation.
+
+        Each child, in turn, takes the first free place it can (own locality first,
+        then neighbours, then the rest of the county; a school taking its age).
+        """
+        free = [c - o for c, o in zip(self.capacity, self.occupied, strict=True)]
         for d, waiting in enumerate(self.queue):
             kept: deque[int] = deque()
             while waiting:
                 i = waiting.popleft()
                 if not self.on_list[i]:
                     continue  # has left the list
-                if self.occupied[d] < self.capacity[d] and self.leaves_list[i] > take_up:
-                    self.occupied[d] += 1
+                q = -1
+                if self.leaves_list[i] > take_up:
+                    q = self.p.pool_for(i, take_up, free)
+                if q >= 0:
+                    free[q] -= 1
+                    self.occupied[q] += 1
+                    self.pool[i] = q
                     self.on_list[i] = False
                     self.offered[i] = self.env.now
                     self.started[i] = take_up  # decided now, even if after the horizon
@@ -126,11 +147,11 @@ class _Model:
             self.allocate(when)
 
     def openings(self) -> Iterator[simpy.Event]:
-        for when, d, places in self.p.openings:
+        for when, q, places in self.p.openings:
             yield self.env.timeout(when - self.env.now)
-            self.capacity[d] += places
+            self.capacity[q] += places
             if self.p.continuous:
-                self.allocate(self.env.now)
+                self.request_allocation()
 
 
 def simulate_reference(problem: PlacementProblem, start: float, end: float) -> Placements:
@@ -150,10 +171,11 @@ def simulate_reference(problem: PlacementProblem, start: float, end: float) -> P
     env = simpy.Environment(initial_time=start)
     m = _Model(env, problem)
     occ = problem.occupants
-    for d, leaves in zip(occ.designation, occ.exit, strict=True):
-        m.occupied[int(d)] += 1
+    occ_pool = occ.pool if occ.pool is not None else occ.designation
+    for q, leaves in zip(occ_pool, occ.exit, strict=True):
+        m.occupied[int(q)] += 1
         if np.isfinite(leaves):
-            env.process(m.pupil(int(d), float(leaves)))
+            env.process(m.pupil(int(q), float(leaves)))
     for i in range(len(problem.children)):
         env.process(m.child(i))
     env.process(m.openings())
@@ -162,4 +184,4 @@ def simulate_reference(problem: PlacementProblem, start: float, end: float) -> P
         env.process(m.term_starts())
     env.run(until=end)
     m.count(0)  # close the integral at the end
-    return Placements(m.offered, m.started, m.area)
+    return Placements(m.offered, m.started, m.pool, m.area)
