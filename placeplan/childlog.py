@@ -53,7 +53,7 @@ def child_log(model, rep, replicate: int) -> pd.DataFrame:
     offered, started = rep.outcome.offered, rep.outcome.started
     placed = started < end
     leaves_list = p.leaves_list
-    leaves_place = p.exits.placed_until(started)
+    leaves_place = p.leaves_places(rep.outcome.placements)
     left = np.where(np.isfinite(started), leaves_place, leaves_list)
     outcome = np.full(len(c), "waiting", dtype=object)
     gone = ~np.isfinite(offered) & (leaves_list < end)

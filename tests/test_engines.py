@@ -140,3 +140,37 @@ def test_engines_agree_with_schools_localities_and_ages(scenario, seed):
         assert pools.designation[q] == problem.children.designation[i]
         age = problem.age_at(int(i), float(decided.started[i]))
         assert pools.youngest[q] <= age <= pools.oldest[q]
+
+
+def test_pupils_leave_at_the_end_of_the_year_they_reach_the_schools_oldest_age():
+    from datetime import date
+
+    from placeplan.placement.problem import academic_year_of
+    from placeplan.scenario import scenario_from_dict
+
+    scenario = scenario_from_dict(
+        {
+            "name": "primary",
+            "title": "a primary special school",
+            "council": {"code": "E10000015", "name": "Hertfordshire"},
+            "start": date(2025, 9, 1),
+            "years": 6,
+            "demand": {"model": "fixed", "per_term": {"A": [4, 0]}, "age": 7},
+            "placement": {
+                "designations": {"A": {"places": 4}},
+                "schools": [
+                    {"name": "primary", "locality": "county", "places": {"A": 4}, "ages": [4, 10]}
+                ],  # fmt: skip
+                "initial_occupancy": 0.0,
+                "panels": {"every_days": None, "start_places": "immediate"},
+            },
+        }
+    )
+    model = Model(scenario)
+    problem, fast = assert_same_placements(model, Streams(0, 0))
+    assert np.isfinite(fast.started).all()
+    leaves = problem.leaves_places(fast.placements)
+    # aged 7 in 2025/26, 10 in 2028/29: they leave on 1 September 2029
+    assert academic_year_of(float(fast.started[0])) == 2025
+    assert (leaves == date(2029, 9, 1).toordinal()).all()
+    assert (fast.measures["occupied"][-1] == 0).all()  # gone by the last census

@@ -44,6 +44,12 @@ class PlacementOutcome:
     offered: np.ndarray
     started: np.ndarray
     measures: dict[str, np.ndarray]
+    pool: np.ndarray | None = None
+
+    @property
+    def placements(self) -> Placements:
+        """The engine's decisions."""
+        return Placements(self.offered, self.started, self.pool)
 
 
 def simulate(
@@ -65,4 +71,6 @@ def simulate(
     PlacementOutcome
     """
     placements = ENGINES[engine](problem, start, end)
-    return PlacementOutcome(placements.offered, placements.started, measure(problem, placements))
+    return PlacementOutcome(
+        placements.offered, placements.started, measure(problem, placements), placements.pool
+    )

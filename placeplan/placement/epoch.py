@@ -59,6 +59,7 @@ class _EpochQueue:
             len(qs) == 1 and pools.youngest[qs[0]] <= 0 and pools.oldest[qs[0]] >= 25
             for qs in self.pools_of
         ]
+        self.school_ages = [bool(pools.oldest[q] < 25) for q in range(npools)]
         occ = p.occupants
         occ_pool = occ.pool if occ.pool is not None else occ.designation
         self.occupant_exits = [np.sort(occ.exit[occ_pool == q]).tolist() for q in range(npools)]
@@ -78,10 +79,14 @@ class _EpochQueue:
         """
         now = self.env.now
         if self._requested == now:
-            return
+            return  # a match is already due at this instant, after this event
         self._requested = now
         event = self.env.timeout(0)
-        event.callbacks.append(lambda _: self.match(now))
+        event.callbacks.append(lambda _: self._deferred_match(now))
+
+    def _deferred_match(self, now: float) -> None:
+        self._requested = -math.inf  # later events at this instant may ask again
+        self.match(now)
 
     def _next_release(self, q: int) -> float:
         """The first instant at which a held place of pool ``q`` frees up."""
@@ -140,9 +145,12 @@ class _EpochQueue:
                 offered[i] = now
                 started[i] = take_up
                 where[i] = q
-                leaves_place = take_up + stay[i]
-                if age_out[i] < leaves_place:
-                    leaves_place = age_out[i]
+                if self.school_ages[q]:
+                    leaves_place = self.p.leaves_place(i, take_up, q)
+                else:
+                    leaves_place = take_up + stay[i]
+                    if age_out[i] < leaves_place:
+                        leaves_place = age_out[i]
                 push(self.placed_exits[q], leaves_place)
                 held[q] += 1
                 free[q] -= 1

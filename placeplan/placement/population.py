@@ -212,7 +212,10 @@ def initial_occupants(
     since = np.full(len(pool), float(start.toordinal()))
     exits = draw_exits(rng, since, age, leaving)
     designation = np.asarray(pool_designation)[pool].astype(np.int16)
-    return Occupants(designation, age.astype(np.int16), exits.placed_until(since), pool)
+    # pupils leave at the end of the year they reach the oldest age their school takes
+    school_out = _september_first(academic_years(since) + np.asarray(oldest)[pool] - age + 1)
+    leaves = np.minimum(exits.placed_until(since), school_out.astype(float))
+    return Occupants(designation, age.astype(np.int16), leaves, pool)
 
 
 def initial_list(

@@ -195,6 +195,32 @@ class PlacementProblem:
                 cap[pool] += places
         return cap
 
+    def leaves_place(self, i: int, take_up: float, q: int) -> float:
+        """When child ``i``, taking a place of pool ``q`` up at ``take_up``, leaves it [days].
+
+        The first of: leaving by age, leaving mid-year, and the end of the academic
+        year in which the child reaches the oldest age the school takes.
+        """
+        e = self.exits
+        when = min(float(e.age_out[i]), take_up + float(e.stay[i]))
+        oldest = int(self.pools.oldest[q])
+        if oldest < 25:
+            year = academic_year_of(take_up) + oldest - self.age_at(i, take_up) + 1
+            when = min(when, float(_YEAR_STARTS[year - _FIRST_YEAR]))
+        return when
+
+    def leaves_places(self, placements: Placements) -> np.ndarray:
+        """When each child leaves their place (``inf`` if never placed or never leaves) [days]."""
+        started = placements.started
+        out = self.exits.placed_until(started)
+        if placements.pool is None:
+            return out
+        for i in np.flatnonzero(np.isfinite(started)):
+            q = int(placements.pool[i])
+            if self.pools.oldest[q] < 25:
+                out[i] = self.leaves_place(int(i), float(started[i]), q)
+        return out
+
     def age_at(self, i: int, instant: float) -> int:
         """SEN2 age of child ``i`` in the academic year of ``instant`` [years]."""
         c = self.children
@@ -243,9 +269,7 @@ def time_in_system(
     these equals the area under the number in the system.
     """
     leaves = np.where(
-        np.isfinite(placements.started),
-        problem.exits.placed_until(placements.started),
-        problem.leaves_list,
+        np.isfinite(placements.started), problem.leaves_places(placements), problem.leaves_list
     )
     arrive = np.maximum(problem.children.time, start)
     return np.clip(np.minimum(leaves, end) - arrive, 0.0, None)
@@ -282,7 +306,7 @@ def measure(problem: PlacementProblem, placements: Placements) -> dict[str, np.n
     n = p.n_designations
     d = c.designation
     offered, started = placements.offered, placements.started
-    leaves_placed = p.exits.placed_until(started)
+    leaves_placed = p.leaves_places(placements)
     leaves_list = p.leaves_list
     aged_out = p.exits.age_out <= leaves_list
     ooa = p.exits.out_of_area if p.exits.out_of_area is not None else np.full(len(c), np.inf)

@@ -71,7 +71,7 @@ class _Model:
         take_up = offer.value
         if take_up > env.now:
             yield env.timeout(take_up - env.now)
-        stay = min(p.exits.age_out[i], take_up + p.exits.stay[i]) - env.now
+        stay = p.leaves_place(i, take_up, int(self.pool[i])) - env.now
         if np.isfinite(stay):
             yield env.timeout(stay)
             self.count(-1)
@@ -91,10 +91,14 @@ class _Model:
         """Continuous mode: allocate once at this instant, after everything else due now."""
         now = self.env.now
         if self.requested == now:
-            return
+            return  # an allocation is already due at this instant, after this event
         self.requested = now
         event = self.env.timeout(0)
-        event.callbacks.append(lambda _: self.allocate(now))
+        event.callbacks.append(lambda _: self._deferred_allocation(now))
+
+    def _deferred_allocation(self, now: float) -> None:
+        self.requested = -np.inf  # later events at this instant may ask again
+        self.allocate(now)
 
     def allocate(self, take_up: float) -> None:
         """Offer free places to the children waiting, in order, in each designation.
