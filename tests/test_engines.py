@@ -160,7 +160,7 @@ def test_pupils_leave_at_the_end_of_the_year_they_reach_the_schools_oldest_age()
                 "designations": {"A": {"places": 4}},
                 "schools": [
                     {"name": "primary", "locality": "county", "places": {"A": 4}, "ages": [4, 10]}
-                ],  # fmt: skip
+                ],
                 "initial_occupancy": 0.0,
                 "panels": {"every_days": None, "start_places": "immediate"},
             },
