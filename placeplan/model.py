@@ -157,6 +157,18 @@ class Model:
         shares = np.array([placement.localities[n].share for n in localities], dtype=float)
         self._locality_shares = shares / shares.sum()
 
+    def priority_classes(self, streams: Streams, children: Referrals) -> np.ndarray | None:
+        """Priority class of each child: 0 out of school, 1 in school (drawn by share).
+
+        None (everyone equal) under first come, first served.
+        """
+        placement = self.scenario.placement
+        if placement.priority == "first_come_first_served":
+            return None
+        share = np.array([placement.out_of_school.get(d, 0.0) for d in self.scenario.designations])
+        u = streams.rng("out_of_school").random(len(children))
+        return np.where(u < share[children.designation], 0, 1).astype(np.int64)
+
     def localities_of(self, streams: Streams, n: int) -> np.ndarray:
         """Locality of each of ``n`` children, drawn from the localities' shares."""
         if len(self._locality_shares) == 1:
@@ -285,6 +297,7 @@ class Model:
             out_of_area_cost=placement.out_of_area.yearly_cost_gbp,
             child_locality=self.localities_of(streams, len(children)),
             n_localities=len(self.localities),
+            priority_class=self.priority_classes(streams, children),
         )
         initial = np.arange(len(children)) < len(waiting)
         return demand, problem, initial

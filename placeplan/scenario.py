@@ -509,6 +509,18 @@ class PlacementSpec(_Model):
     out_of_area: OutOfArea = Field(
         OutOfArea(), description="When children are placed out of area, and at what cost."
     )
+    priority: Literal["first_come_first_served", "out_of_school_first"] = Field(
+        "first_come_first_served",
+        description=(
+            "Order in which waiting children are offered places: by referral (first come, "
+            "first served — the same as longest wait first), or children out of school "
+            "first, each group by referral."
+        ),
+    )
+    out_of_school: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=dict,
+        description="Share of the children referred who are out of school, by designation.",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> PlacementSpec:
@@ -554,6 +566,12 @@ class PlacementSpec(_Model):
                         f"the schools' {d} places add up to {totals[d]}, but "
                         f"designations.{d}.places is {spec.places}"
                     )
+        unknown = set(self.out_of_school) - known
+        if unknown:
+            raise ValueError(
+                f"out_of_school has unknown designations {sorted(unknown)}; "
+                f"expected some of {sorted(known)}"
+            )
         unknown = set(self.out_of_area.at_once) - known
         if unknown:
             raise ValueError(

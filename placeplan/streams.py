@@ -22,6 +22,7 @@ SOURCES: dict[str, int] = {
     "initial": 3,
     "slippage": 4,
     "localities": 5,
+    "out_of_school": 6,
 }
 """Sources of randomness and their fixed spawn-key slot. Append only: never renumber."""
 

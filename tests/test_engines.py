@@ -112,6 +112,10 @@ def school_scenarios(draw):
                     }
                 ],
                 "out_of_area": {"after_terms": draw(st.one_of(st.none(), st.integers(1, 4)))},
+                "priority": draw(
+                    st.sampled_from(["first_come_first_served", "out_of_school_first"])
+                ),
+                "out_of_school": {designations[0]: draw(st.floats(0, 1))},
             },
         }
     )
@@ -174,3 +178,19 @@ def test_pupils_leave_at_the_end_of_the_year_they_reach_the_schools_oldest_age()
     assert academic_year_of(float(fast.started[0])) == 2025
     assert (leaves == date(2029, 9, 1).toordinal()).all()
     assert (fast.measures["occupied"][-1] == 0).all()  # gone by the last census
+
+
+def test_out_of_school_children_are_offered_places_first():
+    scenario = pp.load_scenario("herts-baseline").model_dump()
+    scenario["placement"]["priority"] = "out_of_school_first"
+    scenario["placement"]["out_of_school"] = {"ASD": 0.3, "SEMH": 0.3}
+    from placeplan.scenario import scenario_from_dict
+
+    model = Model(scenario_from_dict(scenario))
+    problem, fast = assert_same_placements(model, Streams(1, 0))
+    asd = problem.children.designation == 0
+    waited = (fast.started - problem.children.time) / 365.25
+    out, inside = asd & (problem.classes == 0), asd & (problem.classes == 1)
+    placed = np.isfinite(fast.started)
+    assert out.sum() > 100 and inside.sum() > 100
+    assert np.mean(waited[out & placed]) < np.mean(waited[inside & placed])

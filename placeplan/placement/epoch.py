@@ -50,8 +50,14 @@ class _EpochQueue:
         self.age_out = p.exits.age_out.tolist()
         self.stay = p.exits.stay.tolist()
         designation = p.children.designation
-        self.rows = [np.flatnonzero(designation == d).tolist() for d in range(nd)]
-        self.next = [0] * nd  # everyone of d before rows[d][next] is placed or gone
+        classes = p.classes
+        # the waiting lists: by designation, each split by priority class, in order
+        self.lists = [
+            [np.flatnonzero((designation == d) & (classes == k)).tolist()
+             for k in np.unique(classes)]
+            for d in range(nd)
+        ]  # fmt: skip
+        self.next = [[0] * len(lists) for lists in self.lists]  # all before: placed or gone
         pools = p.pools
         self.pools_of = [np.flatnonzero(pools.designation == d).tolist() for d in range(nd)]
         # one pool for every age: the first child waiting always fits
@@ -126,40 +132,43 @@ class _EpochQueue:
                     total += free[q]
             if total <= 0:
                 continue
-            rows, j = self.rows[d], self.next[d]
-            end = len(rows)
             simple = self.simple[d]
-            first_waiting = -1
-            while total > 0 and j < end:
-                i = rows[j]
-                if i >= agreed:
+            for k, rows in enumerate(self.lists[d]):
+                if total <= 0:
                     break
-                j += 1
-                if offered[i] < math.inf or leaves[i] <= take_up:
-                    continue  # placed, or will have left the list: never offered again
-                q = qs[0] if simple else self.p.pool_for(i, take_up, free)
-                if q < 0:
-                    if first_waiting < 0:
-                        first_waiting = j - 1
-                    continue  # no free place this child can take: waits on
-                offered[i] = now
-                started[i] = take_up
-                where[i] = q
-                if self.school_ages[q]:
-                    leaves_place = self.p.leaves_place(i, take_up, q)
-                else:
-                    leaves_place = take_up + stay[i]
-                    if age_out[i] < leaves_place:
-                        leaves_place = age_out[i]
-                push(self.placed_exits[q], leaves_place)
-                held[q] += 1
-                free[q] -= 1
-                total -= 1
-                if leaves_place < self.release_at[q]:
-                    self.release_at[q] = leaves_place
-                if continuous and leaves_place < math.inf:
-                    self.env.process(self._freed(leaves_place))
-            self.next[d] = first_waiting if first_waiting >= 0 else j
+                j = self.next[d][k]
+                end = len(rows)
+                first_waiting = -1
+                while total > 0 and j < end:
+                    i = rows[j]
+                    if i >= agreed:
+                        break
+                    j += 1
+                    if offered[i] < math.inf or leaves[i] <= take_up:
+                        continue  # placed, or will have left the list: never offered again
+                    q = qs[0] if simple else self.p.pool_for(i, take_up, free)
+                    if q < 0:
+                        if first_waiting < 0:
+                            first_waiting = j - 1
+                        continue  # no free place this child can take: waits on
+                    offered[i] = now
+                    started[i] = take_up
+                    where[i] = q
+                    if self.school_ages[q]:
+                        leaves_place = self.p.leaves_place(i, take_up, q)
+                    else:
+                        leaves_place = take_up + stay[i]
+                        if age_out[i] < leaves_place:
+                            leaves_place = age_out[i]
+                    push(self.placed_exits[q], leaves_place)
+                    held[q] += 1
+                    free[q] -= 1
+                    total -= 1
+                    if leaves_place < self.release_at[q]:
+                        self.release_at[q] = leaves_place
+                    if continuous and leaves_place < math.inf:
+                        self.env.process(self._freed(leaves_place))
+                self.next[d][k] = first_waiting if first_waiting >= 0 else j
 
     # ------------------------------------------------------------ processes
     def openings(self) -> Iterator[simpy.Event]:

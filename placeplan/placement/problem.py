@@ -147,6 +147,9 @@ class PlacementProblem:
         Locality index of each child (all 0 if omitted).
     n_localities : int
         Number of localities.
+    priority_class : numpy.ndarray, optional
+        Priority of each child, 0 first (e.g. out of school); all 0 if omitted.
+        Within a class, children are offered places in order of referral.
     """
 
     n_designations: int
@@ -167,6 +170,7 @@ class PlacementProblem:
     out_of_area_cost: float = 0.0
     child_locality: np.ndarray | None = None
     n_localities: int = 1
+    priority_class: np.ndarray | None = None
 
     @property
     def decided(self) -> np.ndarray:
@@ -179,6 +183,13 @@ class PlacementProblem:
     def leaves_list(self) -> np.ndarray:
         """When each child leaves the list if never placed [days]."""
         return self.exits.waiting_until(self.children.time)
+
+    @property
+    def classes(self) -> np.ndarray:
+        """Priority class of each child (0 first)."""
+        if self.priority_class is None:
+            return np.zeros(len(self.children), dtype=np.int64)
+        return self.priority_class
 
     @property
     def localities(self) -> np.ndarray:

@@ -107,7 +107,11 @@ class _Model:
         then neighbours, then the rest of the county; a school taking its age).
         """
         free = [c - o for c, o in zip(self.capacity, self.occupied, strict=True)]
-        for d, waiting in enumerate(self.queue):
+        classes = self.p.classes
+        for d, queue in enumerate(self.queue):
+            waiting = queue
+            if self.p.priority_class is not None:  # priority order, each class by referral
+                waiting = deque(sorted(queue, key=lambda i: (classes[i], i)))
             kept: deque[int] = deque()
             while waiting:
                 i = waiting.popleft()
