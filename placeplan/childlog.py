@@ -11,10 +11,10 @@ from placeplan.scenario import NEEDS
 
 __all__ = ["OUTCOMES", "child_log"]
 
-OUTCOMES = ("placed", "offered", "waiting", "left_list", "aged_out")
+OUTCOMES = ("placed", "offered", "waiting", "out_of_area", "left_list", "aged_out")
 """Outcome of a child at the end of the forecast: took a place up; offered one to take up
-after the end; still waiting; left the list (moved away, other provision); left the list
-because of their age."""
+after the end; still waiting; placed out of area; left the list (moved away, other
+provision); left the list because of their age."""
 
 
 def _dates(ordinals: np.ndarray) -> pd.Series:
@@ -29,10 +29,11 @@ def child_log(model, rep, replicate: int) -> pd.DataFrame:
 
     Columns: ``replicate``, ``child`` (its number in order of referral), ``need``
     (primary need, empty where the demand model has none), ``designation``,
-    ``locality`` (empty until localities are modelled), ``age`` (SEN2 age in the year
-    of referral), ``initial`` (on the list at the start), ``referred``, ``offered``,
-    ``placed`` (date the place was taken up), ``left`` (date the child left the list
-    or the place, if within the forecast), and ``outcome`` (:data:`OUTCOMES`).
+    ``locality`` (where the child lives), ``age`` (SEN2 age in the year of
+    referral), ``initial`` (on the list at the start), ``referred``, ``offered``,
+    ``placed`` (date the place was taken up), ``school`` (of the place taken up),
+    ``left`` (date the child left the list or the place, if within the forecast),
+    and ``outcome`` (:data:`OUTCOMES`).
 
     Parameters
     ----------
@@ -58,22 +59,30 @@ def child_log(model, rep, replicate: int) -> pd.DataFrame:
     outcome = np.full(len(c), "waiting", dtype=object)
     gone = ~np.isfinite(offered) & (leaves_list < end)
     outcome[gone] = np.where(p.exits.age_out[gone] <= leaves_list[gone], "aged_out", "left_list")
+    if p.exits.out_of_area is not None:
+        ooa = gone & (p.exits.out_of_area == leaves_list)
+        outcome[ooa] = "out_of_area"
     outcome[np.isfinite(offered) & ~placed] = "offered"
     outcome[placed] = "placed"
     needs = np.array([*NEEDS, ""], dtype=object)
     designations = np.array(model.scenario.designations, dtype=object)
+    localities = np.array(model.localities, dtype=object)
+    schools = np.array([*model.pool_names, ""], dtype=object)
+    pool = rep.outcome.pool if rep.outcome.pool is not None else np.full(len(c), -1)
+    pool = np.where(placed, pool, -1)
     return pd.DataFrame(
         {
             "replicate": replicate,
             "child": np.arange(len(c)),
             "need": needs[c.need],
             "designation": designations[c.designation],
-            "locality": "",
+            "locality": localities[p.localities],
             "age": c.age,
             "initial": rep.initial,
             "referred": _dates(c.time),
             "offered": _dates(np.where(offered < end, offered, np.inf)),
             "placed": _dates(np.where(placed, started, np.inf)),
+            "school": schools[pool],
             "left": _dates(np.where(left < end, left, np.inf)),
             "outcome": outcome,
         }

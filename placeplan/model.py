@@ -105,6 +105,7 @@ class Model:
         localities = list(placement.localities)
         self.localities = tuple(localities)
         pool_d, pool_l, young, old, capacity = [], [], [], [], []
+        names: list[str] = []
         self.closures: list[tuple[float, int, int]] = []
         if placement.schools:
             for school in placement.schools:
@@ -114,6 +115,7 @@ class Model:
                     young.append(school.ages[0])
                     old.append(school.ages[1])
                     capacity.append(places)
+                    names.append(f"{school.name} ({name})")
                     if school.temporary_until is not None and places:
                         when = float(school.temporary_until.toordinal()) + AT_OPENING
                         self.closures.append((when, len(capacity) - 1, -places))
@@ -124,6 +126,7 @@ class Model:
                 young.append(0)
                 old.append(25)
                 capacity.append(spec.places)
+                names.append(f"{designations[d]} places at the start")
         self._projects = []
         for p in placement.build_programme:
             pool_d.append(designations.index(p.designation))
@@ -131,6 +134,7 @@ class Model:
             young.append(p.ages[0])
             old.append(p.ages[1])
             capacity.append(0)
+            names.append(p.name)
             self._projects.append(
                 (
                     self.calendar.term_index(p.opens),
@@ -154,6 +158,7 @@ class Model:
             preference.append(by_d)
         self.pools = Pools(pool_d_arr, pool_l_arr, np.array(young), np.array(old), preference)
         self.capacity = np.array(capacity, dtype=np.int64)
+        self.pool_names = tuple(names)
         shares = np.array([placement.localities[n].share for n in localities], dtype=float)
         self._locality_shares = shares / shares.sum()
 

@@ -391,7 +391,7 @@ class SchoolSpec(_Model):
         description="Places at the start by designation.", json_schema_extra=_units("places")
     )
     ages: tuple[int, int] = Field(
-        (2, 18), description="Youngest and oldest SEN2 age the school takes.",
+        (0, 25), description="Youngest and oldest SEN2 age the school takes (any, by default).",
         json_schema_extra=_units("years"),
     )  # fmt: skip
     temporary_until: date | None = Field(
@@ -414,7 +414,8 @@ class BuildProject(_Model):
         None, description="Locality of the new places; the first locality if null."
     )
     ages: tuple[int, int] = Field(
-        (2, 18), description="Youngest and oldest SEN2 age the new places take.",
+        (0, 25),
+        description="Youngest and oldest SEN2 age the new places take (any, by default).",
         json_schema_extra=_units("years"),
     )  # fmt: skip
     opens: date = Field(description="Planned first day the places can be used.")

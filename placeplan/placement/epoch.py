@@ -60,11 +60,12 @@ class _EpochQueue:
         self.next = [[0] * len(lists) for lists in self.lists]  # all before: placed or gone
         pools = p.pools
         self.pools_of = [np.flatnonzero(pools.designation == d).tolist() for d in range(nd)]
-        # one pool for every age: the first child waiting always fits
-        self.simple = [
-            len(qs) == 1 and pools.youngest[qs[0]] <= 0 and pools.oldest[qs[0]] >= 25
+        # pools taking every age: the first child waiting always fits one of them
+        self.ageless = [
+            all(pools.youngest[q] <= 0 and pools.oldest[q] >= 25 for q in qs)
             for qs in self.pools_of
         ]
+        self.locality = p.localities.tolist()
         self.school_ages = [bool(pools.oldest[q] < 25) for q in range(npools)]
         occ = p.occupants
         occ_pool = occ.pool if occ.pool is not None else occ.designation
@@ -132,7 +133,8 @@ class _EpochQueue:
                     total += free[q]
             if total <= 0:
                 continue
-            simple = self.simple[d]
+            ageless = self.ageless[d]
+            preference = self.p.pools.preference
             for k, rows in enumerate(self.lists[d]):
                 if total <= 0:
                     break
@@ -146,7 +148,12 @@ class _EpochQueue:
                     j += 1
                     if offered[i] < math.inf or leaves[i] <= take_up:
                         continue  # placed, or will have left the list: never offered again
-                    q = qs[0] if simple else self.p.pool_for(i, take_up, free)
+                    if ageless:  # the first free pool in the child's order
+                        for q in preference[self.locality[i]][d]:
+                            if free[q] > 0:
+                                break
+                    else:
+                        q = self.p.pool_for(i, take_up, free)
                     if q < 0:
                         if first_waiting < 0:
                             first_waiting = j - 1

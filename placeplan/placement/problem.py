@@ -47,7 +47,18 @@ MEASURES: tuple[str, ...] = (
     "placed_in_own_locality",
 )
 
-LOCALITY_MEASURES: tuple[str, ...] = ("capacity", "waiting", "placed", "placed_in_own_locality")
+LOCALITY_MEASURES: tuple[str, ...] = (
+    "capacity",
+    "occupied",
+    "vacancies",
+    "waiting",
+    "waiting_over_3_terms",
+    "waiting_over_52_weeks",
+    "placed",
+    "placed_in_own_locality",
+    "placed_out_of_area",
+    "out_of_area",
+)
 """Measures also recorded by locality (of the school for places, of the child otherwise)."""
 """Measures recorded at each snapshot, by designation."""
 
@@ -351,14 +362,6 @@ def measure(problem: PlacementProblem, placements: Placements) -> dict[str, np.n
         out["occupied"][k] = occupied
         out["vacancies"][k] = np.maximum(capacity - occupied, 0)
         out["placed_in_own_locality"][k] = _count(placed & own, d, n)
-        out["capacity_by_locality"][k] = np.bincount(
-            pools.locality, weights=by_pool, minlength=n_loc
-        ).astype(np.int64)
-        out["waiting_by_locality"][k] = np.bincount(home[waiting], minlength=n_loc)
-        out["placed_by_locality"][k] = np.bincount(home[placed], minlength=n_loc)
-        out["placed_in_own_locality_by_locality"][k] = np.bincount(
-            home[placed & own], minlength=n_loc
-        )
         out["referred"][k] = _count(referred, d, n)
         out["placed"][k] = _count(placed, d, n)
         out["waiting"][k] = _count(waiting, d, n)
@@ -374,4 +377,22 @@ def measure(problem: PlacementProblem, placements: Placements) -> dict[str, np.n
         out["out_of_area_cost"][k] = (
             p.out_of_area_cost / 365.25 * np.bincount(d[moved], weights=years[moved], minlength=n)
         )
+        local_capacity = np.bincount(pools.locality, weights=by_pool, minlength=n_loc)
+        occ_pool = occ.pool if occ.pool is not None else occ.designation
+        local_occupied = np.bincount(
+            pools.locality[occ_pool[occ.exit > now]], minlength=n_loc
+        ) + np.bincount(pools.locality[pool[held]], minlength=n_loc)
+        out["capacity_by_locality"][k] = local_capacity.astype(np.int64)
+        out["occupied_by_locality"][k] = local_occupied
+        out["vacancies_by_locality"][k] = np.maximum(local_capacity - local_occupied, 0)
+        for name, mask in (
+            ("waiting", waiting),
+            ("waiting_over_3_terms", waiting & (terms >= p.long_wait_terms)),
+            ("waiting_over_52_weeks", weeks),
+            ("placed", placed),
+            ("placed_in_own_locality", placed & own),
+            ("placed_out_of_area", moved),
+            ("out_of_area", moved & (ooa_until > now)),
+        ):
+            out[f"{name}_by_locality"][k] = np.bincount(home[mask], minlength=n_loc)
     return out
