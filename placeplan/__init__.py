@@ -17,12 +17,14 @@ from placeplan import sen2
 from placeplan._version import __version__
 from placeplan.bundled import bundled_scenarios
 from placeplan.calendar import Term, TermCalendar
+from placeplan.compare import Comparison, compare
 from placeplan.errors import InputError, ScenarioError
 from placeplan.experiment import run
-from placeplan.results import Results
+from placeplan.results import Results, open_results
 from placeplan.scenario import Scenario, load_scenario
 
 __all__ = [
+    "Comparison",
     "InputError",
     "Results",
     "Scenario",
@@ -31,8 +33,10 @@ __all__ = [
     "TermCalendar",
     "__version__",
     "bundled_scenarios",
+    "compare",
     "example",
     "load_scenario",
+    "open_results",
     "run",
     "sen2",
 ]

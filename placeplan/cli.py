@@ -73,6 +73,28 @@ def main() -> None:
     is_flag=True,
     help="Also write children.csv.gz: one row per child and replication.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Worker processes; the same seed gives the same numbers however many.",
+)
+@click.option(
+    "--dask",
+    "dask",
+    is_flag=False,
+    flag_value="local",
+    default=None,
+    help="Run on dask.distributed: a local cluster, or the scheduler ADDRESS given.",
+)
+@click.option(
+    "--precision",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Add replications until the 95% interval of the mean long waits is within this "
+    "fraction of it (-n is then ignored; 20 to 2,000 replications).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar; print only the file list.")
 def run(
     scenario: str,
@@ -81,6 +103,9 @@ def run(
     out: Path | None,
     engine: str,
     child_log: bool,
+    workers: int,
+    dask: str | None,
+    precision: float | None,
     quiet: bool,
 ) -> None:
     """Run SCENARIO (a file or a bundled name; the Hertfordshire baseline by default).
@@ -104,10 +129,19 @@ def run(
         progress=progress,
         scenario_file=path,
         child_log=child_log,
+        workers=workers,
+        dask=True if dask == "local" else dask,
+        precision=precision,
     )
     files = results.save(out)
     if not quiet:
         _print_headline(results)
+        if precision is not None:
+            reached = results.provenance["precision"]["achieved"]
+            click.echo(
+                f"{results.replications} replications: the mean long waits are known to "
+                f"±{reached:.1%} (target ±{precision:.1%}).\n"
+            )
     click.echo("Files:")
     for f in files.values():
         click.echo(f"  {f}")
@@ -314,6 +348,76 @@ def backtest(
     scores = score(table).round(3)
     click.echo(scores.to_string())
     click.echo(f"wrote {out} ({len(table)} rows)")
+
+
+@main.command("compare")
+@click.argument("scenarios", nargs=-1, required=True)
+@click.option("-n", "--replications", type=click.IntRange(min=2), default=200, show_default=True)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="The common seed (common random numbers).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for each run and comparison.csv [default: runs/compare].",
+)
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def compare_command(
+    scenarios: tuple[str, ...],
+    replications: int,
+    seed: int,
+    out: Path | None,
+    workers: int,
+    quiet: bool,
+) -> None:
+    """Compare SCENARIOS with the first, paired replication by replication.
+
+    Prints, at each January census, the mean difference in children waiting longer
+    than three terms with its 95% interval, and the probability that each option
+    does better than the first.
+    """
+    from placeplan.compare import compare
+
+    if len(scenarios) < 2:
+        raise click.UsageError("give at least two scenarios")
+    progress = not quiet and sys.stderr.isatty()
+    comparison = compare(list(scenarios), replications, seed, progress=progress, workers=workers)
+    files = comparison.save(out or Path("runs") / "compare")
+    table = comparison.differences()
+    click.echo(
+        f"Children waiting longer than three terms: each option minus "
+        f"{comparison.names[0]} ({replications} paired replications, seed {seed})\n"
+    )
+    click.echo(
+        f"{'option':<32}{'census':<12}{'difference':>11}{'95% interval':>20}{'P(better)':>11}"
+    )
+    for row in table.itertuples(index=False):
+        interval = f"{row.ci_low:.0f} – {row.ci_high:.0f}"
+        click.echo(f"{row.option:<32}{row.census!s:<12}{row.difference:>11.0f}{interval:>20}"
+                   f"{row.p_better:>11.0%}")  # fmt: skip
+    click.echo(f"\nwrote {files['comparison']}")
+
+
+@main.command("export")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Workbook to write [default: RUN_DIR/results.xlsx].",
+)
+def export_command(run_dir: Path, out: Path | None) -> None:
+    """Write an Excel workbook of a run folder: one sheet per measure, units, provenance."""
+    from placeplan.results import open_results
+
+    path = open_results(run_dir).to_excel(out or run_dir / "results.xlsx")
+    click.echo(f"wrote {path}")
 
 
 @main.group()

@@ -82,6 +82,76 @@ def _stack(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return {name: np.stack([p[name] for p in parts]) for name in parts[0]}
 
 
+def _replicate_range(
+    scenario: Scenario, entropy: int, engine: str, keep_log: bool, first: int, count: int
+) -> tuple[list[dict[str, np.ndarray]], list]:
+    """Replications ``first`` … ``first + count - 1``: what each adds to the Dataset.
+
+    A module-level function of plain arguments, so that worker processes and Dask
+    can run it; each replication draws only from its own streams, so the result
+    does not depend on where it runs.
+    """
+    model = Model(scenario)
+    parts, logs = [], []
+    for r in range(first, first + count):
+        rep = model.replicate(Streams(entropy, r), engine)  # type: ignore[arg-type]
+        parts.append(_snapshot_arrays(model, rep, logs, keep_log, r))
+    return parts, logs
+
+
+def _relative_half_width(parts: list[dict[str, np.ndarray]], januaries: np.ndarray) -> float:
+    """Relative 95% half-width of the mean headline: long waits averaged over the Januaries.
+
+    Each replication contributes one number, the mean over the January censuses of
+    children waiting longer than three terms; the half-width of the t-interval of
+    their mean over its mean (0 when nobody ever waits that long).
+    """
+    from scipy import stats
+
+    values = np.array([p["waiting_over_3_terms"][januaries].mean() for p in parts], dtype=float)
+    n, mean = len(values), values.mean()
+    if mean <= 0:
+        return 0.0
+    half = stats.t.ppf(0.975, n - 1) * values.std(ddof=1) / np.sqrt(n)
+    return float(half / mean)
+
+
+def _chunks(replications: int, workers: int, dask: str | bool | None) -> list[tuple[int, int]]:
+    """Split replications into (first, count) chunks: one each when serial, batches otherwise."""
+    if workers <= 1 and not dask:
+        return [(i, 1) for i in range(replications)]
+    size = max(1, min(50, replications // (4 * max(workers, 2)) or 1))
+    return [(i, min(size, replications - i)) for i in range(0, replications, size)]
+
+
+def _execute(model, scenario, entropy, engine, keep_log, chunks, workers, dask):
+    """Yield (first replication, results) for each chunk, serially, on a pool or on Dask."""
+    if dask:
+        from placeplan.parallel import dask_map
+
+        yield from dask_map(
+            _replicate_range, scenario, entropy, engine, keep_log, chunks,
+            None if dask is True else str(dask), workers,
+        )  # fmt: skip
+    elif workers > 1:
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {
+                pool.submit(_replicate_range, scenario, entropy, engine, keep_log, first, n): first
+                for first, n in chunks
+            }
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+    else:
+        for first, n in chunks:
+            parts, logs = [], []
+            for r in range(first, first + n):
+                rep = model.replicate(Streams(entropy, r), engine)
+                parts.append(_snapshot_arrays(model, rep, logs, keep_log, r))
+            yield first, (parts, logs)
+
+
 def run(
     scenario: Scenario | str | Path,
     replications: int = 100,
@@ -91,6 +161,11 @@ def run(
     progress: bool = False,
     scenario_file: str | Path | None = None,
     child_log: bool = False,
+    workers: int = 1,
+    dask: str | bool | None = None,
+    precision: float | None = None,
+    min_replications: int = 20,
+    max_replications: int = 2000,
 ) -> Results:
     """Run a scenario's replications and gather the results.
 
@@ -113,6 +188,21 @@ def run(
         automatically when ``scenario`` is a path or name).
     child_log : bool
         Keep one row per child and replication (:attr:`Results.children`).
+    workers : int
+        Worker processes (a process pool); 1 runs in this process.
+    dask : str or bool, optional
+        Run on ``dask.distributed``: True for a local cluster of ``workers``
+        processes, or a scheduler address. Serial, pool and Dask runs of the same
+        seed give identical Datasets.
+    precision : float, optional
+        Run replications (from ``min_replications``, growing by half each round,
+        up to ``max_replications``) until the 95% confidence interval of the mean
+        headline — children waiting longer than three terms, averaged over the
+        January censuses — is within this fraction of that mean; ``replications``
+        is then ignored. The number used, and the precision reached, are in the
+        provenance.
+    min_replications, max_replications : int
+        Bounds when ``precision`` is given.
 
     Returns
     -------
@@ -136,17 +226,34 @@ def run(
     started = datetime.now(UTC)
     clock = time.perf_counter()
     model = Model(scenario)
-    logs: list = []
-    parts = [
-        _snapshot_arrays(model, model.replicate(Streams(entropy, r), engine), logs, child_log, r)
-        for r in tqdm(
-            range(replications),
-            desc=scenario.name,
-            unit="rep",
-            disable=not progress,
-            file=sys.stderr,
-        )
-    ]
+    done: dict[int, tuple[list, list]] = {}
+    target = replications if precision is None else max(min_replications, 2)
+    cap = replications if precision is None else max(max_replications, target)
+    bar = tqdm(total=target, desc=scenario.name, unit="rep", disable=not progress,
+               file=sys.stderr)  # fmt: skip
+    have = 0
+    achieved: float | None = None
+    while True:
+        chunks = [(first + have, n) for first, n in _chunks(target - have, workers, dask)]
+        for first, (parts_k, logs_k) in _execute(
+            model, scenario, entropy, engine, child_log, chunks, workers, dask
+        ):
+            done[first] = (parts_k, logs_k)
+            bar.update(len(parts_k))
+        have = target
+        if precision is None:
+            break
+        januaries = np.array([d.month == 1 for d in model.schedule.snapshot_dates])
+        achieved = _relative_half_width([p for f in sorted(done) for p in done[f][0]], januaries)
+        if achieved <= precision or have >= cap:
+            break
+        target = min(cap, int(np.ceil(have * 1.5)))
+        bar.total = target
+        bar.refresh()
+    bar.close()
+    replications = have
+    parts = [part for first in sorted(done) for part in done[first][0]]
+    logs = [log for first in sorted(done) for log in done[first][1]]
     dates = model.schedule.snapshot_dates
     terms = []
     for d in dates:
@@ -155,8 +262,9 @@ def run(
     dataset = build_dataset(dates, terms, scenario.designations, _stack(parts), model.localities)
     wall = time.perf_counter() - clock
     provenance = _provenance(
-        scenario, scenario_file, entropy, seed, replications, started, wall, model, engine
-    )
+        scenario, scenario_file, entropy, seed, replications, started, wall, model, engine,
+        workers, dask, precision, achieved,
+    )  # fmt: skip
     dataset.attrs.update(
         title=f"placeplan forecast: {scenario.title}",
         scenario=scenario.name,
@@ -184,6 +292,10 @@ def _provenance(
     wall: float,
     model: Model,
     engine: str,
+    workers: int = 1,
+    dask: str | bool | None = None,
+    precision: float | None = None,
+    achieved_precision: float | None = None,
 ) -> dict[str, Any]:
     import hashlib
 
@@ -205,6 +317,14 @@ def _provenance(
         "seed": {"given": seed, "entropy": str(entropy)},
         "replications": replications,
         "engine": engine,
+        "workers": workers,
+        "backend": "dask" if dask else ("process pool" if workers > 1 else "serial"),
+        "precision": None
+        if precision is None
+        else {
+            "target": precision,
+            "achieved": achieved_precision,
+        },
         "started": started.isoformat(timespec="seconds"),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "wall_time_s": round(wall, 3),

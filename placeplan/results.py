@@ -16,7 +16,7 @@ import yaml
 from placeplan.io import atomic_path, atomic_write_text
 from placeplan.scenario import Scenario
 
-__all__ = ["HEADLINE", "VARIABLES", "Results"]
+__all__ = ["HEADLINE", "VARIABLES", "Results", "open_results"]
 
 VARIABLES: dict[str, tuple[str, str]] = {
     "ehcp_plans": ("plans", "EHC plans (cohort projection, between Januaries linear)"),
@@ -127,6 +127,54 @@ class Results:
         )
         return out.reset_index(drop=True)
 
+    def quantiles(
+        self, variable: str = HEADLINE, q: tuple[float, ...] = (0.1, 0.5, 0.9)
+    ) -> pd.DataFrame:
+        """Quantiles over replications of one measure at each snapshot.
+
+        Parameters
+        ----------
+        variable : str
+            A variable of the Dataset (totals, or ``*_by_designation`` /
+            ``*_by_locality``, which keep their extra column).
+        q : tuple of float
+            Quantiles in [0, 1].
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by snapshot (and designation or locality), one column per quantile.
+        """
+        da = self.dataset[variable].quantile(list(q), dim="replicate")
+        return pd.DataFrame(
+            {f"q{x:g}": da.sel(quantile=x).drop_vars("quantile").to_series() for x in q}
+        )
+
+    def prob(self, condition, variable: str = HEADLINE) -> pd.Series:
+        """Share of replications in which a condition holds, at each snapshot.
+
+        Parameters
+        ----------
+        condition : callable
+            Applied to the variable's DataArray (``replicate`` × ``time``), it returns
+            a boolean DataArray; e.g. ``lambda w: w == 0``.
+        variable : str
+            The variable the condition is about.
+
+        Returns
+        -------
+        pandas.Series
+            The probability at each snapshot [1].
+
+        Examples
+        --------
+        Probability that nobody waits longer than three terms, at each census:
+
+        >>> results.prob(lambda w: w == 0)  # doctest: +SKIP
+        """
+        held = condition(self.dataset[variable])
+        return held.mean("replicate").to_series().rename(f"P({variable} condition)")
+
     def headline(self, variable: str = HEADLINE) -> pd.DataFrame:
         """Children waiting longer than three terms at each January census.
 
@@ -148,6 +196,37 @@ class Results:
                 "p_none": (january == 0).mean("replicate").to_numpy(),
             }
         )
+
+    def to_excel(self, path: str | Path) -> Path:
+        """Write a workbook a planner can open: one sheet per measure, units and provenance.
+
+        Sheets: ``headline`` (the January table), ``summary`` (every measure's mean
+        and 10th/50th/90th percentiles), one sheet per total measure (snapshots ×
+        replications), and ``provenance`` (every field, with the units of each
+        measure). Written atomically.
+        """
+        from placeplan.io import atomic_path
+
+        path = Path(path)
+        ds = self.dataset
+        with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xl:
+            head = self.headline()
+            head.to_excel(xl, sheet_name="headline", index=False)
+            self.summary().to_excel(xl, sheet_name="summary", index=False)
+            for name in VARIABLES:
+                if name not in ds:
+                    continue
+                table = ds[name].to_pandas().T
+                table.index = pd.to_datetime(table.index).date
+                table.index.name = f"time ({ds[name].attrs['units']})"
+                table.columns = [f"replicate {r}" for r in table.columns]
+                table.to_excel(xl, sheet_name=name[:31])
+            rows = [("units of " + n, ds[n].attrs["units"]) for n in VARIABLES if n in ds]
+            rows += list(_flatten(self.provenance))
+            pd.DataFrame(rows, columns=["field", "value"]).to_excel(
+                xl, sheet_name="provenance", index=False
+            )
+        return path
 
     def to_netcdf(self, path: str | Path) -> Path:
         """Write the Dataset to a NetCDF4 file, atomically."""
@@ -241,3 +320,41 @@ def build_dataset(
     ds["designation"].attrs.update(long_name="Special school designation")
     ds["locality"].attrs.update(long_name="Locality (of the school for places, else the child)")
     return ds
+
+
+def _flatten(tree: dict[str, Any], prefix: str = ""):
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            yield from _flatten(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", "" if value is None else str(value)
+
+
+def open_results(directory: str | Path) -> Results:
+    """Load a run folder written by :meth:`Results.save` (or ``placeplan run``).
+
+    Parameters
+    ----------
+    directory : str or pathlib.Path
+        The run folder.
+
+    Returns
+    -------
+    Results
+        With the Dataset loaded into memory, the resolved scenario and the provenance.
+    """
+    from placeplan.errors import InputError
+    from placeplan.scenario import load_scenario
+
+    folder = Path(directory)
+    missing = [f for f in ("results.nc", "provenance.json", "scenario.yaml")
+               if not (folder / f).exists()]  # fmt: skip
+    if missing:
+        raise InputError(f"{folder}: not a run folder (missing {', '.join(missing)})")
+    with xr.open_dataset(folder / "results.nc") as ds:
+        dataset = ds.load()
+    provenance = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
+    children = None
+    if (folder / "children.csv.gz").exists():
+        children = pd.read_csv(folder / "children.csv.gz")
+    return Results(dataset, load_scenario(folder / "scenario.yaml"), provenance, children)

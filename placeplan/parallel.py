@@ -1,0 +1,66 @@
+"""Running replications on dask.distributed (the optional extra `placeplan[dask]`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from placeplan.errors import InputError
+
+__all__ = ["dask_map"]
+
+
+def dask_map(
+    task: Callable[..., Any],
+    scenario: Any,
+    entropy: int,
+    engine: str,
+    keep_log: bool,
+    chunks: list[tuple[int, int]],
+    address: str | None,
+    workers: int,
+) -> Iterator[tuple[int, Any]]:
+    """Run ``task`` on each chunk of replications on a Dask cluster, yielding as they finish.
+
+    Parameters
+    ----------
+    task : callable
+        ``task(scenario, entropy, engine, keep_log, first, count)``.
+    scenario, entropy, engine, keep_log
+        Passed to ``task``.
+    chunks : list of (int, int)
+        First replication and count of each chunk.
+    address : str, optional
+        A scheduler address; a ``LocalCluster`` of ``workers`` processes if None.
+    workers : int
+        Worker processes of the local cluster.
+
+    Yields
+    ------
+    (int, Any)
+        The first replication of a chunk and what ``task`` returned for it.
+    """
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise InputError('--dask needs dask.distributed: pip install "placeplan[dask]"') from None
+    cluster = None
+    if address is None:
+        cluster = LocalCluster(
+            n_workers=max(workers, 1), threads_per_worker=1, processes=True,
+            dashboard_address=None,
+        )  # fmt: skip
+        client = Client(cluster)
+    else:
+        client = Client(address)
+    try:
+        futures = {
+            client.submit(task, scenario, entropy, engine, keep_log, first, n, pure=False): first
+            for first, n in chunks
+        }
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

@@ -1,0 +1,111 @@
+"""The experiment layer: comparisons with common random numbers, precision, parallel runs,
+the results API and the exports."""
+
+import json
+
+import numpy as np
+import openpyxl
+import pytest
+import xarray as xr
+from test_cli import placeplan
+
+import placeplan as pp
+
+
+def _same(a, b):
+    xr.testing.assert_identical(a.dataset.drop_attrs(deep=False), b.dataset.drop_attrs(deep=False))
+
+
+@pytest.fixture(scope="module")
+def comparison():
+    return pp.compare(["herts-no-further-building", "herts-baseline"], replications=40, seed=3)
+
+
+def test_paired_differences_are_narrower_than_independent_ones(comparison):
+    paired = comparison.differences()
+    jan28 = paired[paired["census"].astype(str) == "2028-01-20"].iloc[0]
+    assert jan28["difference"] < 0 and jan28["ci_high"] < 0  # building cuts long waits
+    assert jan28["p_better"] > 0.9
+    # the same two scenarios on independent streams (different seeds)
+    a = comparison.results[0].dataset["waiting_over_3_terms"].sel(time="2028-01-20")
+    b = pp.run("herts-baseline", 40, seed=4).dataset["waiting_over_3_terms"].sel(time="2028-01-20")
+    n = a.sizes["replicate"]
+    independent = 2.02 * np.sqrt(float(a.var(ddof=1)) / n + float(b.var(ddof=1)) / n)
+    paired_half = (jan28["ci_high"] - jan28["ci_low"]) / 2
+    assert paired_half < 0.5 * independent, (paired_half, independent)
+
+
+def test_common_random_numbers_share_demand(comparison):
+    a, b = (r.dataset for r in comparison.results)
+    np.testing.assert_array_equal(a["referred"], b["referred"])  # the same children referred
+    assert not np.array_equal(a["capacity"], b["capacity"])
+
+
+def test_serial_pool_and_dask_give_identical_datasets():
+    serial = pp.run("herts-baseline", 12, seed=9)
+    pool = pp.run("herts-baseline", 12, seed=9, workers=2)
+    _same(serial, pool)
+    pytest.importorskip("dask.distributed")
+    on_dask = pp.run("herts-baseline", 12, seed=9, workers=2, dask=True)
+    _same(serial, on_dask)
+    assert on_dask.provenance["backend"] == "dask"
+
+
+def test_precision_runs_until_the_interval_is_tight():
+    loose = pp.run("herts-baseline", seed=5, precision=0.3)
+    tight = pp.run("herts-baseline", seed=5, precision=0.15)
+    assert 20 <= loose.replications < tight.replications <= 2000
+    assert tight.provenance["precision"]["achieved"] <= 0.15
+    assert loose.provenance["precision"]["achieved"] <= 0.3
+    # the first replications are the same ones, whatever the stopping rule
+    xr.testing.assert_identical(
+        loose.dataset.drop_attrs(deep=False),
+        tight.dataset.isel(replicate=slice(0, loose.replications)).drop_attrs(deep=False),
+    )
+
+
+def test_results_api_and_round_trip(tmp_path):
+    r = pp.run("herts-baseline", 10, seed=1, child_log=True)
+    q = r.quantiles("waiting", (0.1, 0.9))
+    assert list(q.columns) == ["q0.1", "q0.9"] and (q["q0.1"] <= q["q0.9"]).all()
+    p_none = r.prob(lambda w: w == 0)
+    head = r.headline()
+    jan = p_none[p_none.index.month == 1].to_numpy()
+    np.testing.assert_allclose(jan, head["p_none"].to_numpy())
+    r.save(tmp_path / "run")
+    back = pp.open_results(tmp_path / "run")
+    xr.testing.assert_allclose(back.dataset, r.dataset)
+    assert back.scenario == r.scenario and back.provenance == r.provenance
+    assert len(back.children) == len(r.children)
+    with pytest.raises(pp.InputError, match="not a run folder"):
+        pp.open_results(tmp_path)
+
+
+def test_excel_workbook(tmp_path):
+    r = pp.run("herts-baseline", 4, seed=2)
+    path = r.to_excel(tmp_path / "r.xlsx")
+    wb = openpyxl.load_workbook(path, read_only=True)
+    assert {"headline", "summary", "waiting_over_3_terms", "provenance"} <= set(wb.sheetnames)
+    sheet = wb["waiting_over_3_terms"]
+    header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+    assert header[0] == "time (children)" and header[1:] == [f"replicate {i}" for i in range(4)]
+    fields = {row[0]: row[1] for row in wb["provenance"].iter_rows(min_row=2, values_only=True)}
+    assert fields["seed.entropy"] == "2" and fields["units of out_of_area_cost"] == "GBP"
+
+
+def test_cli_compare_and_export(tmp_path):
+    proc = placeplan("compare", "herts-no-further-building", "herts-baseline", "-n", "8",
+                     "--seed", "1", "--out", str(tmp_path / "c"), "-q")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "P(better)" in proc.stdout and "herts-baseline" in proc.stdout
+    assert (tmp_path / "c" / "comparison.csv").exists()
+    assert (tmp_path / "c" / "herts-baseline" / "results.nc").exists()
+    exported = placeplan("export", str(tmp_path / "c" / "herts-baseline"))
+    assert (
+        exported.returncode == 0 and (tmp_path / "c" / "herts-baseline" / "results.xlsx").exists()
+    )
+    assert placeplan("compare", "herts-baseline").returncode == 2
+    run = placeplan("run", "-n", "4", "--seed", "1", "--workers", "2", "--out", str(tmp_path / "w"))
+    assert run.returncode == 0, run.stderr
+    prov = json.loads((tmp_path / "w" / "provenance.json").read_text())
+    assert prov["workers"] == 2 and prov["backend"] == "process pool"
