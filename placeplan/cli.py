@@ -404,6 +404,35 @@ def compare_command(
     click.echo(f"\nwrote {files['comparison']}")
 
 
+@main.command("sweep")
+@click.argument("sweep_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The sweep's folder [default: runs/SWEEP-NAME]; run again to resume.",
+)
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+def sweep_command(sweep_file: Path, out: Path | None, workers: int, quiet: bool) -> None:
+    """Run a grid of scenario variations, point by point; killed and run again, it resumes."""
+    from placeplan.sweep import load_sweep, run_sweep
+
+    spec, _ = load_sweep(sweep_file)
+    folder = out or Path("runs") / spec.name
+    counts = {"computed": 0, "found": 0}
+
+    def report(point, computed):
+        counts["computed" if computed else "found"] += 1
+        if not quiet:
+            click.echo(f"{'ran' if computed else 'had'} {point['id']} {point['label']}")
+
+    progress = not quiet and sys.stderr.isatty()
+    table = run_sweep(sweep_file, folder, workers=workers, progress=progress, on_point=report)
+    click.echo(f"{len(table)} points: {counts['computed']} computed, {counts['found']} already "
+               f"done; combined view: placeplan.sweep.open_sweep({str(folder)!r})")  # fmt: skip
+
+
 @main.command("export")
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(

@@ -109,3 +109,43 @@ def test_cli_compare_and_export(tmp_path):
     assert run.returncode == 0, run.stderr
     prov = json.loads((tmp_path / "w" / "provenance.json").read_text())
     assert prov["workers"] == 2 and prov["backend"] == "process pool"
+
+
+SWEEP = """name: damping
+scenarios: [herts-baseline, herts-no-further-building]
+parameters:
+  demand.new_plans_growth_damping: [0.7, 1.0]
+replications: 3
+seed: 1
+"""
+
+
+def test_sweep_resumes_and_equals_an_uninterrupted_sweep(tmp_path):
+    from placeplan.sweep import open_sweep, run_sweep
+
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text(SWEEP)
+    whole = run_sweep(sweep, tmp_path / "whole")
+    assert len(whole) == 4 and whole["done"].all()
+    # "killed" after two points, then run again: only the missing two are computed
+    partial = run_sweep(sweep, tmp_path / "resumed", stop_after=2)
+    assert partial["done"].sum() == 2
+    computed = []
+    run_sweep(sweep, tmp_path / "resumed", on_point=lambda p, ran: computed.append(ran))
+    assert computed.count(True) == 2 and computed.count(False) == 2
+    a, b = open_sweep(tmp_path / "whole"), open_sweep(tmp_path / "resumed")
+    xr.testing.assert_identical(a, b)
+    assert a.sizes["point"] == 4
+    # points share the seed: the same demand, different outcomes
+    jan = a["waiting_over_3_terms"].sel(time="2030-01-17")
+    assert not np.array_equal(jan.isel(point=0), jan.isel(point=2))
+
+
+def test_sweep_errors_exit_2(tmp_path):
+    sweep = tmp_path / "bad.yaml"
+    sweep.write_text(SWEEP.replace("demand.new_plans_growth_damping", "demand.no_such_thing"))
+    proc = placeplan("sweep", str(sweep), "--out", str(tmp_path / "o"), "-q")
+    assert proc.returncode == 2 and "demand.no_such_thing" in proc.stderr
+    sweep.write_text(SWEEP + "typo: 1\n")
+    proc = placeplan("sweep", str(sweep), "--out", str(tmp_path / "o"), "-q")
+    assert proc.returncode == 2 and "bad.yaml:7: typo: unknown key" in proc.stderr
