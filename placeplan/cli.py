@@ -433,6 +433,37 @@ def sweep_command(sweep_file: Path, out: Path | None, workers: int, quiet: bool)
                f"done; combined view: placeplan.sweep.open_sweep({str(folder)!r})")  # fmt: skip
 
 
+@main.command("plot")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["png", "svg"]), default="png",
+              show_default=True)  # fmt: skip
+def plot_command(run_dir: Path, fmt: str) -> None:
+    """Draw a run's figures into RUN_DIR/figures (fan charts, demand and places, localities)."""
+    from placeplan.plot import save
+    from placeplan.results import open_results
+
+    results = open_results(run_dir)
+    figures = {
+        "fan-waiting-over-3-terms": results.plot.fan(),
+        "fan-waiting": results.plot.fan("waiting"),
+        "demand-and-places": results.plot.demand_capacity(),
+        "placed-in-own-locality": results.plot.own_locality(),
+    }
+    if results.children is not None:
+        figures["terms-waited"] = results.plot.terms_waited()
+    for name, fig in figures.items():
+        click.echo(f"wrote {save(fig, run_dir / 'figures' / f'{name}.{fmt}')}")
+
+
+@main.command("cite")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def cite_command(run_dir: Path) -> None:
+    """Print a citation of the forecast in RUN_DIR: version, scenario hash, seed, data."""
+    from placeplan.results import open_results
+
+    click.echo(open_results(run_dir).citation())
+
+
 @main.command("export")
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(

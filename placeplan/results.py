@@ -81,6 +81,13 @@ class Results:
     children: pd.DataFrame | None = None
 
     @property
+    def plot(self):
+        """The figures of this run (:class:`placeplan.plot.Plots`): ``results.plot.fan()``."""
+        from placeplan.plot import Plots
+
+        return Plots(self)
+
+    @property
     def replications(self) -> int:
         """Number of replications [1]."""
         return int(self.dataset.sizes["replicate"])
@@ -126,6 +133,29 @@ class Results:
             kind="stable",
         )
         return out.reset_index(drop=True)
+
+    def citation(self) -> str:
+        """A citation of this forecast: what produced it, enough to reproduce it.
+
+        Returns
+        -------
+        str
+            One paragraph naming placeplan and its version, the scenario and the
+            SHA-256 of its resolved content, the seed's entropy, the replications,
+            the engine and the data release, with the date of the run.
+        """
+        p = self.provenance
+        scenario = p["scenario"]
+        return (
+            f"{scenario['title']} ({scenario['name']}): forecast of children waiting for "
+            f"special school places, {p['replications']} replications, seed entropy "
+            f"{p['seed']['entropy']}, {p['engine']} engine, run {p['started'][:10]}. "
+            f"placeplan {p['placeplan_version']} (MIT licence). Scenario SHA-256 "
+            f"{scenario['resolved_sha256']}. Data: {p['data']['release']}"
+            + (f"; {p['data']['attribution']}" if p["data"].get("attribution") else "")
+            + f". Reproduce with: placeplan run SCENARIO -n {p['replications']} "
+            f"--seed {p['seed']['entropy']} (placeplan {p['placeplan_version']})."
+        )
 
     def quantiles(
         self, variable: str = HEADLINE, q: tuple[float, ...] = (0.1, 0.5, 0.9)
