@@ -40,8 +40,10 @@ def engines(n: int, reference_reps: int) -> None:
     pp.run(scenario, replications=n, seed=0)
     wall = time.perf_counter() - t
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"Whole run, {n} replications, default engine: {wall:.1f} s "
-          f"({1000 * wall / n:.1f} ms a replication), peak memory {peak:.0f} MiB.\n")  # fmt: skip
+    print(
+        f"Whole run, {n} replications, default engine: {wall:.1f} s "
+        f"({1000 * wall / n:.1f} ms a replication), peak memory {peak:.0f} MiB.\n"
+    )
 
     model = Model(scenario)
     fast_s = slow_s = paired_fast_s = 0.0
@@ -66,17 +68,23 @@ def engines(n: int, reference_reps: int) -> None:
     print("| engine | replications | placement time [s] | per replication [ms] |")
     print("|---|---:|---:|---:|")
     print(f"| epoch (default) | {n} | {fast_s:.2f} | {per_fast:.2f} |")
-    print(f"| epoch, the first {reference_reps} | {reference_reps} | {paired_fast_s:.2f} | "
-          f"{1000 * paired_fast_s / reference_reps:.2f} |")  # fmt: skip
-    print(f"| reference (one process per child), the same {reference_reps} | {reference_reps} "
-          f"| {slow_s:.2f} | {1000 * slow_s / reference_reps:.1f} |")  # fmt: skip
+    print(
+        f"| epoch, the first {reference_reps} | {reference_reps} | {paired_fast_s:.2f} | "
+        f"{1000 * paired_fast_s / reference_reps:.2f} |"
+    )
+    print(
+        f"| reference (one process per child), the same {reference_reps} | {reference_reps} "
+        f"| {slow_s:.2f} | {1000 * slow_s / reference_reps:.1f} |"
+    )
     print(
         f"\nOn the same replications the reference takes {slow_s / paired_fast_s:.0f}× "
         "as long as the epoch engine."
     )
-    print(f"\nIdentical placements (every child's offer and start) in {identical} of "
-          f"{reference_reps} replications; {children / reference_reps:,.0f} children a "
-          "replication on average.\n")  # fmt: skip
+    print(
+        f"\nIdentical placements (every child's offer and start) in {identical} of "
+        f"{reference_reps} replications; {children / reference_reps:,.0f} children a "
+        "replication on average.\n"
+    )
 
 
 def erlang(reps: int) -> None:
@@ -115,9 +123,11 @@ def erlang(reps: int) -> None:
         half = 1.96 * v.std(ddof=1) / np.sqrt(len(v))
         return f"{v.mean():.4f} ± {half:.4f}"
 
-    print(f"Erlang C, M/M/10 with lambda = 9 and mu = 1 a year, {years:.0f} years a replication,"
-          f" waits of those referred after 50 years and 15 years before the end; {reps}"
-          " replications each:\n")  # fmt: skip
+    print(
+        f"Erlang C, M/M/10 with lambda = 9 and mu = 1 a year, {years:.0f} years a replication,"
+        f" waits of those referred after 50 years and 15 years before the end; {reps}"
+        " replications each:\n"
+    )
     print("| model | mean wait [years], 95% interval | exact | time [s] |")
     print("|---|---:|---:|---:|")
     print(f"| placeplan (continuous mode) | {ci(ours)} | 0.66873 | {ours_s:.1f} |")
@@ -130,8 +140,10 @@ def main() -> None:
     parser.add_argument("--reference-reps", type=int, default=100)
     parser.add_argument("--ciw-reps", type=int, default=100)
     args = parser.parse_args()
-    print(f"placeplan {pp.__version__}, Python {platform.python_version()}, "
-          f"{platform.machine()}, {time.strftime('%Y-%m-%d')}\n")  # fmt: skip
+    print(
+        f"placeplan {pp.__version__}, Python {platform.python_version()}, "
+        f"{platform.machine()}, {time.strftime('%Y-%m-%d')}\n"
+    )
     engines(args.n, args.reference_reps)
     erlang(args.ciw_reps)
 

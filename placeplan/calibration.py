@@ -35,9 +35,19 @@ __all__ = [
 ]
 
 DEFAULT_NEED_DESIGNATION: dict[str, str] = {
-    "ASD": "ASD", "SLD": "SLD", "PMLD": "SLD", "MLD": "MLD", "SPLD": "MLD", "SLCN": "MLD",
-    "OTH": "MLD", "SEMH": "SEMH", "PD": "PSI", "HI": "PSI", "VI": "PSI", "MSI": "PSI",
-}  # fmt: skip
+    "ASD": "ASD",
+    "SLD": "SLD",
+    "PMLD": "SLD",
+    "MLD": "MLD",
+    "SPLD": "MLD",
+    "SLCN": "MLD",
+    "OTH": "MLD",
+    "SEMH": "SEMH",
+    "PD": "PSI",
+    "HI": "PSI",
+    "VI": "PSI",
+    "MSI": "PSI",
+}
 """Default designation meeting each primary need (an assumption; see the baseline scenario)."""
 
 METHOD = (

@@ -399,8 +399,10 @@ def compare_command(
     )
     for row in table.itertuples(index=False):
         interval = f"{row.ci_low:.0f} – {row.ci_high:.0f}"
-        click.echo(f"{row.option:<32}{row.census!s:<12}{row.difference:>11.0f}{interval:>20}"
-                   f"{row.p_better:>11.0%}")  # fmt: skip
+        click.echo(
+            f"{row.option:<32}{row.census!s:<12}{row.difference:>11.0f}{interval:>20}"
+            f"{row.p_better:>11.0%}"
+        )
     click.echo(f"\nwrote {files['comparison']}")
 
 
@@ -429,14 +431,17 @@ def sweep_command(sweep_file: Path, out: Path | None, workers: int, quiet: bool)
 
     progress = not quiet and sys.stderr.isatty()
     table = run_sweep(sweep_file, folder, workers=workers, progress=progress, on_point=report)
-    click.echo(f"{len(table)} points: {counts['computed']} computed, {counts['found']} already "
-               f"done; combined view: placeplan.sweep.open_sweep({str(folder)!r})")  # fmt: skip
+    click.echo(
+        f"{len(table)} points: {counts['computed']} computed, {counts['found']} already "
+        f"done; combined view: placeplan.sweep.open_sweep({str(folder)!r})"
+    )
 
 
 @main.command("plot")
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["png", "svg"]), default="png",
-              show_default=True)  # fmt: skip
+@click.option(
+    "--format", "fmt", type=click.Choice(["png", "svg"]), default="png", show_default=True
+)
 def plot_command(run_dir: Path, fmt: str) -> None:
     """Draw a run's figures into RUN_DIR/figures (fan charts, demand and places, localities)."""
     from placeplan.plot import save
@@ -453,6 +458,38 @@ def plot_command(run_dir: Path, fmt: str) -> None:
         figures["terms-waited"] = results.plot.terms_waited()
     for name, fig in figures.items():
         click.echo(f"wrote {save(fig, run_dir / 'figures' / f'{name}.{fmt}')}")
+
+
+@main.command("report")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--compare",
+    "others",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Another run folder of the same seed, compared with RUN_DIR (repeatable).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="report.html (self-contained) or report.md [default: RUN_DIR/report.html].",
+)
+def report_command(run_dir: Path, others: tuple[Path, ...], out: Path | None) -> None:
+    """Write the citable report of a run: answer, programme, assumptions, model, provenance."""
+    from placeplan.report import write_report
+    from placeplan.results import open_results
+
+    results = open_results(run_dir)
+    compared = [open_results(o) for o in others]
+    for other in compared:
+        if other.provenance["seed"]["entropy"] != results.provenance["seed"]["entropy"]:
+            raise InputError(f"{other.scenario.name}: compare runs of the same seed")
+    try:
+        path = write_report(results, out or run_dir / "report.html", compared)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    click.echo(f"wrote {path}")
 
 
 @main.command("cite")

@@ -130,9 +130,15 @@ def _execute(model, scenario, entropy, engine, keep_log, chunks, workers, dask):
         from placeplan.parallel import dask_map
 
         yield from dask_map(
-            _replicate_range, scenario, entropy, engine, keep_log, chunks,
-            None if dask is True else str(dask), workers,
-        )  # fmt: skip
+            _replicate_range,
+            scenario,
+            entropy,
+            engine,
+            keep_log,
+            chunks,
+            None if dask is True else str(dask),
+            workers,
+        )
     elif workers > 1:
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -229,8 +235,7 @@ def run(
     done: dict[int, tuple[list, list]] = {}
     target = replications if precision is None else max(min_replications, 2)
     cap = replications if precision is None else max(max_replications, target)
-    bar = tqdm(total=target, desc=scenario.name, unit="rep", disable=not progress,
-               file=sys.stderr)  # fmt: skip
+    bar = tqdm(total=target, desc=scenario.name, unit="rep", disable=not progress, file=sys.stderr)
     have = 0
     achieved: float | None = None
     while True:
@@ -262,9 +267,20 @@ def run(
     dataset = build_dataset(dates, terms, scenario.designations, _stack(parts), model.localities)
     wall = time.perf_counter() - clock
     provenance = _provenance(
-        scenario, scenario_file, entropy, seed, replications, started, wall, model, engine,
-        workers, dask, precision, achieved,
-    )  # fmt: skip
+        scenario,
+        scenario_file,
+        entropy,
+        seed,
+        replications,
+        started,
+        wall,
+        model,
+        engine,
+        workers,
+        dask,
+        precision,
+        achieved,
+    )
     dataset.attrs.update(
         title=f"placeplan forecast: {scenario.title}",
         scenario=scenario.name,

@@ -318,8 +318,10 @@ class Model:
         when = np.full(len(children), np.inf)
         if policy.after_terms is not None and len(children):
             terms = referral_terms + policy.after_terms + 1
-            starts = np.array([self.calendar.start_of_index(int(k)).toordinal() for k in
-                               np.unique(terms)], dtype=float)  # fmt: skip
+            starts = np.array(
+                [self.calendar.start_of_index(int(k)).toordinal() for k in np.unique(terms)],
+                dtype=float,
+            )
             when = starts[np.searchsorted(np.unique(terms), terms)] + AT_OPENING
             when = np.maximum(when, self._start)
         if policy.at_once:

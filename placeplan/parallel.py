@@ -47,9 +47,11 @@ def dask_map(
     cluster = None
     if address is None:
         cluster = LocalCluster(
-            n_workers=max(workers, 1), threads_per_worker=1, processes=True,
+            n_workers=max(workers, 1),
+            threads_per_worker=1,
+            processes=True,
             dashboard_address=None,
-        )  # fmt: skip
+        )
         client = Client(cluster)
     else:
         client = Client(address)

@@ -69,10 +69,22 @@ class Plots:
         q = da.quantile([0.1, 0.25, 0.5, 0.75, 0.9], dim="replicate")
         t = pd.to_datetime(ds["time"].to_numpy())
         fig, ax = _figure()
-        ax.fill_between(t, q.sel(quantile=0.1), q.sel(quantile=0.9), alpha=0.25,
-                        color="C0", label="80% of replications")  # fmt: skip
-        ax.fill_between(t, q.sel(quantile=0.25), q.sel(quantile=0.75), alpha=0.45,
-                        color="C0", label="50% of replications")  # fmt: skip
+        ax.fill_between(
+            t,
+            q.sel(quantile=0.1),
+            q.sel(quantile=0.9),
+            alpha=0.25,
+            color="C0",
+            label="80% of replications",
+        )
+        ax.fill_between(
+            t,
+            q.sel(quantile=0.25),
+            q.sel(quantile=0.75),
+            alpha=0.45,
+            color="C0",
+            label="50% of replications",
+        )
         ax.plot(t, q.sel(quantile=0.5), color="C0", lw=2, label="median")
         if variable.startswith("waiting_over"):
             ax.axhline(0, color="C3", lw=1.2, ls="--", label="aim: nobody")
@@ -98,22 +110,35 @@ class Plots:
         for ax, name in zip(axes, names, strict=False):
             demand = ds["specialist_demand_by_designation"].sel(designation=name)
             capacity = ds["capacity_by_designation"].sel(designation=name)
-            ax.fill_between(t, demand.quantile(0.1, "replicate"), demand.quantile(0.9, "replicate"),
-                            alpha=0.25, color="C1")  # fmt: skip
+            ax.fill_between(
+                t,
+                demand.quantile(0.1, "replicate"),
+                demand.quantile(0.9, "replicate"),
+                alpha=0.25,
+                color="C1",
+            )
             ax.plot(t, demand.median("replicate"), color="C1", label="children needing a place")
             ax.step(t, capacity.median("replicate"), where="post", color="C0", label="places")
             for when, designation, places in openings:
                 if designation == name:
                     ax.axvline(pd.Timestamp(when), color="0.5", ls=":", lw=1)
-                    ax.annotate(f"+{places}", (pd.Timestamp(when), ax.get_ylim()[1]),
-                                fontsize=7, va="top", color="0.4")  # fmt: skip
+                    ax.annotate(
+                        f"+{places}",
+                        (pd.Timestamp(when), ax.get_ylim()[1]),
+                        fontsize=7,
+                        va="top",
+                        color="0.4",
+                    )
             ax.set_title(name, fontsize=10)
             ax.set_ylabel("[children], [places]", fontsize=8)
         for ax in axes[len(names) :]:
             ax.set_visible(False)
         axes[0].legend(fontsize=7, loc="upper left")
-        fig.suptitle("Children needing a special school place against places, by designation "
-                     "(median, 80% band; dotted: build openings)", fontsize=10)  # fmt: skip
+        fig.suptitle(
+            "Children needing a special school place against places, by designation "
+            "(median, 80% band; dotted: build openings)",
+            fontsize=10,
+        )
         _footer(fig, self.results)
         return fig
 
@@ -134,8 +159,9 @@ class Plots:
         terms = np.array([cal.whole_terms_waited(r, last) for r in referred if r <= last])
         fig, ax = _figure()
         bins = np.arange(0, max(terms.max(initial=0), 4) + 2) - 0.5
-        ax.hist(terms, bins=bins, weights=np.full(len(terms), 1 / self.results.replications),
-                color="C0")  # fmt: skip
+        ax.hist(
+            terms, bins=bins, weights=np.full(len(terms), 1 / self.results.replications), color="C0"
+        )
         ax.axvline(2.5, color="C3", ls="--", lw=1.2, label="three terms")
         ax.set_title(f"Whole terms waited by children still waiting on {last}")
         ax.set_xlabel("whole terms since the end of the term of referral [terms]")
@@ -150,13 +176,16 @@ class Plots:
         placed = ds["placed_by_locality"].mean("replicate")
         own = ds["placed_in_own_locality_by_locality"].mean("replicate")
         names = list(ds["locality"].to_numpy())
-        share = np.divide(own.to_numpy(), placed.to_numpy(), out=np.zeros(len(names)),
-                          where=placed.to_numpy() > 0)  # fmt: skip
+        share = np.divide(
+            own.to_numpy(), placed.to_numpy(), out=np.zeros(len(names)), where=placed.to_numpy() > 0
+        )
         fig, ax = _figure()
         ax.bar(names, share * 100, color="C2")
         ax.set_ylim(0, 100)
-        ax.set_title("Children placed since the start in their own locality "
-                     f"(to {pd.Timestamp(ds['time'].item()).date()})")  # fmt: skip
+        ax.set_title(
+            "Children placed since the start in their own locality "
+            f"(to {pd.Timestamp(ds['time'].item()).date()})"
+        )
         ax.set_xlabel("locality of the child")
         ax.set_ylabel("placed in own locality [%]")
         _footer(fig, self.results)
@@ -171,8 +200,14 @@ def comparison(c: Comparison, variable: str = "waiting_over_3_terms") -> Figure:
         t = pd.to_datetime(rows["census"])
         low = rows["difference"] - rows["ci_low"]
         high = rows["ci_high"] - rows["difference"]
-        ax.errorbar(t + pd.Timedelta(days=20 * k), rows["difference"], yerr=[low, high],
-                    fmt="o-", capsize=3, label=option)  # fmt: skip
+        ax.errorbar(
+            t + pd.Timedelta(days=20 * k),
+            rows["difference"],
+            yerr=[low, high],
+            fmt="o-",
+            capsize=3,
+            label=option,
+        )
     ax.axhline(0, color="0.3", lw=1)
     ax.set_title(f"Difference from {c.names[0]}: {variable.replace('_', ' ')} (95% intervals)")
     ax.set_xlabel("January census")

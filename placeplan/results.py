@@ -377,8 +377,9 @@ def open_results(directory: str | Path) -> Results:
     from placeplan.scenario import load_scenario
 
     folder = Path(directory)
-    missing = [f for f in ("results.nc", "provenance.json", "scenario.yaml")
-               if not (folder / f).exists()]  # fmt: skip
+    missing = [
+        f for f in ("results.nc", "provenance.json", "scenario.yaml") if not (folder / f).exists()
+    ]
     if missing:
         raise InputError(f"{folder}: not a run folder (missing {', '.join(missing)})")
     with xr.open_dataset(folder / "results.nc") as ds:

@@ -267,9 +267,12 @@ class PoissonReferrals(_Model):
         json_schema_extra=_units("children per year"),
     )
     age: int = Field(
-        7, ge=0, le=25, description="SEN2 age of the children when referred.",
+        7,
+        ge=0,
+        le=25,
+        description="SEN2 age of the children when referred.",
         json_schema_extra=_units("years"),
-    )  # fmt: skip
+    )
 
 
 Demand = Annotated[CohortDemand | FixedReferrals | PoissonReferrals, Field(discriminator="model")]
@@ -391,9 +394,10 @@ class SchoolSpec(_Model):
         description="Places at the start by designation.", json_schema_extra=_units("places")
     )
     ages: tuple[int, int] = Field(
-        (0, 25), description="Youngest and oldest SEN2 age the school takes (any, by default).",
+        (0, 25),
+        description="Youngest and oldest SEN2 age the school takes (any, by default).",
         json_schema_extra=_units("years"),
-    )  # fmt: skip
+    )
     temporary_until: date | None = Field(
         None,
         description=(
@@ -417,7 +421,7 @@ class BuildProject(_Model):
         (0, 25),
         description="Youngest and oldest SEN2 age the new places take (any, by default).",
         json_schema_extra=_units("years"),
-    )  # fmt: skip
+    )
     opens: date = Field(description="Planned first day the places can be used.")
     cost_gbp: float | None = Field(
         None, ge=0, description="Capital cost.", json_schema_extra=_units("GBP")
@@ -458,9 +462,11 @@ class OutOfArea(_Model):
         (), description="Designations whose children are placed out of area on referral."
     )
     yearly_cost_gbp: float = Field(
-        0.0, ge=0, description="Cost of one out-of-area place for a year.",
+        0.0,
+        ge=0,
+        description="Cost of one out-of-area place for a year.",
         json_schema_extra=_units("GBP per year"),
-    )  # fmt: skip
+    )
     source: str = Field("", description="Where the policy and cost come from.")
 
 

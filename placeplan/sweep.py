@@ -98,13 +98,20 @@ def points(spec: SweepSpec, folder: Path) -> list[dict[str, Any]]:
                     tree["demand"]["sen2_area"] = council
                 for name, value in zip(names, values, strict=True):
                     _set(tree, name, value)
-                label = {"scenario": base_data["name"], "council": council or "",
-                         **dict(zip(names, values, strict=True))}  # fmt: skip
+                label = {
+                    "scenario": base_data["name"],
+                    "council": council or "",
+                    **dict(zip(names, values, strict=True)),
+                }
                 scenario = scenario_from_dict(tree, source=f"{base} with {label}")
                 key = json.dumps(
-                    {"scenario": scenario.digest(), "replications": spec.replications,
-                     "seed": spec.seed}, sort_keys=True,
-                )  # fmt: skip
+                    {
+                        "scenario": scenario.digest(),
+                        "replications": spec.replications,
+                        "seed": spec.seed,
+                    },
+                    sort_keys=True,
+                )
                 out.append(
                     {
                         "id": hashlib.sha256(key.encode()).hexdigest()[:16],
@@ -155,8 +162,9 @@ def run_sweep(
         target = folder / "points" / f"{point['id']}.nc"
         done = target.exists()
         if not done and (stop_after is None or computed < stop_after):
-            results = run(point["scenario"], spec.replications, spec.seed, workers=workers,
-                          progress=progress)  # fmt: skip
+            results = run(
+                point["scenario"], spec.replications, spec.seed, workers=workers, progress=progress
+            )
             ds = results.dataset.assign_attrs(sweep=spec.name, point=json.dumps(point["label"]))
             with atomic_path(target) as tmp:
                 ds.to_netcdf(tmp, engine="netcdf4")

@@ -169,8 +169,18 @@ def test_calibrate_bad_input_exits_2(tmp_path):
     proc = placeplan("calibrate", "--council", "Hertfordshir", "--out", str(tmp_path / "x.yaml"))
     assert proc.returncode == 2 and "Hertfordshire (E10000015)" in proc.stderr
     assert "Traceback" not in proc.stderr
-    assert placeplan("calibrate", "--council", "Hertfordshire", "--until", "2021",
-                     "--out", str(tmp_path / "x.yaml")).returncode == 2  # fmt: skip
+    assert (
+        placeplan(
+            "calibrate",
+            "--council",
+            "Hertfordshire",
+            "--until",
+            "2021",
+            "--out",
+            str(tmp_path / "x.yaml"),
+        ).returncode
+        == 2
+    )
     assert not (tmp_path / "x.yaml").exists()
 
 
@@ -183,14 +193,24 @@ def test_backtest_cli(tmp_path):
     assert proc.returncode == 0, proc.stderr
     table = pd.read_csv(out)
     assert list(table.columns) == [
-        "council_code", "council", "origin", "year", "quantity",
-        "actual", "p10", "p50", "p90", "naive_last", "naive_trend",
-    ]  # fmt: skip
+        "council_code",
+        "council",
+        "origin",
+        "year",
+        "quantity",
+        "actual",
+        "p10",
+        "p50",
+        "p90",
+        "naive_last",
+        "naive_trend",
+    ]
     assert set(table["council_code"]) == {"E10000015"}
     assert len(table) == 2 * 3 * 2
     assert "coverage_80" in proc.stdout
-    both = placeplan("backtest", "--all", "--council", "Hertfordshire", "--origin", "2021",
-                     "--out", str(out))  # fmt: skip
+    both = placeplan(
+        "backtest", "--all", "--council", "Hertfordshire", "--origin", "2021", "--out", str(out)
+    )
     assert both.returncode == 2
 
 

@@ -94,8 +94,18 @@ def test_excel_workbook(tmp_path):
 
 
 def test_cli_compare_and_export(tmp_path):
-    proc = placeplan("compare", "herts-no-further-building", "herts-baseline", "-n", "8",
-                     "--seed", "1", "--out", str(tmp_path / "c"), "-q")  # fmt: skip
+    proc = placeplan(
+        "compare",
+        "herts-no-further-building",
+        "herts-baseline",
+        "-n",
+        "8",
+        "--seed",
+        "1",
+        "--out",
+        str(tmp_path / "c"),
+        "-q",
+    )
     assert proc.returncode == 0, proc.stderr
     assert "P(better)" in proc.stdout and "herts-baseline" in proc.stdout
     assert (tmp_path / "c" / "comparison.csv").exists()

@@ -12,9 +12,14 @@ from placeplan.placement import MEASURES
 from placeplan.streams import Streams
 
 REQUIRED = [
-    "ehcp_plans", "specialist_demand", "capacity", "placed", "waiting",
-    "waiting_over_3_terms", "waiting_over_52_weeks",
-]  # fmt: skip
+    "ehcp_plans",
+    "specialist_demand",
+    "capacity",
+    "placed",
+    "waiting",
+    "waiting_over_3_terms",
+    "waiting_over_52_weeks",
+]
 
 
 @pytest.fixture(scope="module")
@@ -183,8 +188,11 @@ def test_summary_and_headline(results):
 def test_save_writes_the_run_folder(results, tmp_path):
     files = results.save(tmp_path / "run")
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [
-        "provenance.json", "results.nc", "scenario.yaml", "summary.csv",
-    ]  # fmt: skip
+        "provenance.json",
+        "results.nc",
+        "scenario.yaml",
+        "summary.csv",
+    ]
     with xr.open_dataset(files["results"]) as back:
         xr.testing.assert_allclose(back.load(), results.dataset)
         assert back["waiting"].attrs["units"] == "children"

@@ -18,9 +18,18 @@ from placeplan.demand.panel import YEARS, Panel
 __all__ = ["COLUMNS", "backtest", "england_check", "forecast_draws", "score"]
 
 COLUMNS = [
-    "council_code", "council", "origin", "year", "quantity",
-    "actual", "p10", "p50", "p90", "naive_last", "naive_trend",
-]  # fmt: skip
+    "council_code",
+    "council",
+    "origin",
+    "year",
+    "quantity",
+    "actual",
+    "p10",
+    "p50",
+    "p90",
+    "naive_last",
+    "naive_trend",
+]
 """Columns of a backtest table (``year`` is the January of the snapshot)."""
 
 

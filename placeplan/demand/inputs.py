@@ -118,9 +118,11 @@ def _special_like_england(plans: np.ndarray, year: int) -> np.ndarray:
     e = _england().plans_by_age
     e = e[e["year"] == year]
     share = np.divide(
-        _by_age(e, "special"), _by_age(e, "plans"), out=np.zeros(len(AGES)),
+        _by_age(e, "special"),
+        _by_age(e, "plans"),
+        out=np.zeros(len(AGES)),
         where=_by_age(e, "plans") > 0,
-    )  # fmt: skip
+    )
     return plans * share
 
 

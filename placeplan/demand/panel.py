@@ -58,9 +58,13 @@ class Panel:
     def select(self, mask: np.ndarray) -> Panel:
         """The panel of the areas where ``mask`` is true."""
         return Panel(
-            self.codes[mask], self.names[mask], self.plans[mask], self.new[mask],
-            self.special[mask], self.release,
-        )  # fmt: skip
+            self.codes[mask],
+            self.names[mask],
+            self.plans[mask],
+            self.new[mask],
+            self.special[mask],
+            self.release,
+        )
 
 
 def _pivot(frame: pd.DataFrame, value: str, codes: pd.Index) -> np.ndarray:

@@ -53,10 +53,12 @@ class _EpochQueue:
         classes = p.classes
         # the waiting lists: by designation, each split by priority class, in order
         self.lists = [
-            [np.flatnonzero((designation == d) & (classes == k)).tolist()
-             for k in np.unique(classes)]
+            [
+                np.flatnonzero((designation == d) & (classes == k)).tolist()
+                for k in np.unique(classes)
+            ]
             for d in range(nd)
-        ]  # fmt: skip
+        ]
         self.next = [[0] * len(lists) for lists in self.lists]  # all before: placed or gone
         pools = p.pools
         self.pools_of = [np.flatnonzero(pools.designation == d).tolist() for d in range(nd)]
@@ -194,9 +196,11 @@ class _EpochQueue:
             after = np.searchsorted(schedule.next_term_start, schedule.panels, side="right")
             take_ups = schedule.next_term_start[after]
         epochs = sorted(
-            [*zip(schedule.term_starts.tolist(), schedule.term_starts.tolist(), strict=True),
-             *zip(schedule.panels.tolist(), take_ups.tolist(), strict=True)]
-        )  # fmt: skip
+            [
+                *zip(schedule.term_starts.tolist(), schedule.term_starts.tolist(), strict=True),
+                *zip(schedule.panels.tolist(), take_ups.tolist(), strict=True),
+            ]
+        )
         timeout, match = self.env.timeout, self.match
         for when, take_up in epochs:
             yield timeout(when - self.env.now)

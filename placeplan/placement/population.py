@@ -85,8 +85,12 @@ class Exits:
     @classmethod
     def concat(cls, parts: list[Exits]) -> Exits:
         """Join several sets of exits, in order."""
-        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in
-                     ("age_out", "stay", "patience")))  # fmt: skip
+        return cls(
+            *(
+                np.concatenate([getattr(p, f) for p in parts])
+                for f in ("age_out", "stay", "patience")
+            )
+        )
 
 
 def _durations(rng: np.random.Generator, rate: float, n: int) -> np.ndarray:
