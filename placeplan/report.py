@@ -172,9 +172,10 @@ def _model_description(results: Results) -> list[tuple[str, str]]:
             "plans, ceasing, needs re-recorded with age) gives the children newly needing a "
             "special school place; a discrete-event model (SimPy) of the referral queue "
             "decides, at term starts and panel meetings, which waiting child is offered "
-            "which free place (first come, first served within a designation; own locality first), when pupils "
-            "leave, and when build projects open. Waiting longer than three terms: at least three "
-            "whole terms have passed since the end of the term of referral.",
+            "which free place (first come, first served within a designation; own "
+            "locality first), when pupils leave, and when build projects open. Waiting "
+            "longer than three terms: at least three whole terms have passed since the end "
+            "of the term of referral.",
         ),
         (
             "Data",
