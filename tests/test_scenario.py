@@ -235,3 +235,14 @@ def test_extends_errors(tmp_path):
     a.write_text("extends: herts-baseline\nname: bundled-base\nunknown_key: 1\n")
     with pytest.raises(ScenarioError, match=r"a\.yaml:3: unknown_key: unknown key"):
         pp.load_scenario(a)
+
+
+def test_scenario_reference_is_generated_from_the_schema():
+    from pathlib import Path
+
+    from placeplan.schema_doc import scenario_reference
+
+    committed = (Path(__file__).parent.parent / "docs" / "scenario-reference.md").read_text()
+    assert committed.strip() == scenario_reference().strip()
+    for key in ("new_plans_growth", "out_of_area", "slippage", "temporary_until"):
+        assert f"`{key}`" in committed

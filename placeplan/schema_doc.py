@@ -1,0 +1,64 @@
+"""The scenario file reference, generated from the schema (the pydantic models)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from placeplan.scenario import Scenario
+
+__all__ = ["scenario_reference"]
+
+
+def _type(prop: dict[str, Any]) -> str:
+    if "$ref" in prop:
+        return prop["$ref"].rsplit("/", 1)[-1]
+    if "anyOf" in prop:
+        return " or ".join(_type(p) for p in prop["anyOf"])
+    if "oneOf" in prop:
+        return " or ".join(_type(p) for p in prop["oneOf"])
+    if "const" in prop:
+        return f"`{prop['const']}`"
+    if "enum" in prop:
+        return " \\| ".join(f"`{v}`" for v in prop["enum"])
+    kind = prop.get("type", "any")
+    if kind == "array":
+        items = prop.get("items") or prop.get("prefixItems")
+        if isinstance(items, list):
+            return "[" + ", ".join(_type(i) for i in items) + "]"
+        return f"list of {_type(items or {})}"
+    if kind == "object" and "additionalProperties" in prop:
+        extra = prop["additionalProperties"]
+        return f"mapping to {_type(extra) if isinstance(extra, dict) else 'any'}"
+    return str(kind)
+
+
+def scenario_reference() -> str:
+    """Markdown reference of every section and key of a scenario file, with units."""
+    schema = Scenario.model_json_schema()
+    models = {"Scenario": schema, **schema.get("$defs", {})}
+    out = [
+        "# Scenario file reference",
+        "",
+        "Generated from the schema by `python -m placeplan.schema_doc` — do not edit by hand.",
+        "Every key below is checked; unknown keys are errors.",
+        "",
+    ]
+    for name, model in models.items():
+        if "properties" not in model:
+            continue
+        summary = model.get("description", "").strip().split("\n\n")[0]
+        out += [f"## {name}", "", " ".join(summary.split()), ""]
+        out += ["| key | type | default | units | description |", "|---|---|---|---|---|"]
+        required = set(model.get("required", []))
+        for key, prop in model["properties"].items():
+            default = "required" if key in required else f"`{prop.get('default', '')}`"
+            description = " ".join(str(prop.get("description", "")).split()).replace("|", "\\|")
+            out.append(
+                f"| `{key}` | {_type(prop)} | {default} | {prop.get('units', '')} | {description} |"
+            )
+        out.append("")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(scenario_reference())
