@@ -83,7 +83,13 @@ def _stack(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 
 
 def _replicate_range(
-    scenario: Scenario, entropy: int, engine: str, keep_log: bool, first: int, count: int
+    scenario: Scenario,
+    entropy: int,
+    engine: str,
+    keep_log: bool,
+    first: int,
+    count: int,
+    model: Model | None = None,
 ) -> tuple[list[dict[str, np.ndarray]], list]:
     """Replications ``first`` … ``first + count - 1``: what each adds to the Dataset.
 
@@ -91,7 +97,7 @@ def _replicate_range(
     can run it; each replication draws only from its own streams, so the result
     does not depend on where it runs.
     """
-    model = Model(scenario)
+    model = model if model is not None else Model(scenario)
     parts, logs = [], []
     for r in range(first, first + count):
         rep = model.replicate(Streams(entropy, r), engine)  # type: ignore[arg-type]
@@ -151,11 +157,7 @@ def _execute(model, scenario, entropy, engine, keep_log, chunks, workers, dask):
                 yield futures[future], future.result()
     else:
         for first, n in chunks:
-            parts, logs = [], []
-            for r in range(first, first + n):
-                rep = model.replicate(Streams(entropy, r), engine)
-                parts.append(_snapshot_arrays(model, rep, logs, keep_log, r))
-            yield first, (parts, logs)
+            yield first, _replicate_range(scenario, entropy, engine, keep_log, first, n, model)
 
 
 def run(

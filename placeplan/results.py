@@ -321,8 +321,11 @@ def build_dataset(
     designations : tuple of str
         Designation names.
     arrays : dict
-        ``name -> [replicate, time]`` totals and ``name_by_designation ->
-        [replicate, time, designation]``.
+        ``name -> [replicate, time]`` totals, ``name_by_designation ->
+        [replicate, time, designation]`` and ``name_by_locality -> [replicate, time,
+        locality]``.
+    localities : tuple of str
+        Locality names.
 
     """
     coords = {

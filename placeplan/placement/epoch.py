@@ -14,11 +14,12 @@ Rules (shared with :mod:`placeplan.placement.reference`)
 - At a term start a child takes the place up at once; at a panel, at the next term
   start or at once (``panels.start_places``); in continuous mode, at once.
 
-Bookkeeping is incremental: per designation, a pointer into the children of that
-designation in order of referral (everyone before it has been offered a place or
-has left the list for good), a count of the places held, and a heap of the instants
-at which they free up — so an epoch at which no place has freed costs a comparison
-per designation, and filling a place costs a few list operations.
+Bookkeeping is incremental: per designation and priority class, a pointer into
+its children in order of referral (everyone before it has been offered a place or
+has left the list for good); per pool of places (a school's places of one
+designation), a count of the places held and a heap of the instants at which they
+free up — so an epoch at which no place has freed costs a comparison per pool, and
+filling a place costs a few list operations.
 """
 
 from __future__ import annotations
