@@ -21,6 +21,15 @@ from placeplan.errors import InputError
 __all__ = ["main"]
 
 
+_WORKERS = click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Worker processes; the same seed gives the same numbers however many.",
+)
+
+
 class _Group(click.Group):
     """Turns :class:`~placeplan.errors.InputError` into a message and exit code 2."""
 
@@ -73,13 +82,7 @@ def main() -> None:
     is_flag=True,
     help="Also write children.csv.gz: one row per child and replication.",
 )
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="Worker processes; the same seed gives the same numbers however many.",
-)
+@_WORKERS
 @click.option(
     "--dask",
     "dask",
@@ -366,7 +369,7 @@ def backtest(
     default=None,
     help="Folder for each run and comparison.csv [default: runs/compare].",
 )
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
+@_WORKERS
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def compare_command(
     scenarios: tuple[str, ...],
@@ -414,7 +417,7 @@ def compare_command(
     default=None,
     help="The sweep's folder [default: runs/SWEEP-NAME]; run again to resume.",
 )
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
+@_WORKERS
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 def sweep_command(sweep_file: Path, out: Path | None, workers: int, quiet: bool) -> None:
     """Run a grid of scenario variations, point by point; killed and run again, it resumes."""

@@ -8,6 +8,7 @@ All times are day ordinals (``date.toordinal()``, fractions being times of day).
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from datetime import date
 
@@ -19,10 +20,12 @@ from placeplan.scenario import InitialWaiting, LeavingSpec
 __all__ = [
     "Exits",
     "Occupants",
+    "academic_year_of",
     "academic_years",
     "draw_exits",
     "initial_list",
     "initial_occupants",
+    "september_first",
 ]
 
 _EPOCH = date(1970, 1, 1).toordinal()
@@ -97,6 +100,22 @@ def _durations(rng: np.random.Generator, rate: float, n: int) -> np.ndarray:
     if rate > 0:
         return rng.exponential(365.25 / rate, size=n)
     return np.full(n, np.inf)
+
+
+_FIRST_YEAR, _LAST_YEAR = 1990, 2400
+_SEPTEMBER_FIRSTS: list[float] = (
+    _september_first(np.arange(_FIRST_YEAR, _LAST_YEAR + 1)).astype(float).tolist()
+)
+
+
+def september_first(year: int) -> float:
+    """Day ordinal of 1 September of ``year`` (scalar, for the engines' inner loops)."""
+    return _SEPTEMBER_FIRSTS[year - _FIRST_YEAR]
+
+
+def academic_year_of(instant: float) -> int:
+    """Academic year (2024 for 2024/25) of a day ordinal (scalar :func:`academic_years`)."""
+    return _FIRST_YEAR + bisect.bisect_right(_SEPTEMBER_FIRSTS, instant) - 1
 
 
 def draw_exits(

@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 
 from placeplan.demand.referrals import Referrals
-from placeplan.placement.population import Exits, Occupants
+from placeplan.placement.population import Exits, Occupants, academic_year_of, september_first
 from placeplan.placement.schedule import Schedule
 
 __all__ = [
@@ -94,26 +94,6 @@ class Pools:
         d = np.arange(n_designations)
         zeros = np.zeros(n_designations, dtype=np.int64)
         return cls(d, zeros, zeros, zeros + 25, [[[int(k)] for k in d]])
-
-
-def academic_year_starts(first: int = 1990, last: int = 2400) -> np.ndarray:
-    """Day ordinals of 1 September of each year from ``first`` to ``last``."""
-    years = np.arange(first, last + 1)
-    months = (years - 1970) * 12 + 8
-    epoch = np.datetime64("1970-01-01")
-    days = months.astype("datetime64[M]").astype("datetime64[D]") - epoch
-    return days.astype(np.int64) + 719163
-
-
-_YEAR_STARTS = academic_year_starts().tolist()
-_FIRST_YEAR = 1990
-
-
-def academic_year_of(instant: float) -> int:
-    """Academic year (2024 for 2024/25) of a day ordinal."""
-    import bisect
-
-    return _FIRST_YEAR + bisect.bisect_right(_YEAR_STARTS, instant) - 1
 
 
 @dataclass(frozen=True)
@@ -228,7 +208,7 @@ class PlacementProblem:
         oldest = int(self.pools.oldest[q])
         if oldest < 25:
             year = academic_year_of(take_up) + oldest - self.age_at(i, take_up) + 1
-            when = min(when, float(_YEAR_STARTS[year - _FIRST_YEAR]))
+            when = min(when, september_first(year))
         return when
 
     def leaves_places(self, placements: Placements) -> np.ndarray:
