@@ -30,6 +30,15 @@ _WORKERS = click.option(
 )
 
 
+_EXTENDS = click.option(
+    "--allow-extends-anywhere",
+    "allow_extends_anywhere",
+    is_flag=True,
+    help="Let `extends` name a file outside the scenario's folder (by default only bundled "
+    "scenarios and files in the scenario's folder or below it).",
+)
+
+
 class _Group(click.Group):
     """Turns :class:`~placeplan.errors.InputError` into a message and exit code 2."""
 
@@ -99,6 +108,7 @@ def main() -> None:
     "fraction of it (-n is then ignored; 20 to 2,000 replications).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar; print only the file list.")
+@_EXTENDS
 def run(
     scenario: str,
     replications: int,
@@ -110,6 +120,7 @@ def run(
     dask: str | None,
     precision: float | None,
     quiet: bool,
+    allow_extends_anywhere: bool,
 ) -> None:
     """Run SCENARIO (a file or a bundled name; the Hertfordshire baseline by default).
 
@@ -121,7 +132,9 @@ def run(
     from placeplan.scenario import load_scenario
 
     path = resolve_scenario_path(scenario)
-    loaded = load_scenario(path)
+    loaded = load_scenario(path, allow_outside=allow_extends_anywhere)
+    for warning in loaded.warnings:
+        click.echo(str(warning), err=True)
     out = out or Path("runs") / loaded.name
     progress = not quiet and sys.stderr.isatty()
     results = run_scenario(
@@ -171,17 +184,20 @@ def _print_headline(results) -> None:
 
 @main.command()
 @click.argument("files", nargs=-1, required=True)
-def validate(files: tuple[str, ...]) -> None:
-    """Check scenario FILES (or bundled names); report every problem with file, line and field."""
+@_EXTENDS
+def validate(files: tuple[str, ...], allow_extends_anywhere: bool) -> None:
+    """Check scenario FILES (or bundled names) as `run` would, before anything runs.
+
+    Reports every problem as FILE:LINE: FIELD: what was expected (exit 2 if any), and
+    likely mistakes as FILE:LINE: FIELD: warning: ... (on standard error).
+    """
     from placeplan.errors import ScenarioError
-    from placeplan.model import Model
     from placeplan.scenario import load_scenario
 
     failed = False
     for name in files:
         try:
-            scenario = load_scenario(name)
-            Model(scenario).cohort  # noqa: B018 - checks the SEN2 figures it needs exist
+            scenario = load_scenario(name, allow_outside=allow_extends_anywhere)
         except ScenarioError as exc:
             failed = True
             click.echo(str(exc), err=True)
@@ -190,11 +206,14 @@ def validate(files: tuple[str, ...]) -> None:
             failed = True
             click.echo(f"{name}: {exc}", err=True)
             continue
+        for warning in scenario.warnings:
+            click.echo(str(warning), err=True)
         places = sum(d.places for d in scenario.placement.designations.values())
+        warned = f"; {len(scenario.warnings)} warning(s)" if scenario.warnings else ""
         click.echo(
             f"{name}: ok — {scenario.title}; {len(scenario.designations)} designations, "
             f"{places} places at {scenario.start}, "
-            f"{len(scenario.placement.build_programme)} build projects"
+            f"{len(scenario.placement.build_programme)} build projects{warned}"
         )
     if failed:
         sys.exit(2)

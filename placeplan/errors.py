@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-__all__ = ["InputError", "ScenarioError", "ScenarioIssue"]
+__all__ = ["InputError", "ScenarioError", "ScenarioIssue", "issue_at"]
 
 
 class InputError(ValueError):
@@ -17,17 +18,19 @@ class InputError(ValueError):
 
 @dataclass(frozen=True)
 class ScenarioIssue:
-    """One problem in a scenario file."""
+    """One problem in a scenario file: an error, or a warning of a likely mistake."""
 
     source: str
     line: int | None
     path: str
     message: str
+    warning: bool = False
 
     def __str__(self) -> str:
         where = f"{self.source}:{self.line}" if self.line else self.source
         field = f" {self.path}:" if self.path else ""
-        return f"{where}:{field} {self.message}"
+        kind = " warning:" if self.warning else ""
+        return f"{where}:{field}{kind} {self.message}"
 
 
 class ScenarioError(InputError):
@@ -59,16 +62,32 @@ class ScenarioError(InputError):
         source: str,
         lines: Mapping[tuple, Any],
         model: type[BaseModel],
+        data: Any = None,
     ) -> ScenarioError:
-        """Translate a pydantic error into issues with lines and field paths."""
+        """Translate a pydantic error into issues with lines and field paths.
+
+        ``data`` (the input validated) lets an unknown key's hint list the keys of
+        the variant the input chose (e.g. the ``demand`` section of its ``model``).
+        """
         issues = []
         for err in exc.errors(include_url=False):
             loc = _clean_loc(err["loc"])
-            path = ".".join(str(p) for p in loc)
-            where = _line_for(loc, lines)
-            file, line = where if isinstance(where, tuple) else (source, where)
-            issues.append(ScenarioIssue(file, line, path, _message(err, loc, model)))
+            issues.append(issue_at(loc, _message(err, loc, model, data), source, lines))
         return cls(issues)
+
+
+def issue_at(
+    loc: Sequence[Any],
+    message: str,
+    source: str,
+    lines: Mapping[tuple, Any],
+    warning: bool = False,
+) -> ScenarioIssue:
+    """An issue at a key path, with the line (and file, for inherited keys) of the key."""
+    loc = tuple(loc)
+    where = _line_for(loc, lines)
+    file, line = where if isinstance(where, tuple) else (source, where)
+    return ScenarioIssue(file, line, ".".join(str(p) for p in loc), message, warning)
 
 
 def _clean_loc(loc: Sequence[Any]) -> tuple:
@@ -96,42 +115,70 @@ def _line_for(loc: tuple, lines: Mapping[tuple, Any]) -> Any:
     return None
 
 
-def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str] | None:
-    """Field names allowed at the mapping that holds ``loc[-1]``, if a model is found there."""
-    current: Any = model
+def _allowed_keys(model: type[BaseModel], loc: tuple, data: Any = None) -> list[str] | None:
+    """Field names allowed at the mapping that holds ``loc[-1]``, if a model is found there.
+
+    Walks the annotations along ``loc`` beside the input ``data``, so that a union of
+    models (``demand``) resolves to the member the input's ``model`` key chose.
+    """
+    annotation: Any = model
+    node = data
     for part in loc[:-1]:
-        if isinstance(part, int) or current is None:
-            continue
-        field = getattr(current, "model_fields", {}).get(part)
-        if field is None:
+        annotation = _resolve(annotation, node)
+        node = _child(node, part)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(part) if isinstance(part, str) else None
+            if field is None:
+                return None
+            annotation = field.annotation
+        elif get_origin(annotation) in (tuple, list) and get_args(annotation):
+            annotation = get_args(annotation)[0]
+        elif get_origin(annotation) is dict and get_args(annotation):
+            annotation = get_args(annotation)[1]
+        else:
             return None
-        current = _model_in(field.annotation)
-    if current is None or not hasattr(current, "model_fields"):
-        return None
-    return list(current.model_fields)
-
-
-def _model_in(annotation: Any) -> Any:
-    """The pydantic model inside an annotation (``X | None``, ``tuple[X, ...]``)."""
+    annotation = _resolve(annotation, node)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _model_in(arg)
-        if found is not None:
-            return found
-    for meta in getattr(annotation, "__metadata__", ()):
-        found = _model_in(meta)
-        if found is not None:
-            return found
+        return list(annotation.model_fields)
     return None
 
 
-def _message(err: Mapping[str, Any], loc: tuple, model: type[BaseModel]) -> str:
+def _child(node: Any, part: Any) -> Any:
+    if isinstance(node, dict):
+        return node.get(part)
+    if isinstance(node, list | tuple) and isinstance(part, int) and 0 <= part < len(node):
+        return node[part]
+    return None
+
+
+def _resolve(annotation: Any, value: Any) -> Any:
+    """Strip ``Annotated`` and ``None``; pick a union's model by the input's ``model`` key."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _resolve(get_args(annotation)[0], value)
+    if origin in (Union, types.UnionType):
+        members = [a for a in get_args(annotation) if a is not type(None)]
+        models = [a for a in members if isinstance(a, type) and issubclass(a, BaseModel)]
+        if len(models) == 1:
+            return models[0]
+        if models:
+            tag = value.get("model") if isinstance(value, dict) else None
+            for candidate in models:
+                field = candidate.model_fields.get("model")
+                if field is not None and tag in get_args(field.annotation):
+                    return candidate
+            return None
+        containers = [a for a in members if get_origin(a) in (tuple, list, dict)]
+        return containers[0] if len(containers) == 1 else None
+    return annotation
+
+
+def _message(err: Mapping[str, Any], loc: tuple, model: type[BaseModel], data: Any) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
-        allowed = _allowed_keys(model, loc)
+        allowed = _allowed_keys(model, loc, data)
         hint = f"; expected one of: {', '.join(allowed)}" if allowed else ""
-        return f"unknown key {loc[-1]!r}{hint}"
+        return f"unknown key {_short(loc[-1])}{hint}"
     if kind == "missing":
         return "required but missing"
     msg = err["msg"]
@@ -142,5 +189,11 @@ def _message(err: Mapping[str, Any], loc: tuple, model: type[BaseModel]) -> str:
         and kind not in {"model_type", "dict_type"}
         and not isinstance(err["input"], dict | list)
     ):
-        msg = f"{msg} (got {err['input']!r})"
+        msg = f"{msg} (got {_short(err['input'])})"
     return msg
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """``repr`` of a value from the input, cut to ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

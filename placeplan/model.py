@@ -12,7 +12,7 @@ from functools import cached_property
 
 import numpy as np
 
-from placeplan.demand.inputs import AGES, CohortInputs, cohort_inputs
+from placeplan.demand.inputs import AGES, CohortInputs
 from placeplan.demand.referrals import (
     DemandDraw,
     Referrals,
@@ -20,7 +20,6 @@ from placeplan.demand.referrals import (
     draw_fixed_demand,
     draw_poisson_demand,
 )
-from placeplan.errors import InputError
 from placeplan.placement import (
     Engine,
     Exits,
@@ -36,6 +35,7 @@ from placeplan.placement.problem import Pools
 from placeplan.placement.schedule import AT_OPENING
 from placeplan.scenario import CohortDemand, FixedReferrals, Scenario
 from placeplan.streams import Streams
+from placeplan.validation import cohort_inputs_for
 
 __all__ = ["Model", "Replication"]
 
@@ -66,7 +66,8 @@ class Model:
     Parameters
     ----------
     scenario : Scenario
-        The validated scenario.
+        The validated scenario (:func:`placeplan.validation.check` has passed it:
+        nothing here checks it again).
 
     """
 
@@ -81,13 +82,6 @@ class Model:
             scenario.calendar.snapshots,
         )
         start = scenario.start.toordinal()
-        for project in scenario.placement.build_programme:
-            if project.opens < scenario.start:
-                raise InputError(
-                    f"build project {project.name!r} opens on {project.opens}, before the "
-                    f"forecast starts ({scenario.start}); count its places in "
-                    "placement.designations instead"
-                )
         self._build_pools()
         self.snapshot_terms = self.calendar.term_indices(self.schedule.snapshots)
         self._start = float(start)
@@ -187,14 +181,7 @@ class Model:
         demand = self.scenario.demand
         if not isinstance(demand, CohortDemand):
             return None
-        area = demand.sen2_area or self.scenario.council.code
-        try:
-            return cohort_inputs(area, demand.base_year)
-        except KeyError as exc:
-            reason = exc.args[0] if exc.args else exc
-            raise InputError(f"demand.sen2_area: no SEN2 figures for {area!r}: {reason}") from None
-        except ValueError as exc:
-            raise InputError(f"demand: cannot calibrate on SEN2 for {area!r}: {exc}") from None
+        return cohort_inputs_for(demand.sen2_area or self.scenario.council.code, demand.base_year)
 
     @cached_property
     def occupant_age_weights(self) -> np.ndarray:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import weakref
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -16,7 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from placeplan.calendar import Term, TermCalendar
-from placeplan.errors import ScenarioError
+from placeplan.errors import ScenarioError, ScenarioIssue
 from placeplan.scenario_files import read_scenario_file
 
 __all__ = [
@@ -65,10 +66,29 @@ def _units(units: str) -> dict[str, str]:
     return {"units": units}
 
 
-class _Model(BaseModel):
-    """Base of every scenario model: frozen, and unknown keys are errors."""
+FIRST_DAY = date(1990, 9, 1)
+"""First day of the supported calendar (the autumn term 1990)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+LAST_DAY = date(2399, 8, 31)
+"""Last day a date in a scenario may be (the summer term 2399); forecasts end by 2400."""
+
+MAX_PLACES = 1_000_000
+"""Most places of one designation, school or project, and in all [places]."""
+
+MAX_CHILDREN = 1_000_000
+"""Most children on the list at the start, and expected referrals in a forecast [children]."""
+
+MAX_RATE = 1_000_000.0
+"""Highest referral rate of a designation [children per year]."""
+
+Day = Annotated[date, Field(ge=FIRST_DAY, le=LAST_DAY)]
+"""A date inside the supported calendar."""
+
+
+class _Model(BaseModel):
+    """Base of every scenario model: frozen, unknown keys are errors, numbers are finite."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Uncertain(_Model):
@@ -77,8 +97,10 @@ class Uncertain(_Model):
     Drawn once per replication.
     """
 
-    mean: float = Field(description="Central estimate.")
-    sd: float = Field(0.0, ge=0, description="Standard deviation; 0 makes the parameter fixed.")
+    mean: float = Field(ge=-1, le=1, description="Central estimate.")
+    sd: float = Field(
+        0.0, ge=0, le=1, description="Standard deviation; 0 makes the parameter fixed."
+    )
 
 
 class Council(_Model):
@@ -93,14 +115,38 @@ class TermStart(_Model):
 
     academic_year: int = Field(ge=1990, le=2399, description="Year the academic year starts.")
     term: Literal["autumn", "spring", "summer"] = Field(description="Which term.")
-    starts: date = Field(description="First day of the term.")
+    starts: date = Field(
+        description=(
+            "First day of the term: 1 September (autumn), in January or February "
+            "(spring), or from 1 March to 1 June (summer) of that academic year."
+        )
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> TermStart:
+        year = self.academic_year
+        if self.term == "autumn" and self.starts != date(year, 9, 1):
+            raise ValueError(f"the autumn term of {year} must start on {date(year, 9, 1)}")
+        if self.term == "spring" and not date(year + 1, 1, 1) <= self.starts <= date(
+            year + 1, 2, 28
+        ):
+            raise ValueError(
+                f"the spring term of {year} must start in January or February {year + 1}"
+            )
+        if self.term == "summer" and not date(year + 1, 3, 1) <= self.starts <= date(
+            year + 1, 6, 1
+        ):
+            raise ValueError(
+                f"the summer term of {year} must start between 1 March and 1 June {year + 1}"
+            )
+        return self
 
 
 class CalendarSpec(_Model):
     """Term dates, snapshots and the definition of a long wait."""
 
     term_starts: tuple[TermStart, ...] = Field(
-        (), description="Council term dates overriding the default rules."
+        (), max_length=2000, description="Council term dates overriding the default rules."
     )
     long_wait_terms: int = Field(
         3,
@@ -112,17 +158,19 @@ class CalendarSpec(_Model):
         ),
         json_schema_extra=_units("terms"),
     )
-    snapshots: Literal["census"] | Annotated[float, Field(gt=0)] = Field(
+    snapshots: Literal["census"] | Annotated[float, Field(ge=1)] = Field(
         "census",
         description=(
             "When the measures are recorded: at the end of each census day ('census'), or "
-            "every so many days from the start (a number; e.g. 365.25 for yearly)."
+            "every so many days from the start (a number of at least 1; e.g. 365.25 for "
+            "yearly; at most 4,000 snapshots in a forecast)."
         ),
         json_schema_extra=_units("days"),
     )
     long_wait_weeks: float = Field(
         52,
         gt=0,
+        le=1000,
         description="Threshold of the second long-wait measure.",
         json_schema_extra=_units("weeks"),
     )
@@ -161,7 +209,8 @@ class CohortDemand(_Model):
     new_plans_growth: Uncertain = Field(
         description=(
             "Yearly growth of new plans, on the log scale (0.05 is about 5% a year): "
-            "the drift of the logarithm of new plans."
+            "the drift of the logarithm of new plans. Over the forecast, six standard "
+            "deviations of growth and noise may multiply new plans at most 10,000-fold."
         ),
         json_schema_extra=_units("per year"),
     )
@@ -231,7 +280,7 @@ class FixedReferrals(_Model):
     """Deterministic referrals: a fixed number in each term (for validation and teaching)."""
 
     model: Literal["fixed"] = Field(description="Demand model: fixed referrals per term.")
-    per_term: dict[str, tuple[Annotated[int, Field(ge=0)], ...]] = Field(
+    per_term: dict[str, tuple[Annotated[int, Field(ge=0, le=100_000)], ...]] = Field(
         description=(
             "Referrals in each term from the start term on, by designation; the last "
             "value repeats to the horizon."
@@ -262,7 +311,7 @@ class PoissonReferrals(_Model):
     """Referrals as a Poisson process at a constant rate (to check against queueing theory)."""
 
     model: Literal["poisson"] = Field(description="Demand model: Poisson referrals.")
-    rate: dict[str, Annotated[float, Field(ge=0)]] = Field(
+    rate: dict[str, Annotated[float, Field(ge=0, le=MAX_RATE)]] = Field(
         description="Referrals a year, by designation.",
         json_schema_extra=_units("children per year"),
     )
@@ -282,7 +331,7 @@ class DesignationSpec(_Model):
     """Special school places of one designation at the start of the forecast."""
 
     places: int = Field(
-        ge=0, description="Places at the start.", json_schema_extra=_units("places")
+        ge=0, le=MAX_PLACES, description="Places at the start.", json_schema_extra=_units("places")
     )
     source: str = Field("", description="Where the figure comes from, or 'assumption: ...'.")
 
@@ -299,7 +348,7 @@ class PanelSpec(_Model):
         ),
         json_schema_extra=_units("days"),
     )
-    first: date | None = Field(
+    first: Day | None = Field(
         None, description="Date of the first meeting on or after the start; the start if null."
     )
     start_places: Literal["next_term", "immediate"] = Field(
@@ -349,12 +398,16 @@ class LeavingSpec(_Model):
 class InitialWaiting(_Model):
     """A group of children already on the referral list at the start."""
 
-    children: dict[str, Annotated[int, Field(ge=0)]] = Field(
+    children: dict[str, Annotated[int, Field(ge=0, le=MAX_CHILDREN)]] = Field(
         description="Children waiting at the start, by designation.",
         json_schema_extra=_units("children"),
     )
-    referred_from: date = Field(description="Earliest referral date of those waiting.")
-    referred_to: date = Field(description="Latest referral date of those waiting.")
+    referred_from: Day = Field(
+        description="Earliest referral date of those waiting (before the start)."
+    )
+    referred_to: Day = Field(
+        description="Latest referral date of those waiting (the day before the start at most)."
+    )
     age: tuple[int, int] = Field(
         (4, 14),
         description="Range of SEN2 ages of those waiting.",
@@ -375,7 +428,9 @@ class LocalitySpec(_Model):
     """A planning area (for Hertfordshire, a DSPL area) where children live and schools are."""
 
     share: float = Field(
-        gt=0, description="Share of referrals from this locality (shares are normalised)."
+        gt=0,
+        le=1e6,
+        description="Share of referrals from this locality (shares are normalised).",
     )
     neighbours: tuple[str, ...] = Field(
         (), description="Localities whose schools are offered next, in order, before the rest."
@@ -390,7 +445,7 @@ class SchoolSpec(_Model):
 
     name: str = Field(min_length=1, description="School name.")
     locality: str = Field(description="Locality of the school.")
-    places: dict[str, Annotated[int, Field(ge=0)]] = Field(
+    places: dict[str, Annotated[int, Field(ge=0, le=MAX_PLACES)]] = Field(
         description="Places at the start by designation.", json_schema_extra=_units("places")
     )
     ages: tuple[int, int] = Field(
@@ -398,7 +453,7 @@ class SchoolSpec(_Model):
         description="Youngest and oldest SEN2 age the school takes (any, by default).",
         json_schema_extra=_units("years"),
     )
-    temporary_until: date | None = Field(
+    temporary_until: Day | None = Field(
         None,
         description=(
             "For temporary places (bulge classes, satellites): the day their places close "
@@ -413,7 +468,9 @@ class BuildProject(_Model):
 
     name: str = Field(min_length=1, description="Project name.")
     designation: str = Field(description="Designation of the new places.")
-    places: int = Field(ge=1, description="Places opened.", json_schema_extra=_units("places"))
+    places: int = Field(
+        ge=1, le=MAX_PLACES, description="Places opened.", json_schema_extra=_units("places")
+    )
     locality: str | None = Field(
         None, description="Locality of the new places; the first locality if null."
     )
@@ -422,9 +479,11 @@ class BuildProject(_Model):
         description="Youngest and oldest SEN2 age the new places take (any, by default).",
         json_schema_extra=_units("years"),
     )
-    opens: date = Field(description="Planned first day the places can be used.")
+    opens: Day = Field(
+        description="Planned first day the places can be used (on or after the start)."
+    )
     cost_gbp: float | None = Field(
-        None, ge=0, description="Capital cost.", json_schema_extra=_units("GBP")
+        None, ge=0, le=1e12, description="Capital cost.", json_schema_extra=_units("GBP")
     )
     slippage: dict[Annotated[int, Field(ge=0, le=30)], Annotated[float, Field(ge=0, le=1)]] = Field(
         default_factory=lambda: {0: 1.0},
@@ -464,6 +523,7 @@ class OutOfArea(_Model):
     yearly_cost_gbp: float = Field(
         0.0,
         ge=0,
+        le=1e9,
         description="Cost of one out-of-area place for a year.",
         json_schema_extra=_units("GBP per year"),
     )
@@ -474,13 +534,16 @@ class PlacementSpec(_Model):
     """Special school places, panels, leaving and the build programme."""
 
     designations: dict[str, DesignationSpec] = Field(
+        max_length=50,
         description=(
             "Designations of special school places, with the places at the start (in the "
             "first locality, for all ages, unless `schools` give them school by school)."
-        )
+        ),
     )
     localities: dict[str, LocalitySpec] = Field(
         default_factory=lambda: {"county": LocalitySpec(share=1.0)},
+        min_length=1,
+        max_length=50,
         description=(
             "Localities: a child is offered a place in their own locality first, then in "
             "its neighbours, then anywhere in the county."
@@ -488,6 +551,7 @@ class PlacementSpec(_Model):
     )
     schools: tuple[SchoolSpec, ...] = Field(
         (),
+        max_length=500,
         description=(
             "Schools with places by designation, age range and locality; when given, their "
             "places by designation must add up to `designations`."
@@ -508,11 +572,14 @@ class PlacementSpec(_Model):
     leaving: LeavingSpec = Field(LeavingSpec(), description="Leaving places and the list.")
     initial_waiting: tuple[InitialWaiting, ...] = Field(
         (),
+        max_length=1000,
         description=(
             "Children on the referral list at the start, in groups by when they were referred."
         ),
     )
-    build_programme: tuple[BuildProject, ...] = Field((), description="Capital projects.")
+    build_programme: tuple[BuildProject, ...] = Field(
+        (), max_length=500, description="Capital projects."
+    )
     out_of_area: OutOfArea = Field(
         OutOfArea(), description="When children are placed out of area, and at what cost."
     )
@@ -613,9 +680,18 @@ class Scenario(_Model):
     title: str = Field(min_length=1, description="Human-readable title.")
     description: str = Field("", description="What the scenario represents.")
     council: Council
-    start: date = Field(description="First day of the forecast.")
+    start: date = Field(
+        ge=date(1995, 9, 1),
+        le=date(2399, 8, 31),
+        description=(
+            "First day of the forecast (for cohort demand, not before 1 January of the base year)."
+        ),
+    )
     years: float = Field(
-        gt=0, le=350, description="Length of the forecast.", json_schema_extra=_units("years")
+        gt=0,
+        le=350,
+        description="Length of the forecast (at least a day; ending by 1 September 2400).",
+        json_schema_extra=_units("years"),
     )
     calendar: CalendarSpec = Field(CalendarSpec(), description="Term dates and long waits.")
     demand: Demand
@@ -639,9 +715,17 @@ class Scenario(_Model):
                 f"{where} uses designations {sorted(unknown)} that placement.designations "
                 f"does not define (it defines {sorted(known)})"
             )
-        if self.start < date(1995, 9, 1) or self.end > date(2399, 9, 1):
-            raise ValueError("the forecast must lie between 1995 and 2399")
         return self
+
+    @property
+    def warnings(self) -> tuple[ScenarioIssue, ...]:
+        """Likely mistakes found when this scenario was loaded (file, line, field, message).
+
+        Not errors: the scenario runs. Kept beside the scenario, not in it, so they
+        play no part in equality or the digest; copies do not carry them. See
+        :mod:`placeplan.validation`.
+        """
+        return _WARNINGS.get(id(self), ())
 
     @property
     def end(self) -> date:
@@ -662,8 +746,15 @@ class Scenario(_Model):
         return hashlib.sha256(self.canonical_json().encode()).hexdigest()
 
 
-def scenario_from_dict(data: Any, *, source: str = "<dict>", lines: dict | None = None) -> Scenario:
-    """Validate a plain mapping as a :class:`Scenario`.
+def scenario_from_dict(
+    data: Any, *, source: str = "<dict>", lines: dict | None = None, check_data: bool = True
+) -> Scenario:
+    """Validate a plain mapping as a :class:`Scenario`: the schema, then every rule.
+
+    The schema (types, ranges, unknown keys) is checked first; a scenario that
+    passes it is then checked as a whole by :func:`placeplan.validation.check`
+    (dates against the forecast, sizes against memory, the SEN2 figures cohort
+    demand needs). Likely mistakes are kept as :attr:`Scenario.warnings`.
 
     Parameters
     ----------
@@ -673,6 +764,9 @@ def scenario_from_dict(data: Any, *, source: str = "<dict>", lines: dict | None 
         Name used in error messages (normally the file path).
     lines : dict, optional
         Map from key paths to line numbers, for error messages.
+    check_data : bool
+        Check that the SEN2 figures a cohort projection needs exist (loads them
+        once per area and base year, about a second the first time).
 
     Raises
     ------
@@ -680,15 +774,31 @@ def scenario_from_dict(data: Any, *, source: str = "<dict>", lines: dict | None 
         Listing every problem with its file, line and field path.
 
     """
+    from placeplan.validation import check
+
+    lines = lines or {}
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError.from_validation(
-            exc, source=source, lines=lines or {}, model=Scenario
+            exc, source=source, lines=lines, model=Scenario, data=data
         ) from None
+    errors, warnings = check(scenario, source=source, lines=lines, check_data=check_data)
+    if errors:
+        raise ScenarioError(errors)
+    if warnings:
+        _WARNINGS[id(scenario)] = tuple(warnings)
+        weakref.finalize(scenario, _WARNINGS.pop, id(scenario), None)
+    return scenario
 
 
-def load_scenario(path_or_name: str | Path) -> Scenario:
+_WARNINGS: dict[int, tuple[ScenarioIssue, ...]] = {}
+"""Warnings of the scenarios loaded and still alive, by ``id``."""
+
+
+def load_scenario(
+    path_or_name: str | Path, *, allow_outside: bool = False, check_data: bool = True
+) -> Scenario:
     """Read and validate a scenario file, or a bundled scenario by name.
 
     Parameters
@@ -696,11 +806,16 @@ def load_scenario(path_or_name: str | Path) -> Scenario:
     path_or_name : str or pathlib.Path
         A ``.yaml``, ``.yml`` or ``.toml`` file, or the name of a bundled scenario
         (see :func:`placeplan.bundled_scenarios`), e.g. ``"herts-baseline"``.
+    allow_outside : bool
+        Let ``extends`` name a file outside the scenario's folder (by default only
+        bundled scenarios and files in the scenario's folder or below it).
+    check_data : bool
+        Check that the SEN2 figures a cohort projection needs exist.
 
     Returns
     -------
     Scenario
-        The validated, frozen scenario.
+        The validated, frozen scenario; likely mistakes are in ``.warnings``.
 
     Raises
     ------
@@ -712,5 +827,5 @@ def load_scenario(path_or_name: str | Path) -> Scenario:
     from placeplan.bundled import resolve_scenario_path
 
     path = resolve_scenario_path(path_or_name)
-    data, lines = read_scenario_file(path)
-    return scenario_from_dict(data, source=str(path), lines=lines)
+    data, lines = read_scenario_file(path, allow_outside=allow_outside)
+    return scenario_from_dict(data, source=str(path), lines=lines, check_data=check_data)

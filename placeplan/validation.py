@@ -1,0 +1,400 @@
+"""Every rule a scenario must keep, checked before a model exists.
+
+The schema (:mod:`placeplan.scenario`) checks each value on its own: types, ranges,
+unknown keys. :func:`check` then checks the scenario as a whole, so that whatever
+``run`` would reject, validation rejects first, with the file, line and field:
+
+- the forecast lies inside the supported calendar, lasts at least a day and records
+  at least one and at most :data:`MAX_SNAPSHOTS` snapshots;
+- dates are consistent with the forecast (build projects open on or after the start,
+  the list at the start was referred before it, a cohort projection starts no
+  earlier than its base year);
+- sizes stay within memory: places, children on the list, expected referrals, pools
+  of places, and growth of new plans that at six standard deviations multiplies
+  them at most :data:`MAX_GROWTH_FACTOR`-fold over the forecast;
+- the SEN2 figures a cohort projection needs exist.
+
+It also returns warnings of likely mistakes: nobody ever leaves a place (unless said
+explicitly), a project opening after the forecast, a designation nobody is
+referred to, no January census in the forecast, temporary places closed before the
+start, and the like.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import date, timedelta
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from placeplan.calendar import TermCalendar
+from placeplan.errors import ScenarioIssue, issue_at
+
+if TYPE_CHECKING:
+    from placeplan.demand.inputs import CohortInputs
+    from placeplan.scenario import Scenario
+
+__all__ = [
+    "LAST_END",
+    "MAX_GROWTH_FACTOR",
+    "MAX_POOLS",
+    "MAX_SNAPSHOTS",
+    "check",
+    "cohort_inputs_for",
+]
+
+LAST_END = date(2400, 9, 1)
+"""The first day after the supported calendar: a forecast ends by then."""
+
+MAX_SNAPSHOTS = 4000
+"""Most snapshots in a forecast (daily snapshots for ten years need 3,653)."""
+
+MAX_POOLS = 2000
+"""Most pools of places (school × designation, plus build projects)."""
+
+MAX_GROWTH_FACTOR = 1e4
+"""Most that six standard deviations of growth and noise may multiply new plans by."""
+
+_SIGMAS = 6.0
+"""Standard deviations of the growth bounds (a draw beyond: about 1 in 10^9)."""
+
+_MAX_TREND_LOG = 50.0
+"""Largest log change of the special school share over the forecast at six sd."""
+
+
+def check(
+    scenario: Scenario,
+    *,
+    source: str = "<dict>",
+    lines: Mapping[tuple, Any] | None = None,
+    check_data: bool = True,
+) -> tuple[list[ScenarioIssue], list[ScenarioIssue]]:
+    """Check a scenario that passed the schema as a whole.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A scenario built by the schema.
+    source : str
+        File name for the issues.
+    lines : Mapping, optional
+        Key path -> line (or ``(file, line)``), from
+        :func:`placeplan.scenario_files.read_scenario_file`.
+    check_data : bool
+        Check the SEN2 figures a cohort projection needs (loads them once per area
+        and base year).
+
+    Returns
+    -------
+    errors, warnings : list of ScenarioIssue
+        Every problem found, and every likely mistake.
+
+    """
+    found = _Findings(source, lines or {})
+    if _horizon(scenario, found):
+        _calendar(scenario, found)
+        _demand(scenario, found, check_data)
+        _placement(scenario, found)
+    return found.errors, found.warnings
+
+
+class _Findings:
+    def __init__(self, source: str, lines: Mapping[tuple, Any]):
+        self.source, self.lines = source, lines
+        self.errors: list[ScenarioIssue] = []
+        self.warnings: list[ScenarioIssue] = []
+
+    def error(self, path: tuple, message: str) -> None:
+        self.errors.append(issue_at(path, message, self.source, self.lines))
+
+    def warn(self, path: tuple, message: str) -> None:
+        self.warnings.append(issue_at(path, message, self.source, self.lines, warning=True))
+
+
+def _days(scenario: Scenario) -> int:
+    return round(scenario.years * 365.25)
+
+
+def _horizon(s: Scenario, found: _Findings) -> bool:
+    """The forecast lasts a day at least and ends inside the calendar; False if not."""
+    if _days(s) < 1:
+        found.error(("years",), "the forecast must last at least one day (years >= 0.0014)")
+        return False
+    if s.start + timedelta(days=_days(s)) > LAST_END:
+        found.error(
+            ("years",),
+            f"the forecast must end by {LAST_END} (the supported calendar); "
+            f"from {s.start} it ends on {s.end}",
+        )
+        return False
+    return True
+
+
+def _calendar(s: Scenario, found: _Findings) -> None:
+    seen: dict[tuple[int, str], int] = {}
+    for i, t in enumerate(s.calendar.term_starts):
+        key = (t.academic_year, t.term)
+        if key in seen:
+            found.error(
+                ("calendar", "term_starts", i),
+                f"the {t.term} term of {t.academic_year} is given twice "
+                f"(first as term_starts[{seen[key]}])",
+            )
+        seen.setdefault(key, i)
+    snapshots = s.calendar.snapshots
+    where = ("calendar", "snapshots")
+    if snapshots == "census":
+        census = TermCalendar.census_days(TermCalendar(), s.start, s.end)
+        if not census:
+            found.error(
+                where,
+                f"no census day falls in the forecast ({s.start} to {s.end}); make it longer "
+                "or give snapshots every so many days",
+            )
+        elif not any(d.month == 1 for d in census):
+            found.warn(
+                where,
+                "no January census day falls in the forecast: the headline (each January) "
+                "will be empty",
+            )
+        return
+    count = int(_days(s) / float(snapshots))
+    if count < 1:
+        found.error(
+            where,
+            f"no snapshot falls in the forecast: the first is {snapshots:g} days after the "
+            f"start, and the forecast lasts {_days(s)} days",
+        )
+    elif count > MAX_SNAPSHOTS:
+        found.error(
+            where,
+            f"{count:,} snapshots; expected at most {MAX_SNAPSHOTS:,} (snapshots of at least "
+            f"{_days(s) / MAX_SNAPSHOTS:.4g} days for this forecast)",
+        )
+
+
+def _demand(s: Scenario, found: _Findings, check_data: bool) -> None:
+    from placeplan.scenario import CohortDemand, FixedReferrals
+
+    demand = s.demand
+    if isinstance(demand, CohortDemand):
+        _cohort(s, demand, found, check_data)
+        return
+    if isinstance(demand, FixedReferrals):
+        calendar = s.calendar.build()
+        n_terms = calendar.term_index(s.end) - calendar.term_index(s.start) + 1
+        total = 0
+        for values in demand.per_term.values():
+            total += sum(values[:n_terms]) + values[-1] * max(n_terms - len(values), 0)
+        given, where = demand.per_term, ("demand", "per_term")
+        expected = total
+    else:
+        given, where = demand.rate, ("demand", "rate")
+        expected = sum(demand.rate.values()) * s.years
+    if expected > _max_children():
+        found.error(
+            where,
+            f"about {expected:,.0f} referrals expected over the forecast; expected at most "
+            f"{_max_children():,} (a forecast must fit in memory)",
+        )
+    for name in s.designations:
+        values = given.get(name)
+        if values is None or not np.any(np.asarray(values, dtype=float) > 0):
+            found.warn(
+                ("placement", "designations", name),
+                f"nobody is referred to this designation ({'.'.join(where)} gives no "
+                "referrals for it)",
+            )
+
+
+def _max_children() -> int:
+    from placeplan.scenario import MAX_CHILDREN
+
+    return MAX_CHILDREN
+
+
+def _cohort(s: Scenario, demand: Any, found: _Findings, check_data: bool) -> None:
+    first = date(demand.base_year, 1, 1)
+    if s.start < first:
+        found.error(
+            ("start",),
+            f"the cohort projection starts in January {demand.base_year} "
+            f"(demand.base_year); expected a start on or after {first}",
+        )
+    years = max(s.end.year - demand.base_year + 3, 1)
+    damping = demand.new_plans_growth_damping
+    reach = years if damping == 1 else (1 - damping**years) / (1 - damping)
+    growth = demand.new_plans_growth
+    log_factor = (abs(growth.mean) + _SIGMAS * growth.sd) * reach + _SIGMAS * (
+        demand.new_plans_noise_sd * math.sqrt(years)
+    )
+    if log_factor > math.log(MAX_GROWTH_FACTOR):
+        found.error(
+            ("demand", "new_plans_growth"),
+            f"at six standard deviations, growth and noise multiply new plans "
+            f"{_fold(log_factor)} over the forecast; expected at most "
+            f"{MAX_GROWTH_FACTOR:,.0f}-fold (lower the growth, its sd, the noise or the years)",
+        )
+    trend = demand.specialist_share_trend
+    if (abs(trend.mean) + _SIGMAS * trend.sd) * years > _MAX_TREND_LOG:
+        found.error(
+            ("demand", "specialist_share_trend"),
+            f"at six standard deviations the special school share changes by a factor "
+            f"e^{(abs(trend.mean) + _SIGMAS * trend.sd) * years:.0f} over the forecast; "
+            f"expected at most e^{_MAX_TREND_LOG:.0f}",
+        )
+    used = set(demand.need_designation.values())
+    for name in s.designations:
+        if name not in used:
+            found.warn(
+                ("placement", "designations", name),
+                "no need maps to this designation (demand.need_designation): nobody is "
+                "referred to its places",
+            )
+    if check_data:
+        _sen2(s, demand, found)
+
+
+def _fold(log_factor: float) -> str:
+    return f"{math.exp(log_factor):,.0f}-fold" if log_factor < 700 else "beyond any number"
+
+
+def _sen2(s: Scenario, demand: Any, found: _Findings) -> None:
+    area = demand.sen2_area or s.council.code
+    where = ("demand", "sen2_area") if demand.sen2_area else ("council", "code")
+    try:
+        cohort_inputs_for(area, demand.base_year)
+    except KeyError as exc:
+        reason = exc.args[0] if exc.args else "unknown area"
+        found.error(where, f"no SEN2 figures for {area!r}: {reason}")
+    except ValueError as exc:
+        found.error(
+            ("demand", "base_year"),
+            f"the SEN2 figures of {area!r} cannot start a projection in January "
+            f"{demand.base_year}: {exc}",
+        )
+
+
+@lru_cache(maxsize=16)
+def cohort_inputs_for(area: str, base_year: int) -> CohortInputs:
+    """The cohort projection's SEN2 inputs, derived once per area and base year.
+
+    Shared by validation and :attr:`placeplan.model.Model.cohort`, so a checked
+    scenario's run pays nothing more; the arrays are read-only.
+
+    Raises
+    ------
+    KeyError
+        If SEN2 has no such area.
+    ValueError
+        If its figures cannot start a projection in ``base_year``.
+
+    """
+    from placeplan.demand.inputs import cohort_inputs
+
+    inputs = cohort_inputs(area, base_year)
+    for value in vars(inputs).values():
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+    return inputs
+
+
+def _placement(s: Scenario, found: _Findings) -> None:
+    from placeplan.scenario import MAX_CHILDREN, MAX_PLACES
+
+    p = s.placement
+    total = sum(d.places for d in p.designations.values()) + sum(
+        b.places for b in p.build_programme
+    )
+    if total > MAX_PLACES:
+        found.error(
+            ("placement", "designations"),
+            f"{total:,} places with the build programme; expected at most {MAX_PLACES:,}",
+        )
+    pools = (sum(len(x.places) for x in p.schools) if p.schools else len(p.designations)) + len(
+        p.build_programme
+    )
+    if pools > MAX_POOLS:
+        found.error(
+            ("placement", "schools"),
+            f"{pools:,} pools of places (school × designation, and projects); expected at "
+            f"most {MAX_POOLS:,}",
+        )
+    for i, school in enumerate(p.schools):
+        if school.temporary_until is not None and school.temporary_until <= s.start:
+            found.warn(
+                ("placement", "schools", i, "temporary_until"),
+                f"{school.temporary_until} is not after the start ({s.start}): these places "
+                "are closed to new pupils throughout the forecast",
+            )
+    for i, project in enumerate(p.build_programme):
+        where = ("placement", "build_programme", i, "opens")
+        if project.opens < s.start:
+            found.error(
+                where,
+                f"opens on {project.opens}, before the forecast starts ({s.start}); count its "
+                "places in placement.designations instead",
+            )
+        elif project.opens >= s.end:
+            found.warn(
+                where,
+                f"opens on {project.opens}, after the forecast ends ({s.end}): its places "
+                "play no part",
+            )
+    _waiting(s, found, MAX_CHILDREN)
+    leaving = p.leaving
+    nobody_leaves = leaving.mid_year_rate == 0 and not any(
+        v > 0 for v in leaving.end_of_year.values()
+    )
+    explicit = {"end_of_year", "mid_year_rate"} <= leaving.model_fields_set
+    if nobody_leaves and not explicit:
+        found.warn(
+            ("placement", "leaving"),
+            "nobody ever leaves a place (no end_of_year probabilities, mid_year_rate 0); "
+            "if that is meant, write `end_of_year: {}` and `mid_year_rate: 0` explicitly",
+        )
+    every = p.panels.every_days
+    if isinstance(every, int) and p.panels.first is not None and p.panels.first >= s.end:
+        found.warn(
+            ("placement", "panels", "first"),
+            f"the first panel ({p.panels.first}) is after the forecast ends ({s.end}): no "
+            "panel meets; referrals are decided at term starts only",
+        )
+
+
+def _waiting(s: Scenario, found: _Findings, max_children: int) -> None:
+    groups = s.placement.initial_waiting
+    total = sum(sum(g.children.values()) for g in groups)
+    if total > max_children:
+        found.error(
+            ("placement", "initial_waiting"),
+            f"{total:,} children on the list at the start; expected at most {max_children:,}",
+        )
+    start_year = TermCalendar.academic_year(s.start)
+    for i, group in enumerate(groups):
+        where = ("placement", "initial_waiting", i)
+        if group.referred_from >= s.start:
+            found.error(
+                (*where, "referred_from"),
+                f"{group.referred_from} is not before the start ({s.start}): children on the "
+                "list at the start were referred before it",
+            )
+            continue
+        if group.referred_to >= s.start:
+            found.warn(
+                (*where, "referred_to"),
+                f"{group.referred_to} is not before the start ({s.start}); referrals are "
+                "taken up to the day before the start",
+            )
+        years_ago = start_year - TermCalendar.academic_year(group.referred_from)
+        if years_ago > group.age[0]:
+            found.error(
+                (*where, "age"),
+                f"children aged {group.age[0]} at the start referred on "
+                f"{group.referred_from} would have been referred before they were born "
+                f"(aged {group.age[0] - years_ago}); expected a youngest age of at least "
+                f"{years_ago}, or a later referred_from",
+            )
