@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -69,11 +70,14 @@ class ScenarioError(InputError):
         ``data`` (the input validated) lets an unknown key's hint list the keys of
         the variant the input chose (e.g. the ``demand`` section of its ``model``).
         """
-        issues = []
+        by_loc: dict[tuple, list[str]] = {}
         for err in exc.errors(include_url=False):
             loc = _clean_loc(err["loc"])
-            issues.append(issue_at(loc, _message(err, loc, model, data), source, lines))
-        return cls(issues)
+            message = _message(err, loc, model, data)
+            if message not in by_loc.setdefault(loc, []):
+                by_loc[loc].append(message)
+        # the members of a union (``'census'`` or a number) each fail: one issue, "or"
+        return cls([issue_at(loc, "; or ".join(m), source, lines) for loc, m in by_loc.items()])
 
 
 def issue_at(
@@ -104,7 +108,16 @@ def _clean_loc(loc: Sequence[Any]) -> tuple:
         if isinstance(part, str) and part.startswith("function-"):
             continue
         out.append(part)
+    while out and isinstance(out[-1], str) and _UNION_TAG.match(out[-1]):
+        out.pop()
     return tuple(out)
+
+
+_UNION_TAG = re.compile(
+    r"^(literal\[.*\]|constrained-\w+|float|int|str|bool|date|none|"
+    r"(lax-or-strict|json-or-python|tuple|list|dict)\[.*\])$"
+)
+"""A last segment naming the member of a union that failed, not a key."""
 
 
 def _line_for(loc: tuple, lines: Mapping[tuple, Any]) -> Any:
