@@ -519,3 +519,31 @@ def test_every_scenario_validate_accepts_runs(data, engine):
     model = Model(scenario)
     replication = model.replicate(Streams(entropy=1, replicate=0), engine)
     assert replication.outcome is not None
+
+
+@st.composite
+def _cohort_scenarios(draw) -> dict:
+    """The Hertfordshire baseline with its dates and demand parameters varied."""
+    data = yaml.safe_load(_baseline())
+    data["placement"]["build_programme"] = []
+    data["placement"]["initial_waiting"] = []
+    data["start"] = draw(st.dates(min_value=date(2024, 6, 1), max_value=date(2030, 1, 1)))
+    data["years"] = draw(st.floats(min_value=0.0001, max_value=2.0))
+    demand = data["demand"]
+    demand["base_year"] = draw(st.sampled_from([2024, 2025]))
+    demand["new_plans_growth"] = {"mean": draw(st.floats(-1, 1)), "sd": draw(st.floats(0, 0.3))}
+    demand["new_plans_noise_sd"] = draw(st.floats(0, 0.6))
+    demand["new_plans_growth_damping"] = draw(st.floats(0.01, 1))
+    demand["specialist_share_trend"] = {"mean": draw(st.floats(-1, 1)), "sd": draw(st.floats(0, 1))}
+    return data
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_cohort_scenarios())
+def test_every_cohort_scenario_validate_accepts_runs(data):
+    try:
+        scenario = scenario_from_dict(data)
+    except ScenarioError:
+        return
+    replication = Model(scenario).replicate(Streams(entropy=2, replicate=0))
+    assert len(replication.demand.januaries) >= 1
