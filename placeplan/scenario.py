@@ -81,7 +81,10 @@ MAX_CHILDREN = 1_000_000
 MAX_RATE = 1_000_000.0
 """Highest referral rate of a designation [children per year]."""
 
-Day = Annotated[date, Field(ge=FIRST_DAY, le=LAST_DAY)]
+Day = Annotated[
+    date,
+    Field(ge=FIRST_DAY, le=LAST_DAY, json_schema_extra={"range": f"{FIRST_DAY} to {LAST_DAY}"}),
+]
 """A date inside the supported calendar."""
 
 
@@ -682,7 +685,8 @@ class Scenario(_Model):
     council: Council
     start: date = Field(
         ge=date(1995, 9, 1),
-        le=date(2399, 8, 31),
+        le=LAST_DAY,
+        json_schema_extra={"range": f"1995-09-01 to {LAST_DAY}"},
         description=(
             "First day of the forecast (for cohort demand, not before 1 January of the base year)."
         ),

@@ -32,6 +32,40 @@ def _type(prop: dict[str, Any]) -> str:
     return str(kind)
 
 
+def _range(prop: dict[str, Any]) -> str:
+    """The bounds of a value (or of its items, or of the members of a union)."""
+    parts = [prop["range"]] if "range" in prop else []
+    for key, sign in (
+        ("minimum", "≥"),
+        ("exclusiveMinimum", ">"),
+        ("maximum", "≤"),
+        ("exclusiveMaximum", "<"),
+    ):
+        if key in prop:
+            parts.append(f"{sign} {prop[key]:,}" if not isinstance(prop[key], str) else "")
+    if "minLength" in prop or "maxLength" in prop:
+        lo, hi = prop.get("minLength"), prop.get("maxLength")
+        if prop.get("type") in {"array", "object"} or "items" in prop:
+            parts.append(f"{lo or 0}–{hi if hi is not None else '…'} items")
+    if ("maxItems" in prop and "prefixItems" not in prop) or "maxProperties" in prop:
+        parts.append(f"≤ {prop.get('maxItems', prop.get('maxProperties')):,} items")
+    for sub in (prop.get("items"), prop.get("additionalProperties")):
+        if isinstance(sub, dict) and (inner := _range(sub)):
+            parts.append(inner if inner.startswith("each ") else f"each {inner}")
+    for sub in prop.get("anyOf", []):
+        if inner := _range(sub):
+            parts.append(inner)
+    return "; ".join(p for p in parts if p)
+
+
+def _validation_rules() -> list[str]:
+    """The whole-scenario rules, from the docstring of :mod:`placeplan.validation`."""
+    from placeplan import validation
+
+    text = (validation.__doc__ or "").strip().split("\n\n", 1)[-1]
+    return text.splitlines()
+
+
 def scenario_reference() -> str:
     """Markdown reference of every section and key of a scenario file, with units."""
     schema = Scenario.model_json_schema()
@@ -42,20 +76,26 @@ def scenario_reference() -> str:
         "Generated from the schema by `python -m placeplan.schema_doc` — do not edit by hand.",
         "Every key below is checked; unknown keys are errors.",
         "",
+        "## Checked across keys",
+        "",
+        *_validation_rules(),
+        "",
     ]
     for name, model in models.items():
         if "properties" not in model:
             continue
         summary = model.get("description", "").strip().split("\n\n")[0]
         out += [f"## {name}", "", " ".join(summary.split()), ""]
-        out += ["| key | type | default | units | description |", "|---|---|---|---|---|"]
+        out += [
+            "| key | type | default | units | range | description |",
+            "|---|---|---|---|---|---|",
+        ]
         required = set(model.get("required", []))
         for key, prop in model["properties"].items():
             default = "required" if key in required else f"`{prop.get('default', '')}`"
             description = " ".join(str(prop.get("description", "")).split()).replace("|", "\\|")
-            out.append(
-                f"| `{key}` | {_type(prop)} | {default} | {prop.get('units', '')} | {description} |"
-            )
+            cells = [f"`{key}`", _type(prop), default, prop.get("units", ""), _range(prop)]
+            out.append("| " + " | ".join([*cells, description]) + " |")
         out.append("")
     return "\n".join(out)
 

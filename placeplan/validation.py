@@ -1,23 +1,36 @@
 """Every rule a scenario must keep, checked before a model exists.
 
-The schema (:mod:`placeplan.scenario`) checks each value on its own: types, ranges,
-unknown keys. :func:`check` then checks the scenario as a whole, so that whatever
-``run`` would reject, validation rejects first, with the file, line and field:
+The schema (`placeplan.scenario`) checks each value on its own: types, ranges and
+unknown keys. `check` then checks the scenario as a whole, so that whatever `run`
+would reject, validation (`placeplan validate`, `load_scenario`) rejects first,
+naming the file, line and field:
 
-- the forecast lies inside the supported calendar, lasts at least a day and records
-  at least one and at most :data:`MAX_SNAPSHOTS` snapshots;
-- dates are consistent with the forecast (build projects open on or after the start,
-  the list at the start was referred before it, a cohort projection starts no
-  earlier than its base year);
-- sizes stay within memory: places, children on the list, expected referrals, pools
-  of places, and growth of new plans that at six standard deviations multiplies
-  them at most :data:`MAX_GROWTH_FACTOR`-fold over the forecast;
-- the SEN2 figures a cohort projection needs exist.
+- the forecast starts from 1995-09-01 to 2399-08-31, lasts at least a day, ends by
+  2400-09-01, and records from 1 to 4,000 snapshots;
+- build projects open on or after the start; the children on the list at the start
+  were referred before it, and not before they were born; a cohort projection
+  starts no earlier than 1 January of its base year; no term start is given twice;
+- sizes fit in memory: at most 1,000,000 places (with the build programme), children
+  on the list at the start, and referrals expected over the forecast; at most 2,000
+  pools of places (school × designation, and build projects); growth and noise of
+  new plans that, at six standard deviations, multiply them at most 10,000-fold over
+  the forecast, and a special school share trend of at most e^50;
+- the SEN2 figures a cohort projection needs exist for its area and base year.
 
-It also returns warnings of likely mistakes: nobody ever leaves a place (unless said
-explicitly), a project opening after the forecast, a designation nobody is
-referred to, no January census in the forecast, temporary places closed before the
-start, and the like.
+Files are at most 1 MiB, regular files, nested at most 32 levels (through YAML
+aliases too) with at most 200,000 values once aliases are expanded; keys are plain
+values; `extends` chains are at most 8 deep, name at most 200 characters, and reach
+only bundled scenarios or files in the scenario's folder or below it (unless
+`--allow-extends-anywhere`). A `demand` section with another `model` than the one
+it extends replaces that section whole.
+
+Warnings (`file:line: field: warning: ...`, also `Scenario.warnings`) flag likely
+mistakes: nobody ever leaves a place (write `end_of_year: {}` and `mid_year_rate: 0`
+to say so on purpose), a build project opening after the forecast, a designation
+nobody is referred to (no need maps to it, or no referrals are given for it), no
+January census in the forecast (an empty headline), temporary places closed before
+the start, a waiting list referred up to or after the start, and a first panel after
+the forecast.
 """
 
 from __future__ import annotations

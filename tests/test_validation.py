@@ -547,3 +547,44 @@ def test_every_cohort_scenario_validate_accepts_runs(data):
         return
     replication = Model(scenario).replicate(Streams(entropy=2, replicate=0))
     assert len(replication.demand.januaries) >= 1
+
+
+@pytest.mark.parametrize(
+    ("extra", "field", "fragment"),
+    [
+        (
+            "  initial_waiting:\n    - {children: {ANY: 3}, referred_from: 2025-06-01, "
+            "referred_to: 2025-09-30, age: [6, 9]}\n",
+            "placement.initial_waiting.0.referred_to",
+            "referrals are taken up to the day before the start",
+        ),
+        (
+            "  schools:\n    - {name: S, locality: county, places: {ANY: 10}, "
+            "temporary_until: 2025-07-01}\n",
+            "placement.schools.0.temporary_until",
+            "closed to new pupils throughout the forecast",
+        ),
+        (
+            "  panels: {every_days: 14, first: 2029-01-01}\n",
+            "placement.panels.first",
+            "no panel meets",
+        ),
+    ],
+)
+def test_other_likely_mistakes_are_warnings(tmp_path, extra, field, fragment):
+    path = _write(tmp_path, SMALL + extra)
+    (warning,) = pp.load_scenario(path).warnings
+    assert warning.path == field and fragment in warning.message
+    assert str(warning) in _validate(str(path)).output
+
+
+def test_too_many_pools_are_rejected(tmp_path):
+    five = {d: 0 for d in "ABCDE"}
+    data = yaml.safe_load(SMALL)
+    data["demand"]["rate"] = dict.fromkeys(five, 1.0)
+    data["placement"]["designations"] = {d: {"places": 0} for d in five}
+    data["placement"]["schools"] = [
+        {"name": f"S{i}", "locality": "county", "places": five} for i in range(450)
+    ]
+    path = _write(tmp_path, yaml.safe_dump(data))
+    _rejected(path, "placement.schools", "2,250 pools of places")
