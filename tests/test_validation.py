@@ -588,3 +588,19 @@ def test_too_many_pools_are_rejected(tmp_path):
     ]
     path = _write(tmp_path, yaml.safe_dump(data))
     _rejected(path, "placement.schools", "2,250 pools of places")
+
+
+def test_run_prints_the_warnings_and_takes_the_extends_flag(tmp_path):
+    (tmp_path / "base.yaml").write_text(
+        SMALL.replace("  leaving: {end_of_year: {15: 1.0}, mid_year_rate: 0.5}\n", "")
+    )
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    child = _write(sub, "extends: ../base.yaml\nname: child\n", "child.yaml")
+    out = tmp_path / "run"
+    args = ["run", str(child), "-n", "1", "--seed", "1", "-q", "--out", str(out)]
+    refused = CliRunner().invoke(main, args)
+    assert refused.exit_code == 2 and "outside this scenario's folder" in refused.output
+    result = CliRunner().invoke(main, [*args, "--allow-extends-anywhere"])
+    assert result.exit_code == 0, result.output
+    assert "placement.leaving: warning: nobody ever leaves" in result.output
