@@ -537,6 +537,7 @@ class PlacementSpec(_Model):
     """Special school places, panels, leaving and the build programme."""
 
     designations: dict[str, DesignationSpec] = Field(
+        min_length=1,
         max_length=50,
         description=(
             "Designations of special school places, with the places at the start (in the "
@@ -599,71 +600,6 @@ class PlacementSpec(_Model):
         description="Share of the children referred who are out of school, by designation.",
     )
 
-    @model_validator(mode="after")
-    def _check(self) -> PlacementSpec:
-        known = set(self.designations)
-        if not known:
-            raise ValueError("at least one designation is needed")
-        places = set(self.localities)
-        for name, spec in self.localities.items():
-            unknown = set(spec.neighbours) - places
-            if unknown:
-                raise ValueError(
-                    f"localities.{name}.neighbours has unknown localities {sorted(unknown)}"
-                )
-        for i, project in enumerate(self.build_programme):
-            if project.designation not in known:
-                raise ValueError(
-                    f"build_programme[{i}] ({project.name}) has designation "
-                    f"{project.designation!r}; expected one of {sorted(known)}"
-                )
-            if project.locality is not None and project.locality not in places:
-                raise ValueError(
-                    f"build_programme[{i}] ({project.name}) has locality "
-                    f"{project.locality!r}; expected one of {sorted(places)}"
-                )
-        if self.schools:
-            totals = dict.fromkeys(known, 0)
-            for i, school in enumerate(self.schools):
-                if school.locality not in places:
-                    raise ValueError(
-                        f"schools[{i}] ({school.name}) has locality {school.locality!r}; "
-                        f"expected one of {sorted(places)}"
-                    )
-                for d, n in school.places.items():
-                    if d not in known:
-                        raise ValueError(
-                            f"schools[{i}] ({school.name}) has designation {d!r}; "
-                            f"expected one of {sorted(known)}"
-                        )
-                    totals[d] += n
-            for d, spec in self.designations.items():
-                if totals[d] != spec.places:
-                    raise ValueError(
-                        f"the schools' {d} places add up to {totals[d]}, but "
-                        f"designations.{d}.places is {spec.places}"
-                    )
-        unknown = set(self.out_of_school) - known
-        if unknown:
-            raise ValueError(
-                f"out_of_school has unknown designations {sorted(unknown)}; "
-                f"expected some of {sorted(known)}"
-            )
-        unknown = set(self.out_of_area.at_once) - known
-        if unknown:
-            raise ValueError(
-                f"out_of_area.at_once has unknown designations {sorted(unknown)}; "
-                f"expected some of {sorted(known)}"
-            )
-        for i, group in enumerate(self.initial_waiting):
-            unknown = set(group.children) - known
-            if unknown:
-                raise ValueError(
-                    f"initial_waiting[{i}].children has unknown designations {sorted(unknown)}; "
-                    f"expected some of {sorted(known)}"
-                )
-        return self
-
 
 class Scenario(_Model):
     """Everything a forecast depends on, apart from the seed and the replications.
@@ -700,26 +636,6 @@ class Scenario(_Model):
     calendar: CalendarSpec = Field(CalendarSpec(), description="Term dates and long waits.")
     demand: Demand
     placement: PlacementSpec
-
-    @model_validator(mode="after")
-    def _check(self) -> Scenario:
-        known = set(self.placement.designations)
-        if isinstance(self.demand, CohortDemand):
-            used = set(self.demand.need_designation.values())
-            where = "demand.need_designation"
-        elif isinstance(self.demand, PoissonReferrals):
-            used = set(self.demand.rate)
-            where = "demand.rate"
-        else:
-            used = set(self.demand.per_term)
-            where = "demand.per_term"
-        unknown = used - known
-        if unknown:
-            raise ValueError(
-                f"{where} uses designations {sorted(unknown)} that placement.designations "
-                f"does not define (it defines {sorted(known)})"
-            )
-        return self
 
     @property
     def warnings(self) -> tuple[ScenarioIssue, ...]:

@@ -7,6 +7,8 @@ naming the file, line and field:
 
 - the forecast starts from 1995-09-01 to 2399-08-31, lasts at least a day, ends by
   2400-09-01, and records from 1 to 4,000 snapshots;
+- every designation and locality named is defined, and schools' places add up to
+  their designations';
 - build projects open on or after the start; the children on the list at the start
   were referred before it, and not before they were born; a cohort projection
   starts no earlier than 1 January of its base year; no term start is given twice;
@@ -107,6 +109,7 @@ def check(
 
     """
     found = _Findings(source, lines or {})
+    _references(scenario, found)
     if _horizon(scenario, found):
         _calendar(scenario, found)
         _demand(scenario, found, check_data)
@@ -125,6 +128,60 @@ class _Findings:
 
     def warn(self, path: tuple, message: str) -> None:
         self.warnings.append(issue_at(path, message, self.source, self.lines, warning=True))
+
+
+def _references(s: Scenario, found: _Findings) -> None:
+    """Every designation and locality named is defined; schools add up to the designations."""
+    from placeplan.scenario import CohortDemand, PoissonReferrals
+
+    p = s.placement
+    known, places = sorted(p.designations), sorted(p.localities)
+
+    def designation(path: tuple, name: str) -> None:
+        if name not in p.designations:
+            found.error(path, f"unknown designation {name!r}; expected one of: {', '.join(known)}")
+
+    def locality(path: tuple, name: str | None) -> None:
+        if name is not None and name not in p.localities:
+            found.error(path, f"unknown locality {name!r}; expected one of: {', '.join(places)}")
+
+    demand = s.demand
+    if isinstance(demand, CohortDemand):
+        for need, name in demand.need_designation.items():
+            designation(("demand", "need_designation", need), name)
+    elif isinstance(demand, PoissonReferrals):
+        for name in demand.rate:
+            designation(("demand", "rate", name), name)
+    else:
+        for name in demand.per_term:
+            designation(("demand", "per_term", name), name)
+    for name, spec in p.localities.items():
+        for k, neighbour in enumerate(spec.neighbours):
+            locality(("placement", "localities", name, "neighbours", k), neighbour)
+    for i, project in enumerate(p.build_programme):
+        designation(("placement", "build_programme", i, "designation"), project.designation)
+        locality(("placement", "build_programme", i, "locality"), project.locality)
+    if p.schools:
+        totals = dict.fromkeys(p.designations, 0)
+        for i, school in enumerate(p.schools):
+            locality(("placement", "schools", i, "locality"), school.locality)
+            for name, n in school.places.items():
+                designation(("placement", "schools", i, "places", name), name)
+                totals[name] = totals.get(name, 0) + n
+        for name, spec in p.designations.items():
+            if totals[name] != spec.places:
+                found.error(
+                    ("placement", "designations", name, "places"),
+                    f"{spec.places} places, but the schools' {name} places add up to "
+                    f"{totals[name]}; expected the same",
+                )
+    for name in p.out_of_school:
+        designation(("placement", "out_of_school", name), name)
+    for k, name in enumerate(p.out_of_area.at_once):
+        designation(("placement", "out_of_area", "at_once", k), name)
+    for i, group in enumerate(p.initial_waiting):
+        for name in group.children:
+            designation(("placement", "initial_waiting", i, "children", name), name)
 
 
 def _days(scenario: Scenario) -> int:

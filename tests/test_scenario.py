@@ -96,12 +96,69 @@ def test_missing_required_field(tmp_path):
         pp.load_scenario(_write(tmp_path, text))
 
 
-def test_cross_field_error_names_the_problem(tmp_path):
+def test_cross_field_error_names_the_field_and_line(tmp_path):
     text = _baseline_text().replace(
         "designation: SEMH, places: 100", "designation: SEMX, places: 100"
     )
-    with pytest.raises(ScenarioError, match=r"placement: .*SEMX.*expected one of"):
+    path = _write(tmp_path, text)
+    with pytest.raises(ScenarioError) as info:
+        pp.load_scenario(path)
+    (issue,) = info.value.issues
+    assert issue.path == "placement.build_programme.1.designation"
+    assert issue.line == next(i for i, x in enumerate(text.splitlines(), 1) if "SEMX" in x)
+    assert "unknown designation 'SEMX'; expected one of: ASD, MLD, PSI, SEMH, SLD" in str(issue)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "fragment", "marker"),
+    [
+        (
+            "    HI: PSI",
+            "    HI: PSX",
+            "demand.need_designation.HI",
+            "unknown designation 'PSX'",
+            "HI: PSX",
+        ),
+        (
+            "    PSI:  {places: 272,",
+            "    PSI:  {places: 272}\n    XX: {places: 1,",
+            "placement.designations.XX",
+            "no need maps",
+            "XX: {",
+        ),
+        (
+            "- children: {ASD: 18,",
+            "- children: {ASX: 18,",
+            "placement.initial_waiting.0.children.ASX",
+            "unknown designation",
+            "ASX: 18",
+        ),
+    ],
+)
+def test_references_are_checked_at_the_key(tmp_path, old, new, field, fragment, marker):
+    text = _baseline_text().replace(old, new)
+    assert text != _baseline_text()
+    path = _write(tmp_path, text)
+    try:
+        issues = pp.load_scenario(path).warnings
+    except ScenarioError as exc:
+        issues = exc.issues
+    (issue,) = [i for i in issues if i.path == field]
+    assert fragment in issue.message
+    assert issue.line == next(i for i, x in enumerate(text.splitlines(), 1) if marker in x)
+
+
+def test_schools_must_add_up_to_the_designations(tmp_path):
+    text = _baseline_text().replace(
+        "  initial_occupancy: 1.0",
+        "  schools:\n    - {name: S, locality: county, places: {ASD: 649, SLD: 822, MLD: 822, "
+        "SEMH: 489, PSI: 270}}\n  initial_occupancy: 1.0",
+    )
+    with pytest.raises(ScenarioError) as info:
         pp.load_scenario(_write(tmp_path, text))
+    (issue,) = info.value.issues
+    assert issue.path == "placement.designations.PSI.places"
+    assert "schools' PSI places add up to 270" in issue.message
 
 
 def test_duplicate_yaml_key_is_an_error(tmp_path):
