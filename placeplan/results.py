@@ -142,8 +142,12 @@ class Results:
         str
             One paragraph naming placeplan and its version, the scenario and the
             SHA-256 of its resolved content, the seed's entropy, the replications,
-            the engine and the data release, with the date of the run.
+            the engine and the data release, with the date of the run, and the
+            command that reproduces it (:func:`placeplan.report.reproduce_command`:
+            the bundled name or the scenario file recorded in the provenance).
         """
+        from placeplan.report import reproduce_command
+
         p = self.provenance
         scenario = p["scenario"]
         return (
@@ -153,8 +157,8 @@ class Results:
             f"placeplan {p['placeplan_version']} (MIT licence). Scenario SHA-256 "
             f"{scenario['resolved_sha256']}. Data: {p['data']['release']}"
             + (f"; {p['data']['attribution']}" if p["data"].get("attribution") else "")
-            + f". Reproduce with: placeplan run SCENARIO -n {p['replications']} "
-            f"--seed {p['seed']['entropy']} (placeplan {p['placeplan_version']})."
+            + f". Reproduce with: {reproduce_command(p)} (placeplan {p['placeplan_version']}), "
+            "or exactly from the run folder's resolved scenario.yaml."
         )
 
     def quantiles(
