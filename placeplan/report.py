@@ -250,7 +250,7 @@ def _model_description(results: Results) -> list[tuple[str, str]]:
     p = results.provenance
     t = _thresholds(results)
     headline = _label(results).lower()
-    whole = f"{t.terms} whole term{'' if t.terms == 1 else 's'}"
+    whole = f"{t.terms} whole term has" if t.terms == 1 else f"{t.terms} whole terms have"
     return [
         (
             "Objectives",
@@ -267,7 +267,7 @@ def _model_description(results: Results) -> list[tuple[str, str]]:
             "decides, at term starts and panel meetings, which waiting child is offered "
             "which free place (first come, first served within a designation; own "
             "locality first), when pupils leave, and when build projects open. "
-            f"{headline[0].upper()}{headline[1:]}: at least {whole} have passed since the end "
+            f"{headline[0].upper()}{headline[1:]}: at least {whole} passed since the end "
             "of the term of referral (the scenario's calendar.long_wait_terms).",
         ),
         (
@@ -300,8 +300,8 @@ def _model_description(results: Results) -> list[tuple[str, str]]:
         ),
         (
             "Code access",
-            "placeplan is open source under the MIT licence. Reproduce with "
-            f"`{reproduce_command(p)}` (placeplan {p['placeplan_version']}); the resolved "
+            "placeplan is open source under the MIT licence. Reproduce with: "
+            f"{reproduce_command(p)} (placeplan {p['placeplan_version']}); the resolved "
             "scenario.yaml in the run folder reproduces every figure of this report exactly, "
             "even if the scenario file has changed since.",
         ),
