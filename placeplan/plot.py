@@ -297,10 +297,13 @@ class Plots:
         times = pd.to_datetime(self.results.dataset["time"].to_numpy())
         jan = self._januaries()
         last = (times[jan][-1] if jan.any() else times[-1]).date()
-        waiting = children[children["outcome"] == "waiting"]
-        referred = pd.to_datetime(waiting["referred"]).dt.date
+        day = pd.Timestamp(last)
+        referred = pd.to_datetime(children["referred"])
+        placed = pd.to_datetime(children["placed"])
+        left = pd.to_datetime(children["left"])
+        waiting = (referred <= day) & ~(placed <= day) & ~(left <= day)  # NaT: not (yet)
         terms = np.array(
-            [cal.whole_terms_waited(r, last) for r in referred if r <= last], dtype=int
+            [cal.whole_terms_waited(r, last) for r in referred[waiting].dt.date], dtype=int
         )
         fig, ax = _figure()
         top = max(int(terms.max(initial=0)), threshold + 1)
