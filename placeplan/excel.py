@@ -60,7 +60,9 @@ def _desig_sheet(name: str) -> str:
 
 
 def _headline(results: Results) -> pd.DataFrame:
-    h = results.headline()
+    from placeplan.report import january_headline
+
+    h = january_headline(results)
     label = measures.get(measures.HEADLINE).long_name(measures.Thresholds.of(results.scenario))
     return pd.DataFrame(
         {
@@ -268,7 +270,11 @@ def write_workbook(results: Results, path: str | Path) -> Path:
     path = Path(path)
     ds = results.dataset
     totals = [m for m in measures.MEASURES if m.name in ds]
-    desig = [n for n in BY_DESIGNATION if f"{n}_by_designation" in ds]
+    desig = [  # measures the run has (fixed or Poisson referrals project no demand)
+        n
+        for n in BY_DESIGNATION
+        if f"{n}_by_designation" in ds and np.isfinite(ds[f"{n}_by_designation"].to_numpy()).any()
+    ]
     t = measures.Thresholds.of(results.scenario)
     sheets: dict[str, str] = {
         "headline": f"{measures.get(measures.HEADLINE).long_name(t)} at each January census: "

@@ -214,34 +214,41 @@ class Plots:
         for project in self.results.scenario.placement.build_programme:
             key = (project.designation, pd.Timestamp(project.opens))
             openings[key] = openings.get(key, 0) + project.places
-        span = (t[-1] - t[0]).days or 1
+        span = (t[-1].date() - t[0].date()).days or 1
         handles = []
+        projected = bool(np.isfinite(ds["specialist_demand_by_designation"].to_numpy()).any())
         for ax, name in zip(axes, names, strict=False):
-            demand = ds["specialist_demand_by_designation"].sel(designation=name)
             capacity = ds["capacity_by_designation"].sel(designation=name)
-            band = ax.fill_between(
-                t,
-                demand.quantile(0.1, "replicate"),
-                demand.quantile(0.9, "replicate"),
-                alpha=0.25,
-                color="C1",
-                lw=0,
-                label="children needing a place, 80% of replications",
-            )
-            (line,) = ax.plot(
-                t, demand.median("replicate"), color="C1", label="children needing a place, median"
-            )
+            handles = []
+            if projected:  # a cohort projection (fixed or Poisson referrals have none)
+                demand = ds["specialist_demand_by_designation"].sel(designation=name)
+                band = ax.fill_between(
+                    t,
+                    demand.quantile(0.1, "replicate"),
+                    demand.quantile(0.9, "replicate"),
+                    alpha=0.25,
+                    color="C1",
+                    lw=0,
+                    label="children needing a place, 80% of replications",
+                )
+                (line,) = ax.plot(
+                    t,
+                    demand.median("replicate"),
+                    color="C1",
+                    label="children needing a place, median",
+                )
+                handles = [line, band]
             (step,) = ax.step(
                 t, capacity.median("replicate"), where="post", color="C0", label="places, median"
             )
-            handles = [line, band, step]
+            handles.append(step)
             last = None
             level = 0
             for (designation, when), places in sorted(openings.items(), key=lambda x: x[0][1]):
                 if designation != name:
                     continue
                 ax.axvline(when, color="0.5", ls=":", lw=1)
-                close = last is not None and (when - last).days < 0.12 * span
+                close = last is not None and (when.date() - last.date()).days < 0.12 * span
                 level = level + 1 if close else 0
                 ax.annotate(
                     f"+{places}",
@@ -255,7 +262,7 @@ class Plots:
                 )
                 last = when
             ax.set_title(name, fontsize=10)
-            ax.set_ylabel("[children], [places]", fontsize=8)
+            ax.set_ylabel("[children], [places]" if projected else "[places]", fontsize=8)
             ax.tick_params(labelsize=8)
             ax.margins(y=0.18)
             _dates(ax)
@@ -271,9 +278,15 @@ class Plots:
             fig.legend(
                 handles=handles, loc="outside lower center", ncols=3, fontsize=8, frameon=False
             )
+        what = (
+            "Children needing a special school place against places, by designation"
+            if projected
+            else "Places by designation (this demand model projects no children needing a place)"
+        )
         fig.suptitle(
-            "Children needing a special school place against places, by designation "
-            "(dotted: build openings, with the places they add)",
+            "\n".join(
+                textwrap.wrap(f"{what} (dotted: build openings, with the places they add)", 110)
+            ),
             fontsize=10,
         )
         _footer(fig, self.results)

@@ -27,6 +27,7 @@ from placeplan import measures
 from placeplan.results import Results
 
 __all__ = [
+    "january_headline",
     "limitations",
     "md_escape",
     "report_html",
@@ -133,8 +134,29 @@ def _table(frame: pd.DataFrame, numeric: Sequence[str] = ()) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
+def january_headline(results: Results) -> pd.DataFrame:
+    """:meth:`Results.headline`, or its empty table when the run has no January census.
+
+    Runs whose snapshots are every so many days (the validation scenarios) may
+    have no January census; the report and the workbook then say so instead of
+    failing.
+    """
+    months = pd.to_datetime(results.dataset["time"].to_numpy()).month
+    if not (months == 1).any():
+        return pd.DataFrame(columns=["census", "median", "p10", "p90", "p_none"])
+    return results.headline()
+
+
+def _no_january(results: Results) -> str:
+    return (
+        "This run has no January census (snapshots "
+        f"{_snapshot_text(results)}), so there is no January headline: read the "
+        "figures and the workbook instead."
+    )
+
+
 def _headline(results: Results) -> pd.DataFrame:
-    h = results.headline()
+    h = january_headline(results)
     return pd.DataFrame(
         {
             "January census": [str(c) for c in h["census"]],
@@ -432,7 +454,9 @@ def report_html(results: Results, compare: Sequence[Results] = ()) -> str:
         f"<h1>{_e(s.title)}</h1><p>{_e(s.description)}</p>",
         f"<h2>The answer</h2><p>{_e(_label(results))} for a special school "
         "place at each January census, and the probability that nobody does.</p>",
-        _table(_headline(results), numeric=["median [children]"]),
+        _table(_headline(results), numeric=["median [children]"])
+        if len(_headline(results))
+        else f"<p>{_e(_no_january(results))}</p>",
     ]
     for title, fig in figures:
         parts.append(
@@ -509,7 +533,7 @@ def report_markdown(results: Results, compare: Sequence[Results] = ()) -> str:
             "and the probability that nobody does."
         ),
         "",
-        md(_headline(results)),
+        md(_headline(results)) if len(_headline(results)) else md_escape(_no_january(results)),
         "",
     ]
     if compare:
