@@ -3,6 +3,7 @@
 import re
 import shutil
 
+import openpyxl
 import pytest
 import xarray as xr
 from test_cli import placeplan
@@ -257,3 +258,14 @@ def test_report_refuses_runs_of_different_seeds(run_dirs, tmp_path):
     pp.run("herts-no-further-building", 3, seed=2).save(tmp_path / "seed2")
     proc = placeplan("report", str(root / "base"), "--compare", str(tmp_path / "seed2"))
     assert proc.returncode == 2 and "same seed" in proc.stderr
+
+
+def test_views_of_a_run_without_a_january_census(tmp_path):
+    r = pp.run("validation/growing-capacity", 2, seed=1)
+    assert not (r.dataset["time"].dt.month == 1).any()
+    for page in (report_html(r), report_markdown(r)):
+        assert "no January census" in page
+    book = r.to_excel(tmp_path / "r.xlsx")
+    sheets = openpyxl.load_workbook(book).sheetnames
+    assert "headline" in sheets and "specialist_demand by desig" not in sheets  # no projection
+    assert set(r.plot.figures()) == {"fan-waiting-over-3-terms", "fan-waiting", "demand-and-places"}
