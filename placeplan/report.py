@@ -57,13 +57,14 @@ _MD_INLINE = re.compile(r"([\\`*_\[\]|~])")
 _MD_LINE_START = re.compile(r"^(\s*)([#>+=-]|\d+(?=[.)]))")
 
 
-def md_escape(text: object) -> str:
+def md_escape(text: object, block: bool = True) -> str:
     r"""Text from a scenario made inert in Markdown: it shows as typed.
 
     HTML's ``&``, ``<`` and ``>`` become entities (so ``<script>`` is text, not a
     tag); Markdown's emphasis, code, link, table and strike-through characters
     (``\ ` * _ [ ] | ~``) are escaped with a backslash; a heading, quote, list
-    or rule marker at the start is escaped; line breaks become spaces.
+    or rule marker at the start is escaped (unless ``block`` is False: text inside
+    a table cell, where line starts do not apply); line breaks become spaces.
     """
     flat = " ".join(str(text).split())
     flat = html.escape(flat, quote=False)
@@ -73,7 +74,7 @@ def md_escape(text: object) -> str:
         lead, marker = m.group(1), m.group(2)
         return lead + (marker + "\\" if marker[0].isdigit() else "\\" + marker)
 
-    return _MD_LINE_START.sub(mark, flat)
+    return _MD_LINE_START.sub(mark, flat) if block else flat
 
 
 def _thresholds(results: Results) -> measures.Thresholds:
@@ -513,7 +514,7 @@ def report_markdown(results: Results, compare: Sequence[Results] = ()) -> str:
     """
 
     def cells(values) -> str:
-        return "| " + " | ".join(md_escape(v) for v in values) + " |"
+        return "| " + " | ".join(md_escape(v, block=False) for v in values) + " |"
 
     def md(frame: pd.DataFrame) -> str:
         lines = [cells(frame.columns), "|" + "---|" * len(frame.columns)]

@@ -123,6 +123,8 @@ def test_md_escape():
     assert md_escape("- x\n+ y") == r"\- x + y"
     assert md_escape("<b>&</b>") == "&lt;b&gt;&amp;&lt;/b&gt;"
     assert md_escape("plain text, (2024)") == "plain text, (2024)"
+    assert md_escape("-2.5", block=False) == "-2.5"  # table cells: no line starts
+    assert md_escape("a|b", block=False) == r"a\|b"
 
 
 def test_reproduce_with_names_the_scenario(run_dirs, tmp_path):
