@@ -470,14 +470,7 @@ def plot_command(run_dir: Path, fmt: str) -> None:
     from placeplan.results import open_results
 
     results = open_results(run_dir)
-    figures = {
-        "fan-waiting-over-3-terms": results.plot.fan(),
-        "fan-waiting": results.plot.fan("waiting"),
-        "demand-and-places": results.plot.demand_capacity(),
-        "placed-in-own-locality": results.plot.own_locality(),
-    }
-    if results.children is not None:
-        figures["terms-waited"] = results.plot.terms_waited()
+    figures = results.plot.figures()  # only those that apply (no locality chart for one)
     for name, fig in figures.items():
         click.echo(f"wrote {save(fig, run_dir / 'figures' / f'{name}.{fmt}')}")
 

@@ -17,11 +17,28 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from placeplan import measures
 from placeplan.experiment import run
 from placeplan.results import HEADLINE, Results
 from placeplan.scenario import Scenario
 
 __all__ = ["Comparison", "compare"]
+
+_COLUMNS = [
+    "option",
+    "reference",
+    "option_title",
+    "reference_title",
+    "census",
+    "mean_option",
+    "mean_reference",
+    "difference",
+    "ci_low",
+    "ci_high",
+    "p_better",
+    "p_same",
+    "p_worse",
+]
 
 
 @dataclass(frozen=True)
@@ -40,6 +57,15 @@ class Comparison:
     def names(self) -> list[str]:
         """Scenario names, in order."""
         return [r.scenario.name for r in self.results]
+
+    @property
+    def titles(self) -> list[str]:
+        """Scenario titles (the human labels), in order."""
+        return [r.scenario.title for r in self.results]
+
+    def label(self, variable: str = HEADLINE) -> str:
+        """Long name of a measure, with the reference scenario's thresholds spelled out."""
+        return measures.get(variable).long_name(measures.Thresholds.of(self.results[0].scenario))
 
     def differences(
         self,
@@ -65,11 +91,17 @@ class Comparison:
         Returns
         -------
         pandas.DataFrame
-            Per option and census: the mean of each option and of the first, the
-            mean paired difference (option − first) with its ``level`` confidence
-            interval (Student t over replications), and ``p_better``, the share of
-            replications in which the option does better than the first (ties
-            count half).
+            Per option and census: ``option`` and ``reference`` (scenario names),
+            ``option_title`` and ``reference_title`` (their titles), ``census``, the
+            mean of each option and of the first (``mean_option``,
+            ``mean_reference``) [the measure's units], the mean paired difference
+            (option − first) with its ``level`` confidence interval (Student t over
+            replications; ``ci_low``, ``ci_high``), and three shares of
+            replications that add up to 1: ``p_better``, in which the option does
+            strictly better than the first, ``p_same``, in which both give the same
+            value (a tie: common random numbers make ties common, e.g. when nobody
+            waits in either), and ``p_worse``, in which it does strictly worse. Ties
+            are not counted as better, nor split: they are reported as ``p_same``.
         """
         base = self.results[0].dataset[variable]
         rows = []
@@ -85,20 +117,70 @@ class Comparison:
                 mean, sd = float(d.mean()), float(d.std(ddof=1)) if n > 1 else float("nan")
                 half = stats.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n) if n > 1 else np.nan
                 better = (d < 0) if lower_is_better else (d > 0)
+                worse = (d > 0) if lower_is_better else (d < 0)
                 rows.append(
                     {
                         "option": other.scenario.name,
                         "reference": self.results[0].scenario.name,
+                        "option_title": other.scenario.title,
+                        "reference_title": self.results[0].scenario.title,
                         "census": when.date(),
                         "mean_option": float(values[:, k].mean()),
                         "mean_reference": float(base[:, k].mean()),
                         "difference": mean,
                         "ci_low": mean - half,
                         "ci_high": mean + half,
-                        "p_better": float(better.mean() + 0.5 * (d == 0).mean()),
+                        "p_better": float(better.mean()),
+                        "p_same": float((d == 0).mean()),
+                        "p_worse": float(worse.mean()),
                     }
                 )
-        return pd.DataFrame(rows)
+        return pd.DataFrame(rows, columns=_COLUMNS)
+
+    def table(
+        self, variable: str = HEADLINE, level: float = 0.95, lower_is_better: bool = True
+    ) -> pd.DataFrame:
+        """The January differences with human labels, for reports and the command line.
+
+        Parameters
+        ----------
+        variable : str
+            The measure compared.
+        level : float
+            Confidence level of the intervals.
+        lower_is_better : bool
+            Whether a lower value is better.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per option and January census: ``option`` (the scenario's title
+            and name), ``January census``, the means of option and reference and
+            their difference [units], the interval as text, and P(better),
+            P(same), P(worse) as percentages (text).
+        """
+        frame = self.differences(variable, level, True, lower_is_better)
+        units = measures.get(variable).units
+        pct = f"{level:.0%}"
+        return pd.DataFrame(
+            {
+                "option": [
+                    f"{t} ({n})"
+                    for t, n in zip(frame["option_title"], frame["option"], strict=True)
+                ],
+                "January census": frame["census"].astype(str),
+                f"mean, option [{units}]": frame["mean_option"].round(1),
+                f"mean, reference [{units}]": frame["mean_reference"].round(1),
+                f"difference [{units}]": frame["difference"].round(1),
+                f"{pct} interval [{units}]": [
+                    f"{a:.1f} to {b:.1f}"
+                    for a, b in zip(frame["ci_low"], frame["ci_high"], strict=True)
+                ],
+                "P(better)": [f"{p:.0%}" for p in frame["p_better"]],
+                "P(same)": [f"{p:.0%}" for p in frame["p_same"]],
+                "P(worse)": [f"{p:.0%}" for p in frame["p_worse"]],
+            }
+        )
 
     def save(self, directory: str | Path, variable: str = HEADLINE) -> dict[str, Path]:
         """Write each run's folder (``NAME/``) and ``comparison.csv``, atomically."""

@@ -7,13 +7,17 @@ pasted into a paper says on its face what produced it.
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from placeplan import measures
+
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
     from placeplan.compare import Comparison
@@ -36,8 +40,25 @@ def _footer(fig: Figure, results: Results) -> None:
         f"replications · seed {p['seed']['given']} (entropy {p['seed']['entropy']}) · "
         f"placeplan {p['placeplan_version']} · scenario {p['scenario']['resolved_sha256'][:12]}"
     )
-    fig.get_layout_engine().set(rect=(0, 0.035, 1, 0.965))  # room for the footer
-    fig.text(0.005, 0.004, text, fontsize=6.5, color="0.35", ha="left", va="bottom")
+    width = fig.get_figwidth()
+    lines = textwrap.wrap(text, width=int(width * 19)) or [""]
+    room = 0.03 * len(lines) * 4.5 / fig.get_figheight()
+    fig.get_layout_engine().set(rect=(0, room, 1, 1 - room))  # room for the footer
+    fig.text(0.005, 0.004, "\n".join(lines), fontsize=6.5, color="0.35", ha="left", va="bottom")
+
+
+def _dates(ax: Axes) -> None:
+    """Date ticks that never crowd: a few per axis, concise labels."""
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
+def _label(results: Results, variable: str) -> str:
+    """Long name of a measure with the run's thresholds ("longer than one term")."""
+    return measures.get(variable).long_name(measures.Thresholds.of(results.scenario))
 
 
 def save(fig: Figure, path: str | Path) -> Path:
@@ -52,22 +73,93 @@ def save(fig: Figure, path: str | Path) -> Path:
     return path
 
 
+_CAPTIONS = {
+    "fan": "{headline} at each January census (median, 50% and 80% of replications)",
+    "demand_capacity": "Children needing a place, and places, by designation",
+    "terms_waited": "Whole terms waited by children still waiting at the last January census",
+    "own_locality": "Children placed in a school of their own locality, by locality",
+}
+
+
 class Plots:
-    """The figures of one run; ``results.plot``."""
+    """The figures of one run; ``results.plot``.
+
+    Not every figure applies to every run: :meth:`available` names those that do
+    (the terms-waited figure needs the child log, the locality figure more than one
+    locality), and :meth:`figures` draws them, with the file names
+    ``placeplan plot`` uses.
+    """
 
     def __init__(self, results: Results):
         self.results = results
 
-    def fan(self, variable: str = "waiting_over_3_terms") -> Figure:
+    def available(self) -> list[str]:
+        """Names of the figure methods that apply to this run, in report order.
+
+        ``fan`` and ``demand_capacity`` always; ``terms_waited`` with the child log;
+        ``own_locality`` with more than one locality.
+        """
+        names = ["fan", "demand_capacity"]
+        if self.results.children is not None:
+            names.append("terms_waited")
+        if self.results.dataset.sizes.get("locality", 1) > 1:
+            names.append("own_locality")
+        return names
+
+    def describe(self, name: str) -> str:
+        """A caption for a figure method, with the scenario's thresholds."""
+        headline = _label(self.results, measures.HEADLINE)
+        return _CAPTIONS[name].format(headline=headline)
+
+    def figures(self) -> dict[str, Figure]:
+        """Every figure that applies, by file stem (as ``placeplan plot`` writes them).
+
+        ``fan-waiting-over-3-terms`` (the headline, January censuses), ``fan-waiting``
+        (everyone waiting, every census), ``demand-and-places``, and where they apply
+        ``terms-waited`` and ``placed-in-own-locality``.
+        """
+        out = {
+            "fan-waiting-over-3-terms": self.fan(),
+            "fan-waiting": self.fan("waiting"),
+            "demand-and-places": self.demand_capacity(),
+        }
+        available = self.available()
+        if "terms_waited" in available:
+            out["terms-waited"] = self.terms_waited()
+        if "own_locality" in available:
+            out["placed-in-own-locality"] = self.own_locality()
+        return out
+
+    def _januaries(self) -> np.ndarray:
+        t = pd.to_datetime(self.results.dataset["time"].to_numpy())
+        return np.asarray(t.month == 1)
+
+    def fan(self, variable: str = measures.HEADLINE, january: bool | None = None) -> Figure:
         """Fan chart: median, 50% and 80% bands of a measure over time.
 
-        For long waits the strategy's aim — nobody waiting longer than three terms —
-        is marked at zero.
+        Parameters
+        ----------
+        variable : str
+            A total measure of the Dataset.
+        january : bool, optional
+            Draw only the January censuses, where the headline is read (SEN2's
+            census). By default True for the headline and False otherwise; with no
+            January census in the run every snapshot is drawn. When every snapshot
+            is drawn, the January censuses are marked with dots.
+
+        For long waits the strategy's aim — nobody waiting longer than the
+        threshold — is marked at zero.
         """
         ds = self.results.dataset
         da = ds[variable]
+        jan = self._januaries()
+        if january is None:
+            january = variable == measures.HEADLINE
+        january = bool(january and jan.any())
+        if january:
+            da = da.isel(time=np.flatnonzero(jan))
         q = da.quantile([0.1, 0.25, 0.5, 0.75, 0.9], dim="replicate")
-        t = pd.to_datetime(ds["time"].to_numpy())
+        t = pd.to_datetime(da["time"].to_numpy())
         fig, ax = _figure()
         ax.fill_between(
             t,
@@ -75,6 +167,7 @@ class Plots:
             q.sel(quantile=0.9),
             alpha=0.25,
             color="C0",
+            lw=0,
             label="80% of replications",
         )
         ax.fill_between(
@@ -83,15 +176,28 @@ class Plots:
             q.sel(quantile=0.75),
             alpha=0.45,
             color="C0",
+            lw=0,
             label="50% of replications",
         )
-        ax.plot(t, q.sel(quantile=0.5), color="C0", lw=2, label="median")
+        median = q.sel(quantile=0.5).to_numpy()
+        if january:
+            ax.plot(t, median, "o-", color="C0", lw=2, ms=4, label="median")
+        else:
+            ax.plot(t, median, color="C0", lw=2, label="median")
+            if jan.any():
+                ax.plot(
+                    t[jan], median[jan], "o", color="C0", ms=3.5, label="median, January census"
+                )
+        label = _label(self.results, variable)
         if variable.startswith("waiting_over"):
-            ax.axhline(0, color="C3", lw=1.2, ls="--", label="aim: nobody")
-        ax.set_title(da.attrs.get("long_name", variable))
-        ax.set_xlabel("census day")
-        ax.set_ylabel(f"{variable.replace('_', ' ')} [{da.attrs.get('units', '')}]")
-        ax.legend(loc="upper left", fontsize=8)
+            ax.axhline(0, color="C3", lw=1.2, ls="--", label="aim: nobody waits that long")
+        when = "at each January census" if january else "at each census day"
+        ax.set_title("\n".join(textwrap.wrap(f"{label} {when}", 80)), fontsize=11)
+        ax.set_xlabel("January census" if january else "census day")
+        ax.set_ylabel(f"[{measures.get(variable).units}]")
+        ax.set_ylim(bottom=min(0.0, float(q.min())) - 0.5)
+        _dates(ax)
+        ax.legend(loc="upper left", fontsize=8, framealpha=0.9)
         _footer(fig, self.results)
         return fig
 
@@ -99,120 +205,208 @@ class Plots:
         """Children needing a place against places, by designation, with build openings marked."""
         ds = self.results.dataset
         names = list(ds["designation"].to_numpy())
-        fig = _figure(10, 2.6 * ((len(names) + 1) // 2))[0]
+        rows = (len(names) + 1) // 2
+        fig = _figure(10, 1.2 + 2.4 * rows)[0]
         fig.clear()
-        axes = fig.subplots((len(names) + 1) // 2, 2, squeeze=False, sharex=True).ravel()
+        axes = fig.subplots(rows, 2, squeeze=False, sharex=True).ravel()
         t = pd.to_datetime(ds["time"].to_numpy())
-        openings = [
-            (p.opens, p.designation, p.places)
-            for p in self.results.scenario.placement.build_programme
-        ]
+        openings: dict[tuple[str, pd.Timestamp], int] = {}
+        for project in self.results.scenario.placement.build_programme:
+            key = (project.designation, pd.Timestamp(project.opens))
+            openings[key] = openings.get(key, 0) + project.places
+        span = (t[-1].date() - t[0].date()).days or 1
+        handles = []
+        projected = bool(np.isfinite(ds["specialist_demand_by_designation"].to_numpy()).any())
         for ax, name in zip(axes, names, strict=False):
-            demand = ds["specialist_demand_by_designation"].sel(designation=name)
             capacity = ds["capacity_by_designation"].sel(designation=name)
-            ax.fill_between(
-                t,
-                demand.quantile(0.1, "replicate"),
-                demand.quantile(0.9, "replicate"),
-                alpha=0.25,
-                color="C1",
+            handles = []
+            if projected:  # a cohort projection (fixed or Poisson referrals have none)
+                demand = ds["specialist_demand_by_designation"].sel(designation=name)
+                band = ax.fill_between(
+                    t,
+                    demand.quantile(0.1, "replicate"),
+                    demand.quantile(0.9, "replicate"),
+                    alpha=0.25,
+                    color="C1",
+                    lw=0,
+                    label="children needing a place, 80% of replications",
+                )
+                (line,) = ax.plot(
+                    t,
+                    demand.median("replicate"),
+                    color="C1",
+                    label="children needing a place, median",
+                )
+                handles = [line, band]
+            (step,) = ax.step(
+                t, capacity.median("replicate"), where="post", color="C0", label="places, median"
             )
-            ax.plot(t, demand.median("replicate"), color="C1", label="children needing a place")
-            ax.step(t, capacity.median("replicate"), where="post", color="C0", label="places")
-            for when, designation, places in openings:
-                if designation == name:
-                    ax.axvline(pd.Timestamp(when), color="0.5", ls=":", lw=1)
-                    ax.annotate(
-                        f"+{places}",
-                        (pd.Timestamp(when), ax.get_ylim()[1]),
-                        fontsize=7,
-                        va="top",
-                        color="0.4",
-                    )
+            handles.append(step)
+            last = None
+            level = 0
+            for (designation, when), places in sorted(openings.items(), key=lambda x: x[0][1]):
+                if designation != name:
+                    continue
+                ax.axvline(when, color="0.5", ls=":", lw=1)
+                close = last is not None and (when.date() - last.date()).days < 0.12 * span
+                level = level + 1 if close else 0
+                ax.annotate(
+                    f"+{places}",
+                    (when, 0.97 - 0.11 * (level % 3)),
+                    xycoords=("data", "axes fraction"),
+                    xytext=(2, 0),
+                    textcoords="offset points",
+                    fontsize=7,
+                    va="top",
+                    color="0.3",
+                )
+                last = when
             ax.set_title(name, fontsize=10)
-            ax.set_ylabel("[children], [places]", fontsize=8)
+            ax.set_ylabel("[children], [places]" if projected else "[places]", fontsize=8)
+            ax.tick_params(labelsize=8)
+            ax.margins(y=0.18)
+            _dates(ax)
         for ax in axes[len(names) :]:
             ax.set_visible(False)
-        axes[0].legend(fontsize=7, loc="upper left")
+        for ax in axes[: len(names)]:
+            ax.tick_params(labelbottom=True)
+        if len(names) % 2:  # the empty panel holds the legend
+            axes[len(names)].legend(handles=handles, loc="center", fontsize=8, frameon=False)
+            axes[len(names)].set_axis_off()
+            axes[len(names)].set_visible(True)
+        else:
+            fig.legend(
+                handles=handles, loc="outside lower center", ncols=3, fontsize=8, frameon=False
+            )
+        what = (
+            "Children needing a special school place against places, by designation"
+            if projected
+            else "Places by designation (this demand model projects no children needing a place)"
+        )
         fig.suptitle(
-            "Children needing a special school place against places, by designation "
-            "(median, 80% band; dotted: build openings)",
+            "\n".join(
+                textwrap.wrap(f"{what} (dotted: build openings, with the places they add)", 110)
+            ),
             fontsize=10,
         )
         _footer(fig, self.results)
         return fig
 
     def terms_waited(self) -> Figure:
-        """Distribution of terms waited by children still waiting, at the last census.
+        """Distribution of terms waited by children still waiting, at the last January census.
 
-        Needs the child log (``run(..., child_log=True)``).
+        Terms are counted on the scenario's own calendar, and the threshold line is
+        the scenario's ``calendar.long_wait_terms``: a child waits longer than it
+        once that many whole terms have passed since the end of the term of
+        referral. Without a January census the last snapshot is used. Needs the
+        child log (``run(..., child_log=True)``).
         """
         children = self.results.children
         if children is None:
             raise ValueError("terms_waited needs the child log: run with child_log=True")
-        from placeplan.calendar import TermCalendar
-
-        cal = TermCalendar()
-        last = pd.to_datetime(self.results.dataset["time"].to_numpy()[-1]).date()
-        waiting = children[children["outcome"] == "waiting"]
-        referred = pd.to_datetime(waiting["referred"]).dt.date
-        terms = np.array([cal.whole_terms_waited(r, last) for r in referred if r <= last])
-        fig, ax = _figure()
-        bins = np.arange(0, max(terms.max(initial=0), 4) + 2) - 0.5
-        ax.hist(
-            terms, bins=bins, weights=np.full(len(terms), 1 / self.results.replications), color="C0"
+        scenario = self.results.scenario
+        cal = scenario.calendar.build()
+        threshold = scenario.calendar.long_wait_terms
+        times = pd.to_datetime(self.results.dataset["time"].to_numpy())
+        jan = self._januaries()
+        last = (times[jan][-1] if jan.any() else times[-1]).date()
+        day = pd.Timestamp(last)
+        referred = pd.to_datetime(children["referred"])
+        placed = pd.to_datetime(children["placed"])
+        left = pd.to_datetime(children["left"])
+        waiting = (referred <= day) & ~(placed <= day) & ~(left <= day)  # NaT: not (yet)
+        terms = np.array(
+            [cal.whole_terms_waited(r, last) for r in referred[waiting].dt.date], dtype=int
         )
-        ax.axvline(2.5, color="C3", ls="--", lw=1.2, label="three terms")
-        ax.set_title(f"Whole terms waited by children still waiting on {last}")
+        fig, ax = _figure()
+        top = max(int(terms.max(initial=0)), threshold + 1)
+        bins = np.arange(0, top + 2) - 0.5
+        weights = np.full(len(terms), 1 / self.results.replications)
+        short = terms < threshold
+        ax.hist(
+            [terms[short], terms[~short]],
+            bins=bins,
+            weights=[weights[short], weights[~short]],
+            color=["C0", "C3"],
+            stacked=True,
+            label=["not yet", _label(self.results, measures.HEADLINE).lower()],
+        )
+        ax.axvline(threshold - 0.5, color="C3", ls="--", lw=1.2)
+        ax.set_title(f"Whole terms waited by children still waiting on {last}", fontsize=11)
         ax.set_xlabel("whole terms since the end of the term of referral [terms]")
         ax.set_ylabel("children, mean per replication [children]")
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=12))
         ax.legend(fontsize=8)
         _footer(fig, self.results)
         return fig
 
     def own_locality(self) -> Figure:
-        """Children placed in a school of their own locality, by locality, at the last census."""
+        """Children placed in a school of their own locality, by locality, at the last census.
+
+        Raises
+        ------
+        ValueError
+            With one locality: every placement is then in the child's own
+            locality, and the figure would say nothing (:meth:`available` leaves it out).
+        """
         ds = self.results.dataset.isel(time=-1)
+        names = list(ds["locality"].to_numpy())
+        if len(names) < 2:
+            raise ValueError(
+                f"own_locality needs more than one locality; this scenario has one ({names[0]})"
+            )
         placed = ds["placed_by_locality"].mean("replicate")
         own = ds["placed_in_own_locality_by_locality"].mean("replicate")
-        names = list(ds["locality"].to_numpy())
         share = np.divide(
             own.to_numpy(), placed.to_numpy(), out=np.zeros(len(names)), where=placed.to_numpy() > 0
         )
-        fig, ax = _figure()
+        fig, ax = _figure(max(6.0, 1.0 + 0.8 * len(names)), 4.5)
         ax.bar(names, share * 100, color="C2")
         ax.set_ylim(0, 100)
         ax.set_title(
             "Children placed since the start in their own locality "
-            f"(to {pd.Timestamp(ds['time'].item()).date()})"
+            f"(to {pd.Timestamp(ds['time'].item()).date()})",
+            fontsize=11,
         )
         ax.set_xlabel("locality of the child")
         ax.set_ylabel("placed in own locality [%]")
+        if len(names) > 6:
+            ax.tick_params(axis="x", labelrotation=30)
+            for label in ax.get_xticklabels():
+                label.set_horizontalalignment("right")
         _footer(fig, self.results)
         return fig
 
 
-def comparison(c: Comparison, variable: str = "waiting_over_3_terms") -> Figure:
+def comparison(c: Comparison, variable: str = measures.HEADLINE) -> Figure:
     """Paired differences of each option from the first, with 95% intervals, at each January."""
     table = c.differences(variable)
-    fig, ax = _figure()
-    for k, (option, rows) in enumerate(table.groupby("option", sort=False)):
+    fig, ax = _figure(10.0, 4.5)
+    options = list(dict.fromkeys(table["option"]))
+    step = 20 if len(options) < 4 else 60 / len(options)
+    for k, (_, rows) in enumerate(table.groupby("option", sort=False)):
         t = pd.to_datetime(rows["census"])
         low = rows["difference"] - rows["ci_low"]
         high = rows["ci_high"] - rows["difference"]
         ax.errorbar(
-            t + pd.Timedelta(days=20 * k),
+            t + pd.Timedelta(days=step * k),
             rows["difference"],
             yerr=[low, high],
             fmt="o-",
             capsize=3,
-            label=option,
+            ms=4,
+            label="\n".join(textwrap.wrap(rows["option_title"].iloc[0], 32)),
         )
     ax.axhline(0, color="0.3", lw=1)
-    ax.set_title(f"Difference from {c.names[0]}: {variable.replace('_', ' ')} (95% intervals)")
+    label = c.label(variable)
+    title = f"{label}: difference from {c.titles[0]} ({c.names[0]}), with 95% intervals"
+    ax.set_title("\n".join(textwrap.wrap(title, 80)), fontsize=10)
     ax.set_xlabel("January census")
-    units = c.results[0].dataset[variable].attrs.get("units", "")
-    ax.set_ylabel(f"option − {c.names[0]} [{units}]")
-    ax.legend(fontsize=8)
+    units = measures.get(variable).units
+    ax.set_ylabel(f"option − reference [{units}]")
+    _dates(ax)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=7, frameon=False)
     _footer(fig, c.results[0])
     return fig

@@ -1,9 +1,13 @@
 """The citable report: one self-contained HTML file (figures embedded), and Markdown.
 
 The report gives the headline answer, the build programme, the assumptions with
-their sources, a model description covering the STRESS-DES reporting items
-(objectives, logic, data, experimentation, implementation, code access), the
-provenance and a suggested citation. All text taken from the scenario is escaped.
+their sources, the model's limitations (written from the scenario), a model
+description covering the STRESS-DES reporting items (objectives, logic, data,
+experimentation, implementation, code access), the provenance and a suggested
+citation. All text taken from the scenario is escaped: as HTML entities in the
+HTML page, and as HTML entities and backslash escapes in Markdown, so that a
+title such as ``<script>`` or ``*bold* [link](x)`` shows as typed. Labels of
+measures come from :mod:`placeplan.measures`, with the scenario's thresholds.
 """
 
 from __future__ import annotations
@@ -11,14 +15,26 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
+import shlex
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from placeplan import measures
 from placeplan.results import Results
 
-__all__ = ["report_html", "report_markdown", "write_report"]
+__all__ = [
+    "january_headline",
+    "limitations",
+    "md_escape",
+    "report_html",
+    "report_markdown",
+    "reproduce_command",
+    "write_report",
+]
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:60rem;
@@ -35,6 +51,70 @@ footer{margin-top:3rem;font-size:.8rem;color:#666}
 
 def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
+
+
+_MD_INLINE = re.compile(r"([\\`*_\[\]|~])")
+_MD_LINE_START = re.compile(r"^(\s*)([#>+=-]|\d+(?=[.)]))")
+
+
+def md_escape(text: object, block: bool = True) -> str:
+    r"""Text from a scenario made inert in Markdown: it shows as typed.
+
+    HTML's ``&``, ``<`` and ``>`` become entities (so ``<script>`` is text, not a
+    tag); Markdown's emphasis, code, link, table and strike-through characters
+    (``\ ` * _ [ ] | ~``) are escaped with a backslash; a heading, quote, list
+    or rule marker at the start is escaped (unless ``block`` is False: text inside
+    a table cell, where line starts do not apply); line breaks become spaces.
+    """
+    flat = " ".join(str(text).split())
+    flat = html.escape(flat, quote=False)
+    flat = _MD_INLINE.sub(r"\\\1", flat)
+
+    def mark(m: re.Match) -> str:
+        lead, marker = m.group(1), m.group(2)
+        return lead + (marker + "\\" if marker[0].isdigit() else "\\" + marker)
+
+    return _MD_LINE_START.sub(mark, flat) if block else flat
+
+
+def _thresholds(results: Results) -> measures.Thresholds:
+    return measures.Thresholds.of(results.scenario)
+
+
+def _label(results: Results, variable: str = measures.HEADLINE) -> str:
+    """Long name of a measure with this run's thresholds ("longer than one term")."""
+    return measures.get(variable).long_name(_thresholds(results))
+
+
+def reproduce_command(provenance: dict[str, Any]) -> str:
+    """The command that reproduces a run, naming its scenario as it was given.
+
+    A bundled scenario is named by its bundled name, another file by the path
+    recorded in the provenance; a run of a scenario object (no file) by the run
+    folder's ``scenario.yaml``, the resolved scenario, which reproduces any run
+    exactly.
+    """
+    from placeplan.bundled import bundled_scenarios
+
+    recorded = (provenance.get("scenario", {}).get("file") or {}).get("path")
+    scenario = "RUN_FOLDER/scenario.yaml"
+    if recorded:
+        scenario = recorded
+        try:
+            where = Path(recorded).resolve()
+            for name, path in bundled_scenarios().items():
+                if path.resolve() == where:
+                    scenario = name
+                    break
+        except OSError:  # an unreadable recorded path: keep it as recorded
+            pass
+    command = (
+        f"placeplan run {shlex.quote(scenario)} -n {provenance['replications']} "
+        f"--seed {provenance['seed']['entropy']}"
+    )
+    if provenance.get("engine", "epoch") != "epoch":
+        command += f" --engine {provenance['engine']}"
+    return command
 
 
 def _png(fig) -> str:
@@ -55,8 +135,29 @@ def _table(frame: pd.DataFrame, numeric: Sequence[str] = ()) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
+def january_headline(results: Results) -> pd.DataFrame:
+    """:meth:`Results.headline`, or its empty table when the run has no January census.
+
+    Runs whose snapshots are every so many days (the validation scenarios) may
+    have no January census; the report and the workbook then say so instead of
+    failing.
+    """
+    months = pd.to_datetime(results.dataset["time"].to_numpy()).month
+    if not (months == 1).any():
+        return pd.DataFrame(columns=["census", "median", "p10", "p90", "p_none"])
+    return results.headline()
+
+
+def _no_january(results: Results) -> str:
+    return (
+        "This run has no January census (snapshots "
+        f"{_snapshot_text(results)}), so there is no January headline: read the "
+        "figures and the workbook instead."
+    )
+
+
 def _headline(results: Results) -> pd.DataFrame:
-    h = results.headline()
+    h = january_headline(results)
     return pd.DataFrame(
         {
             "January census": [str(c) for c in h["census"]],
@@ -64,7 +165,9 @@ def _headline(results: Results) -> pd.DataFrame:
             "80% interval [children]": [
                 f"{a:.0f} – {b:.0f}" for a, b in zip(h["p10"], h["p90"], strict=True)
             ],
-            "P(nobody waits longer)": [f"{p:.0%}" for p in h["p_none"]],
+            f"P(nobody waits longer than {measures.spell_terms(_thresholds(results).terms)})": [
+                f"{p:.0%}" for p in h["p_none"]
+            ],
         }
     )
 
@@ -75,6 +178,7 @@ def _programme(results: Results) -> pd.DataFrame:
             "project": p.name,
             "designation": p.designation,
             "places": p.places,
+            "locality": p.locality or next(iter(results.scenario.placement.localities)),
             "opens": str(p.opens),
             "cost [GBP]": "" if p.cost_gbp is None else f"{p.cost_gbp:,.0f}",
             "slippage [terms: probability]": ", ".join(
@@ -90,6 +194,7 @@ def _programme(results: Results) -> pd.DataFrame:
             "project",
             "designation",
             "places",
+            "locality",
             "opens",
             "cost [GBP]",
             "slippage [terms: probability]",
@@ -156,15 +261,26 @@ def _assumptions(results: Results) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["assumption", "value", "units", "source"])
 
 
+def _snapshot_text(results: Results) -> str:
+    snapshots = results.scenario.calendar.snapshots
+    if snapshots == "census":
+        return "census days (first Thursday of October, third Thursdays of January and May)"
+    return f"every {float(snapshots):g} days"
+
+
 def _model_description(results: Results) -> list[tuple[str, str]]:
     s = results.scenario
     p = results.provenance
+    t = _thresholds(results)
+    headline = _label(results).lower()
+    whole = f"{t.terms} whole term has" if t.terms == 1 else f"{t.terms} whole terms have"
     return [
         (
             "Objectives",
             "To estimate, under the scenario's investment in special school places, "
-            "how many children will be waiting for a place longer than three school terms at each "
-            "January census, with the uncertainty of that estimate.",
+            "how many children will be waiting for a place longer than "
+            f"{measures.spell_terms(t.terms)} at each January census, with the uncertainty "
+            "of that estimate.",
         ),
         (
             "Model logic",
@@ -173,9 +289,9 @@ def _model_description(results: Results) -> list[tuple[str, str]]:
             "special school place; a discrete-event model (SimPy) of the referral queue "
             "decides, at term starts and panel meetings, which waiting child is offered "
             "which free place (first come, first served within a designation; own "
-            "locality first), when pupils leave, and when build projects open. Waiting "
-            "longer than three terms: at least three whole terms have passed since the end "
-            "of the term of referral.",
+            "locality first), when pupils leave, and when build projects open. "
+            f"{headline[0].upper()}{headline[1:]}: at least {whole} passed since the end "
+            "of the term of referral (the scenario's calendar.long_wait_terms).",
         ),
         (
             "Data",
@@ -188,7 +304,7 @@ def _model_description(results: Results) -> list[tuple[str, str]]:
             f"streams from the seed's entropy {p['seed']['entropy']} (parameters, referrals, "
             "exits, the list at the start, slippage drawn separately; scenarios compared on "
             f"common random numbers). Forecast from {s.start} for {s.years:g} years; measures at "
-            "census days (first Thursday of October, third Thursdays of January and May).",
+            f"{_snapshot_text(results)}.",
         ),
         (
             "Implementation",
@@ -201,38 +317,147 @@ def _model_description(results: Results) -> list[tuple[str, str]]:
             "Checked in its test suite against the deterministic "
             "FIFO limit, Erlang C, a queue with growing capacity (exact Kolmogorov solution) and "
             "Little's identity; a per-child reference model gives identical placements; demand "
-            "forecasts are backtested on the published SEN2 series of every council.",
+            "forecasts are backtested on the published SEN2 series of every council. The "
+            "waits themselves have not been checked against a council's recorded waits "
+            "(see Limitations).",
         ),
         (
             "Code access",
-            "placeplan is open source under the MIT licence; the scenario file, "
-            "seed and version below reproduce every figure of this report.",
+            "placeplan is open source under the MIT licence. Reproduce with: "
+            f"{reproduce_command(p)} (placeplan {p['placeplan_version']}); the resolved "
+            "scenario.yaml in the run folder reproduces every figure of this report exactly, "
+            "even if the scenario file has changed since.",
         ),
     ]
+
+
+def limitations(results: Results) -> list[str]:
+    """What the model leaves out, for this scenario: one plain sentence or two each.
+
+    Written from the scenario (its localities, demand model, starting list, need
+    mapping, school age ranges, out-of-area policy, horizon) and from what placeplan
+    does not yet do; the report prints them under "Limitations".
+    """
+    s = results.scenario
+    p = s.placement
+    d = s.demand
+    out: list[str] = []
+    if len(p.localities) == 1:
+        only = next(iter(p.localities))
+        out.append(
+            f"One locality ({only}): the whole area is treated as one place, so "
+            "'own locality first' has no effect, journeys are not modelled, and every "
+            "placement counts as in the child's own locality."
+        )
+    else:
+        out.append(
+            f"{len(p.localities)} localities with fixed shares of referrals; where in a "
+            "locality a child lives, and journey times, are not modelled."
+        )
+    if p.initial_waiting:
+        n = sum(sum(g.children.values()) for g in p.initial_waiting)
+        sources = sorted({g.source for g in p.initial_waiting if g.source})
+        out.append(
+            f"The list at the start ({n} children in {len(p.initial_waiting)} groups) is "
+            "typed into the scenario, not read from the council's case records; referral "
+            "dates and ages within each group are drawn evenly over its ranges"
+            + (f" (source: {'; '.join(sources)})." if sources else ".")
+        )
+    else:
+        out.append("Nobody is on the referral list at the start.")
+    if getattr(d, "model", None) == "cohort":
+        out.append(
+            "The trend of the share of plans in special schools "
+            f"({d.specialist_share_trend.mean:+g} a year, log) is fitted to placements, "
+            "which the places available cap: where places ran short it understates the "
+            "growth of need."
+        )
+        designations = sorted(set(d.need_designation.values()))
+        out.append(
+            "Each primary need maps to one designation "
+            f"({len(d.need_designation)} needs onto {', '.join(designations)}); secondary "
+            "needs, and children of one need suited to different schools, are not "
+            "distinguished."
+        )
+        if s.years > 3:
+            out.append(
+                "The demand method is backtested on SEN2 up to three years ahead; this "
+                f"forecast runs {s.years:g} years, and its later years rest on the damping "
+                f"of growth ({d.new_plans_growth_damping:g} a year, an assumption)."
+            )
+    else:
+        out.append(
+            f"Referrals follow the scenario's '{getattr(d, 'model', 'given')}' demand model "
+            "as given, not a projection of EHC plans."
+        )
+    oldest = p.occupant_ages[1]
+    narrow = [x.name for x in (*p.schools, *p.build_programme) if x.ages[1] < oldest]
+    if narrow:
+        out.append(
+            f"{len(narrow)} school(s) or project(s) ({', '.join(narrow[:3])}"
+            f"{', …' if len(narrow) > 3 else ''}) take pupils younger than {oldest}: their "
+            "pupils leave at the end of the year they reach its oldest age and are not "
+            "referred again for a place elsewhere, so transfers between phases are not "
+            "counted as demand."
+        )
+    else:
+        out.append(
+            "Every place takes pupils of any age, as if every school were all-through: "
+            "transfers between phases are not modelled (children ageing out of a "
+            "primary-only school would not be referred again)."
+        )
+    ooa = p.out_of_area
+    if ooa.after_terms is None and not ooa.at_once:
+        out.append(
+            "Nobody is placed out of area or in other provision while waiting: every "
+            "child waits for one of the council's own places (or leaves the list)."
+        )
+    else:
+        out.append(
+            f"Out-of-area places cost a flat £{ooa.yearly_cost_gbp:,.0f} a year each; "
+            "their supply is unlimited and children placed there stay there."
+        )
+    out.append(
+        "Every referral is agreed; refusals, tribunals, parental preference and places "
+        "held for children from other councils are not modelled."
+    )
+    out.append(
+        "No hindcast against observed waits yet: demand is backtested on SEN2, but the "
+        "simulated waits have not been compared with a council's recorded waits, which "
+        "are not published."
+    )
+    return out
+
+
+def _figures(results: Results, compare: Sequence[Results]) -> list[tuple[str, Any]]:
+    from placeplan.compare import Comparison
+    from placeplan.plot import comparison
+
+    plots = results.plot
+    available = plots.available()
+    figures = [(plots.describe(name), getattr(plots, name)()) for name in available]
+    if compare:
+        c = Comparison([results, *compare])
+        figures.append((f"Options compared: {c.label().lower()}", comparison(c)))
+    return figures
 
 
 def report_html(results: Results, compare: Sequence[Results] = ()) -> str:
     """The report as one self-contained HTML page (figures embedded as PNG data)."""
     from placeplan.compare import Comparison
-    from placeplan.plot import comparison
 
     s = results.scenario
-    figures = [
-        ("Children waiting longer than three terms", results.plot.fan()),
-        ("Children needing a place, and places, by designation", results.plot.demand_capacity()),
-    ]
-    if results.children is not None:
-        figures.append(("Terms waited at the last census", results.plot.terms_waited()))
-    if compare:
-        figures.append(("Options compared", comparison(Comparison([results, *compare]))))
+    figures = _figures(results, compare)
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
         f"<title>{_e(s.title)} — placeplan forecast</title><style>{_CSS}</style></head><body>",
         f"<h1>{_e(s.title)}</h1><p>{_e(s.description)}</p>",
-        "<h2>The answer</h2><p>Children waiting longer than three terms for a special school "
+        f"<h2>The answer</h2><p>{_e(_label(results))} for a special school "
         "place at each January census, and the probability that nobody does.</p>",
-        _table(_headline(results), numeric=["median [children]"]),
+        _table(_headline(results), numeric=["median [children]"])
+        if len(_headline(results))
+        else f"<p>{_e(_no_january(results))}</p>",
     ]
     for title, fig in figures:
         parts.append(
@@ -240,13 +465,20 @@ def report_html(results: Results, compare: Sequence[Results] = ()) -> str:
             f"<figcaption>{_e(title)}</figcaption></figure>"
         )
     if compare:
-        table = Comparison([results, *compare]).differences().round(1)
-        parts += ["<h2>Options compared</h2>", _table(table)]
+        c = Comparison([results, *compare])
+        parts += [
+            "<h2>Options compared</h2>",
+            f"<p>{_e(_comparison_text(c))}</p>",
+            _table(c.table()),
+        ]
     parts += [
         "<h2>The build programme</h2>",
         _table(_programme(results)),
         "<h2>Assumptions</h2>",
         _table(_assumptions(results)),
+        "<h2>Limitations</h2><ul>",
+        *(f"<li>{_e(text)}</li>" for text in limitations(results)),
+        "</ul>",
         "<h2>The model (STRESS-DES)</h2>",
         *(f"<h3>{_e(k)}</h3><p>{_e(v)}</p>" for k, v in _model_description(results)),
         "<h2>Provenance</h2>",
@@ -258,6 +490,16 @@ def report_html(results: Results, compare: Sequence[Results] = ()) -> str:
     return "\n".join(parts)
 
 
+def _comparison_text(c) -> str:
+    return (
+        f"{c.label()}: each option minus {c.titles[0]} ({c.names[0]}), at each January "
+        f"census, over {c.results[0].replications} paired replications (common random "
+        "numbers). P(better), P(same) and P(worse) are the shares of replications in which "
+        "the option has fewer, as many, or more such children than the reference; they add "
+        "up to 100%, and ties are counted as the same, not as better."
+    )
+
+
 def _provenance_rows(results: Results) -> list[tuple[str, str]]:
     from placeplan.results import _flatten
 
@@ -265,12 +507,14 @@ def _provenance_rows(results: Results) -> list[tuple[str, str]]:
 
 
 def report_markdown(results: Results, compare: Sequence[Results] = ()) -> str:
-    """The report as Markdown, for papers (tables, no embedded figures)."""
+    """The report as Markdown, for papers (tables, no embedded figures).
+
+    Every piece of text is escaped with :func:`md_escape`, so that scenario text
+    (titles, descriptions, names, sources) shows as typed and never as markup.
+    """
 
     def cells(values) -> str:
-        return (
-            "| " + " | ".join(str(v).replace("|", "\\|").replace("\n", " ") for v in values) + " |"
-        )
+        return "| " + " | ".join(md_escape(v, block=False) for v in values) + " |"
 
     def md(frame: pd.DataFrame) -> str:
         lines = [cells(frame.columns), "|" + "---|" * len(frame.columns)]
@@ -278,21 +522,34 @@ def report_markdown(results: Results, compare: Sequence[Results] = ()) -> str:
         return "\n".join(lines)
 
     s = results.scenario
-    out = [f"# {s.title}", "", s.description, "", "## The answer", "", md(_headline(results)), ""]
+    out = [
+        f"# {md_escape(s.title)}",
+        "",
+        md_escape(s.description),
+        "",
+        "## The answer",
+        "",
+        md_escape(
+            f"{_label(results)} for a special school place at each January census, "
+            "and the probability that nobody does."
+        ),
+        "",
+        md(_headline(results)) if len(_headline(results)) else md_escape(_no_january(results)),
+        "",
+    ]
     if compare:
         from placeplan.compare import Comparison
 
-        out += [
-            "## Options compared",
-            "",
-            md(Comparison([results, *compare]).differences().round(1)),
-            "",
-        ]
+        c = Comparison([results, *compare])
+        out += ["## Options compared", "", md_escape(_comparison_text(c)), "", md(c.table()), ""]
     out += ["## The build programme", "", md(_programme(results)), ""]
-    out += ["## Assumptions", "", md(_assumptions(results)), "", "## The model (STRESS-DES)", ""]
+    out += ["## Assumptions", "", md(_assumptions(results)), ""]
+    out += ["## Limitations", ""]
+    out += [f"- {md_escape(text)}" for text in limitations(results)]
+    out += ["", "## The model (STRESS-DES)", ""]
     for k, v in _model_description(results):
-        out += [f"**{k}.** {v}", ""]
-    out += ["## How to cite", "", results.citation(), ""]
+        out += [f"**{md_escape(k)}.** {md_escape(v)}", ""]
+    out += ["## How to cite", "", md_escape(results.citation()), ""]
     return "\n".join(out)
 
 

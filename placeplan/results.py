@@ -142,8 +142,12 @@ class Results:
         str
             One paragraph naming placeplan and its version, the scenario and the
             SHA-256 of its resolved content, the seed's entropy, the replications,
-            the engine and the data release, with the date of the run.
+            the engine and the data release, with the date of the run, and the
+            command that reproduces it (:func:`placeplan.report.reproduce_command`:
+            the bundled name or the scenario file recorded in the provenance).
         """
+        from placeplan.report import reproduce_command
+
         p = self.provenance
         scenario = p["scenario"]
         return (
@@ -153,8 +157,8 @@ class Results:
             f"placeplan {p['placeplan_version']} (MIT licence). Scenario SHA-256 "
             f"{scenario['resolved_sha256']}. Data: {p['data']['release']}"
             + (f"; {p['data']['attribution']}" if p["data"].get("attribution") else "")
-            + f". Reproduce with: placeplan run SCENARIO -n {p['replications']} "
-            f"--seed {p['seed']['entropy']} (placeplan {p['placeplan_version']})."
+            + f". Reproduce with: {reproduce_command(p)} (placeplan {p['placeplan_version']}), "
+            "or exactly from the run folder's resolved scenario.yaml."
         )
 
     def quantiles(
@@ -228,35 +232,22 @@ class Results:
         )
 
     def to_excel(self, path: str | Path) -> Path:
-        """Write a workbook a planner can open: one sheet per measure, units and provenance.
+        """Write a workbook a planner can open, atomically (:mod:`placeplan.excel`).
 
-        Sheets: ``headline`` (the January table), ``summary`` (every measure's mean
-        and 10th/50th/90th percentiles), one sheet per total measure (snapshots ×
-        replications), and ``provenance`` (every field, with the units of each
-        measure). Written atomically.
+        Sheets: ``about`` (what each sheet holds, how to reproduce the run, the
+        limitations), ``headline`` (the January table, labelled with the
+        scenario's threshold), ``summary`` (every measure's mean and 10th/50th/90th
+        percentiles), ``NAME by desig`` (median, 10th and 90th percentiles per
+        designation per census for the main measures), ``programme`` (the build
+        programme), ``assumptions`` (the inputs and their sources), ``measures``
+        (units and long names), one sheet per total measure (snapshots ×
+        replications) and ``provenance``. Children and places are whole numbers,
+        money in £, dates as dates, probabilities as percentages; header rows are
+        frozen.
         """
-        from placeplan.io import atomic_path
+        from placeplan.excel import write_workbook
 
-        path = Path(path)
-        ds = self.dataset
-        with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xl:
-            head = self.headline()
-            head.to_excel(xl, sheet_name="headline", index=False)
-            self.summary().to_excel(xl, sheet_name="summary", index=False)
-            for name in VARIABLES:
-                if name not in ds:
-                    continue
-                table = ds[name].to_pandas().T
-                table.index = pd.to_datetime(table.index).date
-                table.index.name = f"time ({ds[name].attrs['units']})"
-                table.columns = [f"replicate {r}" for r in table.columns]
-                table.to_excel(xl, sheet_name=name[:31])
-            rows = [("units of " + n, ds[n].attrs["units"]) for n in VARIABLES if n in ds]
-            rows += list(_flatten(self.provenance))
-            pd.DataFrame(rows, columns=["field", "value"]).to_excel(
-                xl, sheet_name="provenance", index=False
-            )
-        return path
+        return write_workbook(self, path)
 
     def to_netcdf(self, path: str | Path) -> Path:
         """Write the Dataset to a NetCDF4 file, atomically."""
