@@ -21,7 +21,7 @@ from placeplan.experiment import run
 from placeplan.results import HEADLINE, Results
 from placeplan.scenario import Scenario
 
-__all__ = ["Comparison", "compare"]
+__all__ = ["Comparison", "check_comparable", "compare"]
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,7 @@ def compare(
     >>> c = pp.compare(options, 200, seed=1)  # doctest: +SKIP
     >>> c.differences()  # doctest: +SKIP
     """
-    loaded = _check_comparable(scenarios)
+    loaded = check_comparable(scenarios)
     results = [
         run(s, replications=replications, seed=seed, **{"scenario_file": file, **run_options})
         for s, file in loaded
@@ -157,7 +157,7 @@ def compare(
     return Comparison(results)
 
 
-def _check_comparable(
+def check_comparable(
     scenarios: Sequence[Scenario | str | Path],
 ) -> list[tuple[Scenario, Path | None]]:
     """Load the scenarios and check, before anything runs, that they can be compared.

@@ -27,7 +27,7 @@ from placeplan.io import atomic_folder
 if TYPE_CHECKING:  # pragma: no cover
     from placeplan.results import Results
 
-__all__ = ["MANIFEST", "RUN_FILES", "read_run_folder", "write_run_folder"]
+__all__ = ["MANIFEST", "RUN_FILES", "check_replaceable", "read_run_folder", "write_run_folder"]
 
 MANIFEST = "MANIFEST.json"
 """The manifest's file name."""
@@ -62,7 +62,7 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _check_replaceable(folder: Path) -> None:
+def check_replaceable(folder: Path) -> None:
     """Refuse to replace a folder that is not a run folder (it is replaced whole)."""
     if not folder.is_dir():
         return
@@ -105,7 +105,7 @@ def write_run_folder(results: Results, directory: str | Path) -> dict[str, Path]
     import yaml
 
     out = Path(directory)
-    _check_replaceable(out)
+    check_replaceable(out)
     names = {
         "results": "results.nc",
         "summary": "summary.csv",
