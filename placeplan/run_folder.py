@@ -285,7 +285,7 @@ def read_run_folder(directory: str | Path) -> Results:
             nc_run = None
         if nc_run is not None and nc_run != provenance["run_id"]:
             raise InputError(
-                f"{nc}: of run {nc_run}, but provenance.json is of run {provenance['run_id']}: "
+                f"{nc}: of run {nc_run}, but {prov_path} is of run {provenance['run_id']}: "
                 "the folder mixes two runs"
             )
     if dataset.sizes["replicate"] != provenance["replications"]:
