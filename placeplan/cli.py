@@ -16,7 +16,15 @@ import yaml
 from placeplan import sen2
 from placeplan._version import __version__
 from placeplan.bundled import DEFAULT_SCENARIO, bundled_scenarios
-from placeplan.cli_params import Fraction, InFile, OutPath, Seconds, reading_sen2, writing
+from placeplan.cli_params import (
+    Fraction,
+    InFile,
+    OutPath,
+    Seconds,
+    check_output,
+    reading_sen2,
+    writing,
+)
 from placeplan.errors import InputError
 
 __all__ = ["main"]
@@ -148,7 +156,7 @@ def run(
     if dask is not None and not dask.strip():
         raise click.BadParameter("give a scheduler address, or --dask alone", param_hint="--dask")
     loaded, path = load_user_scenario(scenario)
-    out = out or Path("runs") / loaded.name
+    out = out or check_output(Path("runs") / loaded.name, folder=True)
     check_replaceable(out)
     progress = not quiet and sys.stderr.isatty()
     results = run_scenario(
@@ -442,7 +450,7 @@ def compare_command(
 
     if len(scenarios) < 2:
         raise click.UsageError("give at least two scenarios")
-    folder = out or Path("runs") / "compare"
+    folder = out or check_output(Path("runs") / "compare", folder=True)
     loaded = check_comparable(list(scenarios))
     for scenario, _ in loaded:
         check_replaceable(folder / scenario.name)
@@ -482,7 +490,7 @@ def sweep_command(sweep_file: Path, out: Path | None, workers: int, quiet: bool)
     from placeplan.sweep import load_sweep, run_sweep
 
     spec, _ = load_sweep(sweep_file)
-    folder = out or Path("runs") / spec.name
+    folder = out or check_output(Path("runs") / spec.name, folder=True)
     counts = {"computed": 0, "found": 0}
 
     def report(point, computed):

@@ -23,7 +23,16 @@ import click
 
 from placeplan.errors import InputError
 
-__all__ = ["Fraction", "InFile", "OutPath", "Seconds", "reading_sen2", "writing"]
+__all__ = [
+    "Fraction",
+    "InFile",
+    "OutPath",
+    "Seconds",
+    "check_output",
+    "output_problem",
+    "reading_sen2",
+    "writing",
+]
 
 Param = click.Parameter | None
 Ctx = click.Context | None
@@ -48,12 +57,55 @@ def _probe(folder: Path) -> None:
     probe.unlink()
 
 
+_MAX_NAME = 200
+"""Longest file or folder name written [bytes]: temporary names add about 40 to it."""
+
+
+def output_problem(value: str | Path, folder: bool = False) -> str | None:
+    """Why ``value`` cannot be written as a file (or a folder), or None if it can be tried.
+
+    Refuses an empty path (which would write into the current folder), ``.``,
+    ``..`` and ``/``, names too long for their temporary names, a file where a
+    folder is wanted and the reverse, a parent that is a file, and a parent in
+    which nothing can be created.
+    """
+    value = str(value)
+    if not value.strip():
+        return "an empty path; give a file or folder name"
+    if "\0" in value:
+        return f"{value!r}: a path cannot hold a NUL character"
+    path = Path(value)
+    if path.name in {"", ".", ".."}:
+        return f"{value}: give a new name, not {path.name or value!r}"
+    if len(os.fsencode(path.name)) > _MAX_NAME:
+        return f"cannot write {value}: name longer than {_MAX_NAME} bytes"
+    try:
+        if path.exists():
+            if folder and not path.is_dir():
+                return f"cannot write {value}: exists and is not a folder"
+            if not folder and path.is_dir():
+                return f"cannot write {value}: is a folder"
+        parent = _nearest_existing(path.parent)
+        if not parent.is_dir():
+            return f"cannot write {value}: {parent} is not a folder"
+        _probe(parent)
+    except OSError as exc:
+        return f"cannot write {value}: {_reason(exc)}"
+    return None
+
+
+def check_output(path: Path, folder: bool = False) -> Path:
+    """``path`` if it can be written, else InputError (for default paths, not options)."""
+    problem = output_problem(path, folder)
+    if problem is not None:
+        raise InputError(problem)
+    return path
+
+
 class OutPath(click.ParamType):
     """A path to write: a file (``folder=False``) or a folder; checked before anything runs.
 
-    Refuses an empty path (which would write into the current folder), a file
-    where a folder is wanted and the reverse, a parent that is a file, and a
-    parent that cannot be written.
+    See :func:`output_problem` for what is refused.
     """
 
     name = "path"
@@ -65,26 +117,12 @@ class OutPath(click.ParamType):
         """The path, or a usage error (exit 2) saying why it cannot be written."""
         if isinstance(value, Path):
             value = str(value)
-        if not isinstance(value, str) or not value.strip():
-            self.fail("an empty path; give a file or folder name", param, ctx)
-        if "\0" in value:
-            self.fail(f"{value!r}: a path cannot hold a NUL character", param, ctx)
-        path = Path(value)
-        if path.name in {"", ".", ".."}:
-            self.fail(f"{value}: give a new name, not {path.name or value!r}", param, ctx)
-        try:
-            if path.exists():
-                if self.folder and not path.is_dir():
-                    self.fail(f"cannot write {value}: exists and is not a folder", param, ctx)
-                if not self.folder and path.is_dir():
-                    self.fail(f"cannot write {value}: is a folder", param, ctx)
-            parent = _nearest_existing(path.parent)
-            if not parent.is_dir():
-                self.fail(f"cannot write {value}: {parent} is not a folder", param, ctx)
-            _probe(parent)
-        except OSError as exc:
-            self.fail(f"cannot write {value}: {_reason(exc)}", param, ctx)
-        return path
+        if not isinstance(value, str):
+            self.fail(f"{value!r} is not a path", param, ctx)
+        problem = output_problem(value, self.folder)
+        if problem is not None:
+            self.fail(problem, param, ctx)
+        return Path(value)
 
 
 class InFile(click.ParamType):

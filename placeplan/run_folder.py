@@ -65,6 +65,8 @@ def _sha256(path: Path) -> str:
 def check_replaceable(folder: Path) -> None:
     """Refuse to replace a folder that is not a run folder (it is replaced whole)."""
     if not folder.is_dir():
+        if folder.exists() or folder.is_symlink():
+            raise InputError(f"cannot write {folder}: exists and is not a folder")
         return
     others = sorted(
         entry.name

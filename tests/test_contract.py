@@ -378,6 +378,7 @@ _FORKER = textwrap.dedent(
     """
     import os
     import sys
+    import time
 
     import placeplan as pp
     import placeplan.io
@@ -386,6 +387,10 @@ _FORKER = textwrap.dedent(
     if mode == "rename":
         placeplan.io._exchange = lambda a, b: False
     runs = [pp.open_results(s) for s in sources]
+    started = time.perf_counter()
+    for r in [*runs[1:], runs[0]]:  # timed, and the folder left as it was (the first run)
+        r.save(target)
+    print((time.perf_counter() - started) / len(runs), flush=True)  # one save [s]
     for _ in sys.stdin:  # a line: fork a child that saves the runs in turn, for ever
         pid = os.fork()
         if pid == 0:
@@ -450,11 +455,12 @@ def test_killed_while_saving_leaves_one_whole_run(tmp_path, run_dir, mode):
         text=True,
         env=env,
     ) as forker:
+        save_time = float(forker.stdout.readline())
         for _ in range(KILLS):
             forker.stdin.write("go\n")
             forker.stdin.flush()
             pid = int(forker.stdout.readline())
-            time.sleep(rng.uniform(0.0, 0.5))
+            time.sleep(rng.uniform(0.0, 3 * save_time))  # in any of the first three saves
             os.kill(pid, signal.SIGKILL)
             assert forker.stdout.readline().strip() == "reaped"
             state = _state(target, ids)
@@ -472,14 +478,20 @@ def test_killed_while_saving_leaves_one_whole_run(tmp_path, run_dir, mode):
 
 @pytest.mark.slow
 def test_killed_cli_run_into_an_existing_run_folder(tmp_path):
-    """`placeplan run` killed at random moments: the old run or the new one, whole; cite works."""
+    """`placeplan run` killed at random moments: the old run or the new one, whole; cite works.
+
+    The first run is timed, and the kills fall in its last 40% (the run and the
+    save, rather than the imports).
+    """
     scenario = tiny(tmp_path, years=3)
     target = tmp_path / "run"
-    pp.run(scenario, replications=2, seed=1).save(target)
-    ids = {"1", "100", "101", "102"}  # the old run's seed, and the new runs'
-    rng = random.Random(11)
     env = {**os.environ, "PYTHONPATH": str(Path(pp.__file__).parents[1])}
     args = [sys.executable, "-m", "placeplan", "run", str(scenario), "-n", "40", "-q"]
+    started = time.perf_counter()
+    subprocess.run([*args, "--seed", "1", "--out", str(target)], check=True, env=env)
+    duration = time.perf_counter() - started
+    seeds = {"1", "100", "101", "102"}  # the old run's seed, and the new runs'
+    rng = random.Random(11)
     for k in range(3):
         proc = subprocess.Popen(
             [*args, "--seed", str(100 + k), "--out", str(target)],
@@ -487,10 +499,10 @@ def test_killed_cli_run_into_an_existing_run_folder(tmp_path):
             stderr=subprocess.DEVNULL,
             env=env,
         )
-        time.sleep(rng.uniform(1.0, 6.0))
+        time.sleep(rng.uniform(0.6, 1.05) * duration)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        assert _state(target, ids) == "whole"
+        assert _state(target, seeds) == "whole"
         code, out, _ = cli("cite", target)
         assert code == 0 and "seed entropy" in out
     _no_stale_after_a_next_run(tmp_path, target, target)
