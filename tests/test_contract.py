@@ -529,6 +529,16 @@ def test_empty_sen2_dir_exits_2(tmp_path, command):
     assert not (tmp_path / "x.yaml").exists() and not (tmp_path / "x.csv").exists()
 
 
+@pytest.mark.parametrize(
+    "content", [b"garbage\x00\xff\n1,2\n", b"", b"a,b\n1,2\n"], ids=["binary", "empty", "columns"]
+)
+def test_unreadable_sen2_file_exits_2_naming_it(tmp_path, content):
+    release = tmp_path / "sen2" / "release-2025"
+    release.mkdir(parents=True)
+    (release / "caseload.csv").write_bytes(content)
+    bad("data", "councils", "--sen2-dir", tmp_path / "sen2", names=release / "caseload.csv")
+
+
 def test_unreachable_dask_address_times_out_with_a_message(tmp_path):
     pytest.importorskip("dask.distributed")
     started = time.perf_counter()
