@@ -15,15 +15,27 @@ import yaml
 
 from placeplan import sen2
 from placeplan._version import __version__
-from placeplan.bundled import DEFAULT_SCENARIO, bundled_scenarios, resolve_scenario_path
+from placeplan.bundled import DEFAULT_SCENARIO, bundled_scenarios
+from placeplan.cli_params import (
+    Fraction,
+    InFile,
+    OutPath,
+    Seconds,
+    check_output,
+    reading_sen2,
+    writing,
+)
 from placeplan.errors import InputError
 
 __all__ = ["main"]
 
 
+MAX_REPLICATIONS = 100_000
+"""Most replications -n may ask for (as :data:`placeplan.experiment.MAX_REPLICATIONS`)."""
+
 _WORKERS = click.option(
     "--workers",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, 256),
     default=1,
     show_default=True,
     help="Worker processes; the same seed gives the same numbers however many.",
@@ -40,7 +52,13 @@ _EXTENDS = click.option(
 
 
 class _Group(click.Group):
-    """Turns :class:`~placeplan.errors.InputError` into a message and exit code 2."""
+    """The exit-code contract, in one place.
+
+    :class:`~placeplan.errors.InputError` (bad files, bad options, outputs that
+    cannot be written) becomes ``error: MESSAGE`` and exit code 2; an interrupt
+    (Ctrl-C) a one-line note and exit code 130. Click reports bad options itself
+    with exit code 2. Anything else is a bug: it keeps its traceback and exit 1.
+    """
 
     def invoke(self, ctx: click.Context):
         try:
@@ -48,6 +66,9 @@ class _Group(click.Group):
         except InputError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(2)
+        except KeyboardInterrupt:
+            click.echo("interrupted: nothing half-written was left under a final name", err=True)
+            ctx.exit(130)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -61,10 +82,10 @@ def main() -> None:
 @click.option(
     "-n",
     "--replications",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, MAX_REPLICATIONS),
     default=200,
     show_default=True,
-    help="Number of replications.",
+    help="Number of replications (at most 100,000).",
 )
 @click.option(
     "--seed",
@@ -75,9 +96,10 @@ def main() -> None:
 @click.option(
     "--out",
     "out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=OutPath(folder=True),
     default=None,
-    help="Run folder to write [default: runs/SCENARIO-NAME].",
+    help="Run folder to write [default: runs/SCENARIO-NAME]; an existing run folder is "
+    "replaced whole.",
 )
 @click.option(
     "--engine",
@@ -101,8 +123,15 @@ def main() -> None:
     help="Run on dask.distributed: a local cluster, or the scheduler ADDRESS given.",
 )
 @click.option(
+    "--dask-timeout",
+    type=Seconds(),
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait for the Dask scheduler at ADDRESS to answer.",
+)
+@click.option(
     "--precision",
-    type=click.FloatRange(min=0, min_open=True),
+    type=Fraction(),
     default=None,
     help="Add replications until the 95% interval of the mean long waits is within this "
     "fraction of it (-n is then ignored; 20 to 2,000 replications).",
@@ -118,24 +147,30 @@ def run(
     child_log: bool,
     workers: int,
     dask: str | None,
+    dask_timeout: float,
     precision: float | None,
     quiet: bool,
     allow_extends_anywhere: bool,
 ) -> None:
     """Run SCENARIO (a file or a bundled name; the Hertfordshire baseline by default).
 
-    Writes results.nc, summary.csv, provenance.json and scenario.yaml to the run
-    folder and prints, for each January census, the median and 80% interval of
-    children waiting longer than three terms.
+    Writes results.nc, summary.csv, provenance.json, scenario.yaml and MANIFEST.json
+    to the run folder (written whole: a run stopped part-way leaves the previous
+    one) and prints, for each January census, the median and 80% interval of
+    children waiting longer than the scenario's long-wait threshold
+    (calendar.long_wait_terms).
     """
+    from placeplan.experiment import load_user_scenario
     from placeplan.experiment import run as run_scenario
-    from placeplan.scenario import load_scenario
+    from placeplan.run_folder import check_replaceable
 
-    path = resolve_scenario_path(scenario)
-    loaded = load_scenario(path, allow_outside=allow_extends_anywhere)
+    if dask is not None and not dask.strip():
+        raise click.BadParameter("give a scheduler address, or --dask alone", param_hint="--dask")
+    loaded, path = load_user_scenario(scenario, allow_outside=allow_extends_anywhere)
     for warning in loaded.warnings:
         click.echo(str(warning), err=True)
-    out = out or Path("runs") / loaded.name
+    out = out or check_output(Path("runs") / loaded.name, folder=True)
+    check_replaceable(out)
     progress = not quiet and sys.stderr.isatty()
     results = run_scenario(
         loaded,
@@ -147,9 +182,11 @@ def run(
         child_log=child_log,
         workers=workers,
         dask=True if dask == "local" else dask,
+        dask_timeout=dask_timeout,
         precision=precision,
     )
-    files = results.save(out)
+    with writing(out):
+        files = results.save(out)
     if not quiet:
         _print_headline(results)
         if precision is not None:
@@ -163,18 +200,25 @@ def run(
         click.echo(f"  {f}")
 
 
+def _headline_label(scenario) -> str:
+    """The headline measure's long name, with the scenario's own threshold."""
+    from placeplan import measures
+
+    return measures.get(measures.HEADLINE).long_name(measures.Thresholds.of(scenario))
+
+
 def _print_headline(results) -> None:
     s = results.scenario
     prov = results.provenance
-    terms = s.calendar.long_wait_terms
+    table = results.headline()
+    january = table.attrs.get("census", "January") == "January"
+    when = "at each January census" if january else "at each snapshot (no January census)"
     click.echo(
         f"{s.title}\n"
-        f"Children waiting longer than {terms} terms for a special school place, "
-        f"at each January census\n"
+        f"{_headline_label(s)} for a special school place, {when}\n"
         f"({results.replications} replications, seed {prov['seed']['given']}"
         f" / entropy {prov['seed']['entropy']}, placeplan {prov['placeplan_version']})\n"
     )
-    table = results.headline()
     click.echo(f"{'census':<12}{'median':>8}{'80% interval':>16}{'P(nobody)':>12}")
     for row in table.itertuples(index=False):
         interval = f"{row.p10:.0f} – {row.p90:.0f}"
@@ -222,7 +266,7 @@ def validate(files: tuple[str, ...], allow_extends_anywhere: bool) -> None:
 @main.command()
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OutPath(),
     default=None,
     help="Write the schema to this file instead of standard output.",
 )
@@ -235,7 +279,8 @@ def schema(out: Path | None) -> None:
     if out is None:
         click.echo(text, nl=False)
     else:
-        atomic_write_text(out, text)
+        with writing(out):
+            atomic_write_text(out, text)
         click.echo(f"wrote {out}")
 
 
@@ -258,14 +303,14 @@ _SEN2_DIR = click.option(
 )
 @click.option(
     "--template",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=InFile(),
     default=None,
     help="A scenario whose demand section is replaced; all else is kept.",
 )
 @click.option(
     "--out",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OutPath(),
     help="YAML file to write (may be the template itself).",
 )
 @_SEN2_DIR
@@ -286,12 +331,13 @@ def calibrate(
     if template is not None:
         args += ["--template", str(template)]
     args += ["--out", str(out)]
-    fitted = fit_council(council, until, sen2_dir)
     template_data = None
     if template is not None:
         template_data, _ = read_scenario_file(template)
         if not isinstance(template_data.get("demand"), dict):
             raise InputError(f"{template}: the template has no demand section")
+    with reading_sen2(sen2_dir):
+        fitted = fit_council(council, until, sen2_dir)
     block = demand_block(fitted, (template_data or {}).get("demand"), command_line(args))
     if template is None:
         text = block
@@ -299,7 +345,8 @@ def calibrate(
     else:
         text = replace_demand_block(template.read_text(encoding="utf-8"), block)
         scenario_from_dict(yaml.safe_load(text), source=f"{out} (from {template})")
-    atomic_write_text(out, text)
+    with writing(out):
+        atomic_write_text(out, text)
     click.echo(
         f"{fitted.name} ({fitted.code}) to January {until}: new plans growth "
         f"{fitted.growth:+.3f} ± {fitted.growth_se:.3f} a year (log), special school share "
@@ -324,16 +371,16 @@ def calibrate(
 @click.option(
     "--out",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OutPath(),
     help="CSV file to write.",
 )
 @click.option(
     "-n",
     "--replications",
-    type=click.IntRange(min=100),
+    type=click.IntRange(100, MAX_REPLICATIONS),
     default=2000,
     show_default=True,
-    help="Draws behind each interval.",
+    help="Draws behind each interval (100 to 100,000).",
 )
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @_SEN2_DIR
@@ -355,18 +402,22 @@ def backtest(
 
     if bool(council) == all_councils:
         raise click.UsageError("give either --council NAME or --all")
-    tables = sen2.load(sen2_dir=sen2_dir)
+    with reading_sen2(sen2_dir):
+        tables = sen2.load(sen2_dir=sen2_dir)
+        code = None
+        if council:
+            try:
+                code = sen2.load(council, sen2_dir=sen2_dir).code
+            except KeyError as exc:
+                raise InputError(str(exc.args[0] if exc.args else exc)) from None
     p = panel("la", tables)
     table = run_backtest(p, origins, horizon, replications, seed)
-    if council:
-        try:
-            code = sen2.load(council, sen2_dir=sen2_dir).code
-        except KeyError as exc:
-            raise InputError(str(exc.args[0] if exc.args else exc)) from None
+    if code is not None:
         table = table[table["council_code"] == code]
         if table.empty:
             raise InputError(f"{council}: not a council with SEN2 series")
-    atomic_write_text(out, table.to_csv(index=False, float_format="%.6g"))
+    with writing(out):
+        atomic_write_text(out, table.to_csv(index=False, float_format="%.6g"))
     scores = score(table).round(3)
     click.echo(scores.to_string())
     click.echo(f"wrote {out} ({len(table)} rows)")
@@ -374,7 +425,14 @@ def backtest(
 
 @main.command("compare")
 @click.argument("scenarios", nargs=-1, required=True)
-@click.option("-n", "--replications", type=click.IntRange(min=2), default=200, show_default=True)
+@click.option(
+    "-n",
+    "--replications",
+    type=click.IntRange(2, MAX_REPLICATIONS),
+    default=200,
+    show_default=True,
+    help="Paired replications (2 to 100,000).",
+)
 @click.option(
     "--seed",
     type=click.IntRange(min=0),
@@ -384,7 +442,7 @@ def backtest(
 )
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=OutPath(folder=True),
     default=None,
     help="Folder for each run and comparison.csv [default: runs/compare].",
 )
@@ -401,19 +459,27 @@ def compare_command(
     """Compare SCENARIOS with the first, paired replication by replication.
 
     Prints, at each January census, the mean difference in children waiting longer
-    than three terms with its 95% interval, and the probability that each option
-    does better than the first.
+    than the long-wait threshold (calendar.long_wait_terms) with its 95% interval,
+    and the probability that each option does better than the first. The scenarios
+    are checked to be comparable (own names, same designations, thresholds and
+    snapshots) before anything runs.
     """
-    from placeplan.compare import compare
+    from placeplan.compare import check_comparable, compare
+    from placeplan.run_folder import check_replaceable
 
     if len(scenarios) < 2:
         raise click.UsageError("give at least two scenarios")
+    folder = out or check_output(Path("runs") / "compare", folder=True)
+    loaded = check_comparable(list(scenarios))
+    for scenario, _ in loaded:
+        check_replaceable(folder / scenario.name)
     progress = not quiet and sys.stderr.isatty()
     comparison = compare(list(scenarios), replications, seed, progress=progress, workers=workers)
-    files = comparison.save(out or Path("runs") / "compare")
+    with writing(folder):
+        files = comparison.save(folder)
     table = comparison.differences()
     click.echo(
-        f"Children waiting longer than three terms: each option minus "
+        f"{_headline_label(loaded[0][0])}: each option minus "
         f"{comparison.names[0]} ({replications} paired replications, seed {seed})\n"
     )
     click.echo(
@@ -429,10 +495,10 @@ def compare_command(
 
 
 @main.command("sweep")
-@click.argument("sweep_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("sweep_file", type=InFile())
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=OutPath(folder=True),
     default=None,
     help="The sweep's folder [default: runs/SWEEP-NAME]; run again to resume.",
 )
@@ -443,7 +509,7 @@ def sweep_command(sweep_file: Path, out: Path | None, workers: int, quiet: bool)
     from placeplan.sweep import load_sweep, run_sweep
 
     spec, _ = load_sweep(sweep_file)
-    folder = out or Path("runs") / spec.name
+    folder = out or check_output(Path("runs") / spec.name, folder=True)
     counts = {"computed": 0, "found": 0}
 
     def report(point, computed):
@@ -452,7 +518,8 @@ def sweep_command(sweep_file: Path, out: Path | None, workers: int, quiet: bool)
             click.echo(f"{'ran' if computed else 'had'} {point['id']} {point['label']}")
 
     progress = not quiet and sys.stderr.isatty()
-    table = run_sweep(sweep_file, folder, workers=workers, progress=progress, on_point=report)
+    with writing(folder):
+        table = run_sweep(sweep_file, folder, workers=workers, progress=progress, on_point=report)
     click.echo(
         f"{len(table)} points: {counts['computed']} computed, {counts['found']} already "
         f"done; combined view: placeplan.sweep.open_sweep({str(folder)!r})"
@@ -472,7 +539,9 @@ def plot_command(run_dir: Path, fmt: str) -> None:
     results = open_results(run_dir)
     figures = results.plot.figures()  # only those that apply (no locality chart for one)
     for name, fig in figures.items():
-        click.echo(f"wrote {save(fig, run_dir / 'figures' / f'{name}.{fmt}')}")
+        target = run_dir / "figures" / f"{name}.{fmt}"
+        with writing(target):
+            click.echo(f"wrote {save(fig, target)}")
 
 
 @main.command("report")
@@ -486,7 +555,7 @@ def plot_command(run_dir: Path, fmt: str) -> None:
 )
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OutPath(),
     default=None,
     help="report.html (self-contained) or report.md [default: RUN_DIR/report.html].",
 )
@@ -500,8 +569,12 @@ def report_command(run_dir: Path, others: tuple[Path, ...], out: Path | None) ->
     for other in compared:
         if other.provenance["seed"]["entropy"] != results.provenance["seed"]["entropy"]:
             raise InputError(f"{other.scenario.name}: compare runs of the same seed")
+    target = out or run_dir / "report.html"
     try:
-        path = write_report(results, out or run_dir / "report.html", compared)
+        with writing(target):
+            path = write_report(results, target, compared)
+    except InputError:
+        raise
     except ValueError as exc:
         raise InputError(str(exc)) from None
     click.echo(f"wrote {path}")
@@ -520,7 +593,7 @@ def cite_command(run_dir: Path) -> None:
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OutPath(),
     default=None,
     help="Workbook to write [default: RUN_DIR/results.xlsx].",
 )
@@ -528,7 +601,10 @@ def export_command(run_dir: Path, out: Path | None) -> None:
     """Write an Excel workbook of a run folder: one sheet per measure, units, provenance."""
     from placeplan.results import open_results
 
-    path = open_results(run_dir).to_excel(out or run_dir / "results.xlsx")
+    results = open_results(run_dir)
+    target = out or run_dir / "results.xlsx"
+    with writing(target):
+        path = results.to_excel(target)
     click.echo(f"wrote {path}")
 
 
@@ -541,7 +617,8 @@ def data() -> None:
 @_SEN2_DIR
 def data_councils(sen2_dir: Path | None) -> None:
     """List the areas with SEN2 figures: ONS code, name, level, region, years."""
-    frame = sen2.councils(sen2_dir)
+    with reading_sen2(sen2_dir):
+        frame = sen2.councils(sen2_dir)
     click.echo(frame.to_string(index=False))
 
 

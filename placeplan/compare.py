@@ -22,7 +22,7 @@ from placeplan.experiment import run
 from placeplan.results import HEADLINE, Results
 from placeplan.scenario import Scenario
 
-__all__ = ["Comparison", "compare"]
+__all__ = ["Comparison", "check_comparable", "compare"]
 
 _COLUMNS = [
     "option",
@@ -219,20 +219,82 @@ def compare(
     -------
     Comparison
 
+    Raises
+    ------
+    InputError
+        Before anything runs, if fewer than two scenarios are given, two share a
+        name, or they differ in designations, thresholds or snapshots.
+
     Examples
     --------
     >>> options = ["herts-no-further-building", "herts-baseline"]
     >>> c = pp.compare(options, 200, seed=1)  # doctest: +SKIP
     >>> c.differences()  # doctest: +SKIP
     """
-    if len(scenarios) < 2:
-        raise ValueError("compare needs at least two scenarios")
-    names = set()
-    results = []
-    for s in scenarios:
-        r = run(s, replications=replications, seed=seed, **run_options)
-        if r.scenario.name in names:
-            raise ValueError(f"two scenarios are called {r.scenario.name!r}")
-        names.add(r.scenario.name)
-        results.append(r)
+    loaded = check_comparable(scenarios)
+    results = [
+        run(s, replications=replications, seed=seed, **{"scenario_file": file, **run_options})
+        for s, file in loaded
+    ]
     return Comparison(results)
+
+
+def check_comparable(
+    scenarios: Sequence[Scenario | str | Path],
+) -> list[tuple[Scenario, Path | None]]:
+    """Load the scenarios and check, before anything runs, that they can be compared.
+
+    Pairs are taken replication by replication and snapshot by snapshot, so every
+    scenario must have the same snapshots, designations and long-wait thresholds;
+    each must have its own name (its run folder's).
+
+    Raises
+    ------
+    InputError
+        Naming the scenarios and what differs.
+    """
+    from placeplan.errors import InputError
+    from placeplan.experiment import load_user_scenario
+    from placeplan.placement.schedule import make_schedule
+
+    if isinstance(scenarios, str | Path | Scenario) or len(scenarios) < 2:
+        raise InputError("compare needs at least two scenarios")
+    pairs = [(s, None) if isinstance(s, Scenario) else load_user_scenario(s) for s in scenarios]
+    loaded = [s for s, _ in pairs]
+    names = [s.name for s in loaded]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            given = f"{scenarios[names.index(name)]!s} and {scenarios[i]!s}"
+            raise InputError(
+                f"{given}: two scenarios are called {name!r}; compare different options "
+                "(each needs its own name)"
+            )
+    first = loaded[0]
+
+    def snapshots(s: Scenario) -> list:
+        calendar = s.calendar.build()
+        return make_schedule(
+            calendar, s.placement.panels, s.start, s.end, s.calendar.snapshots
+        ).snapshot_dates
+
+    reference = snapshots(first)
+    for other in loaded[1:]:
+        what = None
+        if other.designations != first.designations:
+            what = (
+                f"designations differ ({', '.join(other.designations)} against "
+                f"{', '.join(first.designations)})"
+            )
+        elif (other.calendar.long_wait_terms, other.calendar.long_wait_weeks) != (
+            first.calendar.long_wait_terms,
+            first.calendar.long_wait_weeks,
+        ):
+            what = "long-wait thresholds (calendar.long_wait_terms, long_wait_weeks) differ"
+        elif snapshots(other) != reference:
+            what = "snapshots differ (start, years, calendar or snapshots)"
+        if what is not None:
+            raise InputError(
+                f"{other.name} cannot be compared with {first.name}: {what}; paired "
+                "differences need the same designations, thresholds and snapshots"
+            )
+    return pairs

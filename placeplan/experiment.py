@@ -25,7 +25,13 @@ from placeplan.results import Results, build_dataset
 from placeplan.scenario import Scenario, load_scenario
 from placeplan.streams import Streams, root_entropy
 
-__all__ = ["run"]
+__all__ = ["MAX_REPLICATIONS", "load_user_scenario", "run"]
+
+MAX_REPLICATIONS = 100_000
+"""Most replications one run may ask for [1] (memory grows with them)."""
+
+MAX_WORKERS = 256
+"""Most worker processes [1]."""
 
 _PACKAGES = ("numpy", "scipy", "simpy", "pandas", "xarray", "pydantic", "netCDF4", "pyyaml")
 
@@ -114,12 +120,88 @@ def _relative_half_width(parts: list[dict[str, np.ndarray]], januaries: np.ndarr
     """
     from scipy import stats
 
+    if not januaries.any():  # no January census in the horizon: every snapshot (as headline)
+        januaries = np.ones_like(januaries, dtype=bool)
     values = np.array([p["waiting_over_3_terms"][januaries].mean() for p in parts], dtype=float)
     n, mean = len(values), values.mean()
     if mean <= 0:
         return 0.0
     half = stats.t.ppf(0.975, n - 1) * values.std(ddof=1) / np.sqrt(n)
     return float(half / mean)
+
+
+def load_user_scenario(
+    path_or_name: str | Path, *, allow_outside: bool = False
+) -> tuple[Scenario, Path]:
+    """Resolve and load a scenario a user named: a file, or a bundled scenario's name.
+
+    Refuses, before opening it, anything that is not a regular file (a folder, a
+    FIFO, a device such as ``/dev/zero``), which could not be a scenario or would
+    never finish reading; a run folder is named as such. ``allow_outside`` lets
+    ``extends`` reach files outside the scenario's folder
+    (:func:`placeplan.scenario.load_scenario`).
+
+    Raises
+    ------
+    InputError
+        If the name is no scenario, or the file is not a valid scenario.
+    """
+    import stat
+
+    from placeplan.bundled import resolve_scenario_path
+    from placeplan.errors import InputError
+
+    path = resolve_scenario_path(path_or_name)
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        mode = None  # missing or unreadable: load_scenario says which
+    if mode is not None and not stat.S_ISREG(mode):
+        if stat.S_ISDIR(mode) and (path / "provenance.json").exists():
+            raise InputError(
+                f"{path}: a run folder, not a scenario file (its scenario is "
+                f"{path / 'scenario.yaml'})"
+            )
+        what = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+        raise InputError(f"{path}: {what}; expected a scenario file (.yaml, .yml or .toml)")
+    return load_scenario(path, allow_outside=allow_outside), path
+
+
+def _check_options(
+    replications: int,
+    engine: str,
+    workers: int,
+    precision: float | None,
+    min_replications: int,
+    max_replications: int,
+    dask_timeout: float,
+) -> None:
+    """Refuse options no run can honour, before anything runs (InputError)."""
+    import math
+
+    from placeplan.errors import InputError
+
+    def count(name: str, value: int, low: int, high: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+            raise InputError(f"{name}: expected a whole number, got {value!r}")
+        if not low <= value <= high:
+            raise InputError(f"{name}: {value} is not between {low:,} and {high:,}")
+
+    count("replications", replications, 1, MAX_REPLICATIONS)
+    count("workers", workers, 1, MAX_WORKERS)
+    if engine not in ("epoch", "reference"):
+        raise InputError(f"engine: {engine!r} is not 'epoch' or 'reference'")
+    if precision is not None:
+        if not isinstance(precision, int | float) or not 0 < precision <= 1:
+            raise InputError(f"precision: expected a fraction in (0, 1], got {precision!r}")
+        count("min_replications", min_replications, 2, MAX_REPLICATIONS)
+        count("max_replications", max_replications, min_replications, MAX_REPLICATIONS)
+    if not isinstance(dask_timeout, int | float) or not (
+        math.isfinite(dask_timeout) and dask_timeout > 0
+    ):
+        raise InputError(
+            f"dask_timeout: expected a positive number of seconds, got {dask_timeout!r}"
+        )
 
 
 def _chunks(replications: int, workers: int, dask: str | bool | None) -> list[tuple[int, int]]:
@@ -130,7 +212,7 @@ def _chunks(replications: int, workers: int, dask: str | bool | None) -> list[tu
     return [(i, min(size, replications - i)) for i in range(0, replications, size)]
 
 
-def _execute(model, scenario, entropy, engine, keep_log, chunks, workers, dask):
+def _execute(model, scenario, entropy, engine, keep_log, chunks, workers, dask, timeout=10.0):
     """Yield (first replication, results) for each chunk, serially, on a pool or on Dask."""
     if dask:
         from placeplan.parallel import dask_map
@@ -144,6 +226,7 @@ def _execute(model, scenario, entropy, engine, keep_log, chunks, workers, dask):
             chunks,
             None if dask is True else str(dask),
             workers,
+            timeout,
         )
     elif workers > 1:
         from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -174,6 +257,7 @@ def run(
     precision: float | None = None,
     min_replications: int = 20,
     max_replications: int = 2000,
+    dask_timeout: float = 10.0,
 ) -> Results:
     """Run a scenario's replications and gather the results.
 
@@ -211,6 +295,8 @@ def run(
         provenance.
     min_replications, max_replications : int
         Bounds when ``precision`` is given.
+    dask_timeout : float
+        Seconds to wait for the Dask scheduler at ``dask`` to answer [s].
 
     Returns
     -------
@@ -223,13 +309,11 @@ def run(
     >>> results.headline()  # doctest: +SKIP
 
     """
+    _check_options(
+        replications, engine, workers, precision, min_replications, max_replications, dask_timeout
+    )
     if not isinstance(scenario, Scenario):
-        from placeplan.bundled import resolve_scenario_path
-
-        scenario_file = resolve_scenario_path(scenario)
-        scenario = load_scenario(scenario_file)
-    if replications < 1:
-        raise ValueError("replications must be at least 1")
+        scenario, scenario_file = load_user_scenario(scenario)
     entropy = root_entropy(seed)
     started = datetime.now(UTC)
     clock = time.perf_counter()
@@ -243,7 +327,7 @@ def run(
     while True:
         chunks = [(first + have, n) for first, n in _chunks(target - have, workers, dask)]
         for first, (parts_k, logs_k) in _execute(
-            model, scenario, entropy, engine, child_log, chunks, workers, dask
+            model, scenario, entropy, engine, child_log, chunks, workers, dask, dask_timeout
         ):
             done[first] = (parts_k, logs_k)
             bar.update(len(parts_k))

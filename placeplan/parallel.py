@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -19,6 +21,7 @@ def dask_map(
     chunks: list[tuple[int, int]],
     address: str | None,
     workers: int,
+    timeout: float = 10.0,
 ) -> Iterator[tuple[int, Any]]:
     """Run ``task`` on each chunk of replications on a Dask cluster, yielding as they finish.
 
@@ -34,6 +37,8 @@ def dask_map(
         A scheduler address; a ``LocalCluster`` of ``workers`` processes if None.
     workers : int
         Worker processes of the local cluster.
+    timeout : float
+        Seconds to wait for the scheduler at ``address`` to answer [s].
 
     Yields
     ------
@@ -54,7 +59,7 @@ def dask_map(
         )
         client = Client(cluster)
     else:
-        client = Client(address)
+        client = _connect(Client, address, timeout)
     try:
         futures = {
             client.submit(task, scenario, entropy, engine, keep_log, first, n, pure=False): first
@@ -66,3 +71,32 @@ def dask_map(
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _connect(client_class: Any, address: str, timeout: float) -> Any:
+    """A client of the scheduler at ``address``, or InputError if none answers in time.
+
+    A client that failed to connect is collected here, its complaints silenced,
+    so that nothing but the message reaches the user.
+    """
+    if not address.strip():
+        raise InputError("--dask: an empty scheduler address")
+    try:
+        return client_class(address, timeout=timeout)
+    except (OSError, TimeoutError) as exc:
+        problem = f"no Dask scheduler answered within {timeout:g} s ({exc})"
+    except (ValueError, TypeError) as exc:
+        problem = f"not a scheduler address ({exc})"
+    except MemoryError:  # a server that is not Dask's sent a nonsense frame length
+        problem = "something answered, but not a Dask scheduler"
+    _collect_quietly()
+    raise InputError(f"--dask {address}: {problem}")
+
+
+def _collect_quietly() -> None:
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda _: None
+    try:
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,9 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xarray as xr
-import yaml
 
-from placeplan.io import atomic_path, atomic_write_text
+from placeplan.io import atomic_path
 from placeplan.scenario import Scenario
 
 __all__ = ["HEADLINE", "VARIABLES", "Results", "open_results"]
@@ -210,26 +208,42 @@ class Results:
         return held.mean("replicate").to_series().rename(f"P({variable} condition)")
 
     def headline(self, variable: str = HEADLINE) -> pd.DataFrame:
-        """Children waiting longer than three terms at each January census.
+        """Children waiting longer than the long-wait threshold at each January census.
+
+        The threshold is the scenario's ``calendar.long_wait_terms`` (the label is
+        ``measures.get(HEADLINE).long_name(Thresholds.of(scenario))``). A horizon
+        with no January snapshot (say, snapshots every ten years from September)
+        gives a row for every snapshot instead, and says so in
+        ``table.attrs["census"]``.
 
         Returns
         -------
         pandas.DataFrame
-            One row per January census: ``median``, ``p10``, ``p90`` [children] and
-            ``p_none``, the share of replications in which nobody waits that long.
+            One row per January census (or per snapshot, see above): ``median``,
+            ``p10``, ``p90`` [children] and ``p_none``, the share of replications in
+            which nobody waits that long. ``attrs["census"]`` names the rows:
+            ``"January"`` or ``"every snapshot (no January census in the horizon)"``.
 
         """
         da = self.dataset[variable]
-        january = da.where(da["time"].dt.month == 1, drop=True)
-        return pd.DataFrame(
+        months = pd.to_datetime(da["time"].to_numpy()).month
+        picked = np.flatnonzero(months == 1)
+        census = "January"
+        if picked.size == 0:
+            picked = np.arange(da.sizes["time"])
+            census = "every snapshot (no January census in the horizon)"
+        rows = da.isel(time=picked)
+        table = pd.DataFrame(
             {
-                "census": pd.to_datetime(january["time"].to_numpy()).date,
-                "median": january.median("replicate").to_numpy(),
-                "p10": january.quantile(0.1, dim="replicate").to_numpy(),
-                "p90": january.quantile(0.9, dim="replicate").to_numpy(),
-                "p_none": (january == 0).mean("replicate").to_numpy(),
+                "census": pd.to_datetime(rows["time"].to_numpy()).date,
+                "median": rows.median("replicate").to_numpy(),
+                "p10": rows.quantile(0.1, dim="replicate").to_numpy(),
+                "p90": rows.quantile(0.9, dim="replicate").to_numpy(),
+                "p_none": (rows == 0).mean("replicate").to_numpy(),
             }
         )
+        table.attrs["census"] = census
+        return table
 
     def to_excel(self, path: str | Path) -> Path:
         """Write a workbook a planner can open, atomically (:mod:`placeplan.excel`).
@@ -257,41 +271,25 @@ class Results:
         return path
 
     def save(self, directory: str | Path) -> dict[str, Path]:
-        """Write the run folder, each file appearing atomically under its final name.
+        """Write the run folder whole: its files always belong to this one run.
 
-        The folder holds ``results.nc``, ``summary.csv``, ``provenance.json`` and
-        ``scenario.yaml`` (the resolved scenario).
+        The folder holds ``results.nc``, ``summary.csv``, ``provenance.json``,
+        ``scenario.yaml`` (the resolved scenario), ``children.csv.gz`` with the
+        child log, and ``MANIFEST.json`` (the run id and every file's SHA-256).
+        They are written into a staging folder beside it, which then replaces the
+        folder (:func:`placeplan.run_folder.write_run_folder`): a run killed at any
+        moment leaves the previous run folder or this one, never a mixture. An
+        existing folder must be a run folder (or empty).
 
         Returns
         -------
         dict of str to pathlib.Path
-            The files written.
+            The files written (without the manifest).
 
         """
-        out = Path(directory)
-        out.mkdir(parents=True, exist_ok=True)
-        files = {
-            "results": out / "results.nc",
-            "summary": out / "summary.csv",
-            "provenance": out / "provenance.json",
-            "scenario": out / "scenario.yaml",
-        }
-        self.to_netcdf(files["results"])
-        if self.children is not None:
-            files["children"] = out / "children.csv.gz"
-            with atomic_path(files["children"]) as tmp:
-                self.children.to_csv(tmp, index=False, compression="gzip")
-        atomic_write_text(files["summary"], self.summary().to_csv(index=False, float_format="%.6g"))
-        atomic_write_text(files["provenance"], json.dumps(self.provenance, indent=2) + "\n")
-        resolved = yaml.safe_dump(
-            self.scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True
-        )
-        header = (
-            f"# Resolved scenario (defaults filled) of run {self.provenance.get('run_id', '')}\n"
-            f"# SHA-256 of its canonical JSON: {self.scenario.digest()}\n"
-        )
-        atomic_write_text(files["scenario"], header + resolved)
-        return files
+        from placeplan.run_folder import write_run_folder
+
+        return write_run_folder(self, directory)
 
 
 def build_dataset(
@@ -357,6 +355,10 @@ def _flatten(tree: dict[str, Any], prefix: str = ""):
 def open_results(directory: str | Path) -> Results:
     """Load a run folder written by :meth:`Results.save` (or ``placeplan run``).
 
+    Every file is checked against the folder's manifest, and the run id and the
+    scenario's hash in each against the others
+    (:func:`placeplan.run_folder.read_run_folder`).
+
     Parameters
     ----------
     directory : str or pathlib.Path
@@ -366,20 +368,13 @@ def open_results(directory: str | Path) -> Results:
     -------
     Results
         With the Dataset loaded into memory, the resolved scenario and the provenance.
-    """
-    from placeplan.errors import InputError
-    from placeplan.scenario import load_scenario
 
-    folder = Path(directory)
-    missing = [
-        f for f in ("results.nc", "provenance.json", "scenario.yaml") if not (folder / f).exists()
-    ]
-    if missing:
-        raise InputError(f"{folder}: not a run folder (missing {', '.join(missing)})")
-    with xr.open_dataset(folder / "results.nc") as ds:
-        dataset = ds.load()
-    provenance = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
-    children = None
-    if (folder / "children.csv.gz").exists():
-        children = pd.read_csv(folder / "children.csv.gz")
-    return Results(dataset, load_scenario(folder / "scenario.yaml"), provenance, children)
+    Raises
+    ------
+    InputError
+        If the folder is not a whole run folder: the message names the file and
+        what is wrong with it (missing, damaged, of another run).
+    """
+    from placeplan.run_folder import read_run_folder
+
+    return read_run_folder(directory)

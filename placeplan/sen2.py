@@ -453,7 +453,13 @@ def _norm(text: str) -> str:
 
 def _read_csv(path: Path) -> pd.DataFrame:
     """Read an official CSV as text, checking the columns :data:`_FILES` requires."""
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[], encoding="utf-8-sig")
+    try:
+        raw = pd.read_csv(
+            path, dtype=str, keep_default_na=False, na_values=[], encoding="utf-8-sig"
+        )
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "empty"
+        raise SEN2FormatError(path, f"not a readable UTF-8 CSV file ({reason})") from None
     raw.columns = [str(c).strip().lower() for c in raw.columns]
     for column in (*_GEO_COLUMNS, *_FILES[path.name]):
         if column not in raw.columns:

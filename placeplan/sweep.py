@@ -28,7 +28,10 @@ from placeplan.io import atomic_path, atomic_write_text
 from placeplan.scenario import load_scenario, scenario_from_dict
 from placeplan.scenario_files import read_scenario_file
 
-__all__ = ["SweepSpec", "load_sweep", "open_sweep", "points", "run_sweep"]
+__all__ = ["MAX_POINTS", "SweepSpec", "load_sweep", "open_sweep", "points", "run_sweep"]
+
+MAX_POINTS = 10_000
+"""Most points a sweep may have [1] (scenarios × councils × every parameter's values)."""
 
 
 class SweepSpec(BaseModel):
@@ -52,22 +55,43 @@ class SweepSpec(BaseModel):
         description="Key paths into the scenario (e.g. demand.new_plans_growth_damping), "
         "each with the values to try.",
     )
-    replications: int = Field(100, ge=1, description="Replications at each point.")
+    replications: int = Field(
+        100, ge=1, le=100_000, description="Replications at each point (at most 100,000)."
+    )
     seed: int = Field(0, ge=0, description="The common seed of every point.")
 
 
 def load_sweep(path: str | Path) -> tuple[SweepSpec, Path]:
     """Read and validate a sweep file (YAML or TOML); errors name the file, line and field."""
+    import stat
+
     from pydantic import ValidationError
 
     path = Path(path)
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        mode = None  # missing or unreadable: read_scenario_file says which
+    if mode is not None and not stat.S_ISREG(mode):
+        raise ScenarioError.single(str(path), "not a regular file; expected a sweep file")
     data, lines = read_scenario_file(path)
     try:
-        return SweepSpec.model_validate(data), path
+        spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError.from_validation(
             exc, source=str(path), lines=lines, model=SweepSpec
         ) from None
+    count = len(spec.scenarios) * max(len(spec.councils), 1)
+    for values in spec.parameters.values():
+        count *= len(values)
+    if count > MAX_POINTS:
+        raise ScenarioError.single(
+            str(path),
+            f"{count:,} points (scenarios × councils × values); at most {MAX_POINTS:,}",
+            lines.get(("parameters",)) if isinstance(lines.get(("parameters",)), int) else None,
+            "parameters",
+        )
+    return spec, path
 
 
 def _set(tree: dict[str, Any], dotted: str, value: Any) -> None:
@@ -77,7 +101,7 @@ def _set(tree: dict[str, Any], dotted: str, value: Any) -> None:
         if not isinstance(node.get(key), dict):
             raise InputError(f"parameters: {dotted!r} is not a key path of the scenario")
         node = node[key]
-    if keys[-1] not in node:
+    if not isinstance(node, dict) or keys[-1] not in node:
         raise InputError(f"parameters: {dotted!r} is not a key path of the scenario")
     node[keys[-1]] = value
 

@@ -33,7 +33,7 @@ def test_run_on_the_bundled_default_scenario(bundled_run):
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "Hertfordshire baseline" in out
-    assert "waiting longer than 3 terms" in out
+    assert "waiting longer than three terms" in out
     assert "80% interval" in out
     for year in range(2025, 2035):
         assert f"{year}-01-" in out  # one row per January census

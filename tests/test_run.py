@@ -188,6 +188,7 @@ def test_summary_and_headline(results):
 def test_save_writes_the_run_folder(results, tmp_path):
     files = results.save(tmp_path / "run")
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [
+        "MANIFEST.json",
         "provenance.json",
         "results.nc",
         "scenario.yaml",
