@@ -16,9 +16,7 @@ from placeplan.placement.schedule import Schedule, make_schedule
 MEASURES: tuple[str, ...] = _measures.placement_measures()
 """Names of the measures :func:`measure` records by designation (from :mod:`placeplan.measures`)."""
 
-LOCALITY_MEASURES: tuple[str, ...] = tuple(
-    m for m in _measures.by_locality() if m in MEASURES
-)
+LOCALITY_MEASURES: tuple[str, ...] = tuple(m for m in _measures.by_locality() if m in MEASURES)
 """Names of the measures :func:`measure` also records by locality (from the table)."""
 
 __all__ = [

@@ -133,6 +133,7 @@ class _EpochQueue:
             rules.NO_POOL,
         )
         youngest, oldest, age_base = self.youngest, self.oldest, self.age_base
+        locality = self.locality
         year = rules.academic_year_of(take_up)
         for d, qs in enumerate(self.pools_of):
             total = 0
@@ -159,7 +160,8 @@ class _EpochQueue:
                     if offered[i] < math.inf or leaves[i] <= take_up:
                         continue  # placed, or will have left the list: never offered again
                     age = age_base[i] + year
-                    q = first_free_pool(preference[self.locality[i]][d], free, youngest, oldest, age)
+                    order = preference[locality[i]][d]
+                    q = first_free_pool(order, free, youngest, oldest, age)
                     if q == no_pool:
                         if first_waiting < 0:
                             first_waiting = j - 1

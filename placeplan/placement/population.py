@@ -34,6 +34,7 @@ __all__ = [
     "september_first",
 ]
 
+
 @dataclass(frozen=True)
 class Exits:
     """When each child leaves, drawn before the placement model runs.

@@ -4,8 +4,8 @@ Both engines — the fast epoch engine and the per-child reference — take a
 :class:`PlacementProblem` and decide only *who is offered which place when*
 (:class:`Placements`). Everything else is arithmetic on those decisions, done once
 here for both: when placed children leave, and the measures at each snapshot
-(:func:`placeplan.placement.outputs.measure`). So two engines that place the same children on the same dates
-report the same numbers.
+(:func:`placeplan.placement.outputs.measure`). So two engines that place the same
+children on the same dates report the same numbers.
 """
 
 from __future__ import annotations
@@ -148,9 +148,9 @@ class PlacementProblem:
             values = getattr(self, name)
             if values is not None and len(values) != n:
                 raise ValueError(f"{name} has {len(values)} rows for {n} children")
-        if self.child_locality is not None and len(self.child_locality):
-            if self.child_locality.min() < 0 or self.child_locality.max() >= self.n_localities:
-                raise ValueError(f"a child's locality is not one of {self.n_localities}")
+        home = self.child_locality
+        if home is not None and len(home) and (home.min() < 0 or home.max() >= self.n_localities):
+            raise ValueError(f"a child's locality is not one of {self.n_localities}")
 
     @property
     def decided(self) -> np.ndarray:
@@ -188,8 +188,10 @@ class PlacementProblem:
 
     @cached_property
     def age_base(self) -> np.ndarray:
-        """Each child's SEN2 age less its academic year of referral: age in year ``Y`` is
-        ``age_base + Y`` [years]."""
+        """Each child's SEN2 age less its academic year of referral [years].
+
+        The child's age in academic year ``Y`` is ``age_base + Y``.
+        """
         c = self.children
         return c.age.astype(np.int64) - rules.academic_years(c.time)
 
@@ -273,7 +275,7 @@ class Placements:
         if len(self.pool) != len(self.offered) or len(self.started) != len(self.offered):
             raise ValueError("offered, started and pool must have a row for every child")
         if ((self.pool == rules.NO_POOL) != ~offered).any():
-            raise ValueError(f"a child has a pool if and only if offered one ({rules.NO_POOL}: none)")
+            raise ValueError(f"a child has a pool if and only if offered one ({rules.NO_POOL}: no)")
         if (np.isfinite(self.started) & ~offered).any():
             raise ValueError("a child took a place up without an offer")
 

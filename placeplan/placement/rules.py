@@ -68,7 +68,7 @@ def academic_year_of(instant: float) -> int:
     """
     k = bisect.bisect_right(_SEPTEMBER_FIRSTS, instant)
     if not 0 < k < len(_SEPTEMBER_FIRSTS):
-        raise ValueError(f"instant {instant} is outside the academic years {FIRST_YEAR}–{LAST_YEAR}")
+        raise ValueError(f"instant {instant} is outside academic years {FIRST_YEAR}–{LAST_YEAR}")
     return FIRST_YEAR + k - 1
 
 
