@@ -8,7 +8,7 @@ bookkeeping.
 - :func:`academic_year_of` / :func:`academic_years`: the academic year of an instant
   (2024 for 1 September 2024 to 31 August 2025).
 - :func:`take_up`: when a child offered a place takes it up.
-- :func:`first_free_pool`: which pool a child is offered.
+- :func:`preference`, :func:`first_free_pool`: which pool a child is offered.
 - :func:`leaves_place` / :func:`leaves_places`: when a pupil leaves a place.
 - :func:`whole_terms_waited`, :func:`waited_over_weeks`: the long-wait thresholds.
 
@@ -35,6 +35,8 @@ __all__ = [
     "first_free_pool",
     "leaves_place",
     "leaves_places",
+    "locality_order",
+    "preference",
     "september_first",
     "september_firsts",
     "take_up",
@@ -101,6 +103,50 @@ def september_firsts(years: np.ndarray) -> np.ndarray:
     if k.size and (k.min() < 0 or k.max() >= len(_SEPTEMBER_FIRSTS)):
         raise ValueError(f"years outside {FIRST_YEAR}–{LAST_YEAR + 1}")
     return _SEPTEMBER_ARRAY[k]
+
+
+# ----------------------------------------------------------------------- preference
+def locality_order(locality: int, neighbours: Sequence[int], n_localities: int) -> list[int]:
+    """Localities in the order a child of ``locality`` is offered their schools.
+
+    Its own locality first, then its neighbours in the order given, then the rest of
+    the county in index order.
+    """
+    order = [locality]
+    order += [k for k in neighbours if k not in order]
+    order += [k for k in range(n_localities) if k not in order]
+    return order
+
+
+def preference(
+    pool_designation: Sequence[int],
+    pool_locality: Sequence[int],
+    neighbours: Sequence[Sequence[int]],
+    n_designations: int,
+) -> list[list[list[int]]]:
+    """``preference[locality][designation]``: the pools offered, in order.
+
+    Pools of the designation, by :func:`locality_order` of the child's locality;
+    within a locality, in the order of the pools.
+
+    Parameters
+    ----------
+    pool_designation, pool_locality : sequence of int
+        Designation and locality index of each pool.
+    neighbours : sequence of sequence of int
+        Neighbours of each locality, in order.
+    n_designations : int
+        Number of designations.
+    """
+    out = []
+    for home in range(len(neighbours)):
+        rank = {k: r for r, k in enumerate(locality_order(home, neighbours[home], len(neighbours)))}
+        by_designation = []
+        for d in range(n_designations):
+            mine = [q for q in range(len(pool_designation)) if pool_designation[q] == d]
+            by_designation.append(sorted(mine, key=lambda q: (rank[int(pool_locality[q])], q)))
+        out.append(by_designation)
+    return out
 
 
 # ------------------------------------------------------------------------ take-up
