@@ -9,8 +9,7 @@ import numpy as np
 
 from placeplan.calendar import TermCalendar
 from placeplan.demand.referrals import Referrals
-from placeplan.placement import Exits, Occupants, PlacementProblem
-from placeplan.placement import rules
+from placeplan.placement import Exits, Occupants, PlacementProblem, rules
 from placeplan.placement.problem import Pools
 from placeplan.placement.schedule import AT_SNAPSHOT, make_schedule
 from placeplan.scenario import PanelSpec
