@@ -91,7 +91,7 @@ def make_problem(
     )
     occ_pool = np.array([q for q, _ in occupants], dtype=np.int64)
     occ = Occupants(
-        pool_table.designation[occ_pool].astype(np.int16),
+        np.array([pool_d[q] if q < len(pools) else 0 for q in occ_pool], dtype=np.int16),
         np.zeros(len(occ_pool), dtype=np.int16),
         np.array([t for _, t in occupants], dtype=float),
         occ_pool,

@@ -55,6 +55,7 @@ class _Replication:
     moved_until: np.ndarray  # leaves the out-of-area place (-inf: never there)
     own: np.ndarray  # took a place up in a school of its own locality
     school_locality: np.ndarray  # of the place offered (-1: none; never tallied)
+    occupant_designation: np.ndarray  # of the occupant's pool
     occupant_locality: np.ndarray
 
 
@@ -88,9 +89,8 @@ def _capacity(r: _Replication, s: _Snapshot) -> list[Part]:
 
 
 def _occupied(r: _Replication, s: _Snapshot) -> list[Part]:
-    occ = r.p.occupants
     return [
-        (s.present, occ.designation, r.occupant_locality),
+        (s.present, r.occupant_designation, r.occupant_locality),
         (s.held, r.designation, r.school_locality),
     ]
 
@@ -175,6 +175,7 @@ def _replication(p: PlacementProblem, placements: Placements) -> _Replication:
         moved_until=np.where(moves, np.minimum(p.exits.age_out, ooa + p.exits.stay), -np.inf),
         own=offered & (school == home),
         school_locality=school,
+        occupant_designation=p.pools.designation[p.occupants.pool],
         occupant_locality=p.pools.locality[p.occupants.pool],
     )
 
