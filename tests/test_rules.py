@@ -133,11 +133,12 @@ def test_engines_offer_own_locality_then_neighbours_in_order_then_the_rest():
 @given(st.lists(st.integers(0, 3), min_size=4, max_size=4))
 def test_first_free_pool_is_the_first_in_order_with_a_place_for_the_age(free):
     order, youngest, oldest = [3, 1, 0, 2], [4, 4, 12, 12], [11, 11, 16, 16]
+    ages = R.age_ranges(youngest, oldest)
     for age in (3, 4, 11, 12, 16, 17):
         want = next(
             (q for q in order if free[q] > 0 and youngest[q] <= age <= oldest[q]), R.NO_POOL
         )
-        assert R.first_free_pool(order, free, youngest, oldest, age) == want
+        assert R.first_free_pool(order, free, ages, age) == want
 
 
 @pytest.mark.parametrize(
@@ -170,17 +171,25 @@ def test_age_at_take_up_counts_academic_years_since_referral():
 # ----------------------------------------------------------------------- leaving
 
 
-def test_leaves_place_at_the_end_of_the_year_of_the_schools_oldest_age():
-    take_up = day(date(2025, 10, 1))
-    inf = np.inf
-    # aged 10 in 2025/26 at a school taking children to 10: leaves 1 September 2026
-    assert R.leaves_place(take_up, inf, inf, 2025, 10, 10) == day(date(2026, 9, 1))
-    assert R.leaves_place(take_up, inf, inf, 2025, 9, 10) == day(date(2027, 9, 1))
-    assert R.leaves_place(take_up, inf, inf, 2025, 10, 25) == day(date(2041, 9, 1))
-    assert R.leaves_place(take_up, 30.0, inf, 2025, 10, 10) == take_up + 30  # mid-year
-    assert R.leaves_place(take_up, inf, day(date(2026, 1, 1)), 2025, 10, 10) == day(
-        date(2026, 1, 1)
-    )  # by age
+def test_school_out_is_the_end_of_the_year_of_the_schools_oldest_age():
+    # aged 10 in 2025/26 (age_base 10 - 2025) at a school taking children to 10:
+    # leaves school on 1 September 2026; aged 9, a year later
+    assert R.school_out(10 - 2025, 10) == day(date(2026, 9, 1))
+    assert R.school_out(9 - 2025, 10) == day(date(2027, 9, 1))
+    assert R.school_out(10 - 2025, R.OLDEST_AGE) == day(date(2041, 9, 1))
+    bases = np.array([10 - 2025, 9 - 2025])
+    np.testing.assert_array_equal(
+        R.school_outs(bases, 10), [day(date(2026, 9, 1)), day(date(2027, 9, 1))]
+    )
+
+
+def test_leaves_place_is_the_first_of_mid_year_by_age_and_school_out():
+    take_up, inf = day(date(2025, 10, 1)), np.inf
+    out = day(date(2026, 9, 1))
+    assert R.leaves_place(take_up, inf, inf, out) == out
+    assert R.leaves_place(take_up, 30.0, inf, out) == take_up + 30  # mid-year
+    assert R.leaves_place(take_up, inf, day(date(2026, 1, 1)), out) == day(date(2026, 1, 1))
+    assert R.leaves_place(take_up, inf, inf, inf) == inf
 
 
 @given(
@@ -189,20 +198,22 @@ def test_leaves_place_at_the_end_of_the_year_of_the_schools_oldest_age():
             st.floats(day(date(2000, 1, 1)), day(date(2040, 1, 1))),
             st.one_of(st.just(np.inf), st.floats(0, 5000)),
             st.one_of(st.just(np.inf), st.floats(day(date(2000, 1, 1)), day(date(2060, 1, 1)))),
-            st.integers(0, 25),
+            st.integers(-2040, -1990),
             st.integers(0, 25),
         ),
         min_size=1,
         max_size=20,
     )
 )
-@example([(730120.0, np.inf, np.inf, 11, 0)])  # a pupil older than the school takes
+@example([(730120.0, np.inf, np.inf, -1989, 0)])  # leaves school before taking the place up
 def test_leaves_places_over_arrays_is_leaves_place(rows):
-    take_up, stay, age_out, age, oldest = (np.array(c) for c in zip(*rows, strict=True))
-    oldest = np.maximum(oldest, age)  # the school takes the pupil's age
-    year = R.academic_years(take_up)
-    many = R.leaves_places(take_up, stay, age_out, year, age, oldest)
-    one = [R.leaves_place(*r) for r in zip(take_up, stay, age_out, year, age, oldest, strict=True)]
+    take_up, stay, age_out, age_base, oldest = (np.array(c) for c in zip(*rows, strict=True))
+    out = R.school_outs(age_base, oldest)
+    assert out.tolist() == [
+        R.school_out(int(a), int(o)) for a, o in zip(age_base, oldest, strict=True)
+    ]
+    many = R.leaves_places(take_up, stay, age_out, out)
+    one = [R.leaves_place(*r) for r in zip(take_up, stay, age_out, out, strict=True)]
     np.testing.assert_array_equal(many, one)
 
 

@@ -68,9 +68,12 @@ class _EpochQueue:
         self.next = [[0] * len(lists) for lists in self.lists]  # all before: placed or gone
         pools = p.pools
         self.pools_of = [np.flatnonzero(pools.designation == d).tolist() for d in range(nd)]
-        self.youngest = pools.youngest.tolist()
+        self.ages = pools.ages
         self.oldest = pools.oldest.tolist()
         self.age_base = p.age_base.tolist()
+        # when each child would leave school at each pool's oldest age [days]
+        outs = {o: rules.school_outs(p.age_base, o).tolist() for o in set(self.oldest)}
+        self.school_out = [outs[o] for o in self.oldest]  # by pool, then child
         self.locality = p.localities.tolist()
         occ = p.occupants
         self.occupant_exits = [np.sort(occ.exit[occ.pool == q]).tolist() for q in range(npools)]
@@ -132,7 +135,8 @@ class _EpochQueue:
             rules.leaves_place,
             rules.NO_POOL,
         )
-        youngest, oldest, age_base = self.youngest, self.oldest, self.age_base
+        ages, age_base = self.ages, self.age_base
+        school_out = self.school_out
         locality = self.locality
         year = rules.academic_year_of(take_up)
         for d, qs in enumerate(self.pools_of):
@@ -161,7 +165,7 @@ class _EpochQueue:
                         continue  # placed, or will have left the list: never offered again
                     age = age_base[i] + year
                     order = preference[locality[i]][d]
-                    q = first_free_pool(order, free, youngest, oldest, age)
+                    q = first_free_pool(order, free, ages, age)
                     if q == no_pool:
                         if first_waiting < 0:
                             first_waiting = j - 1
@@ -169,7 +173,7 @@ class _EpochQueue:
                     offered[i] = now
                     started[i] = take_up
                     where[i] = q
-                    frees = leaves_place(take_up, stay[i], age_out[i], year, age, oldest[q])
+                    frees = leaves_place(take_up, stay[i], age_out[i], school_out[q][i])
                     push(self.placed_exits[q], frees)
                     held[q] += 1
                     free[q] -= 1

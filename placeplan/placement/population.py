@@ -18,6 +18,7 @@ from placeplan.placement.rules import (
     academic_year_of,
     academic_years,
     leaves_places,
+    school_outs,
     september_first,
     september_firsts,
 )
@@ -217,8 +218,9 @@ def initial_occupants(
     exits = draw_exits(rng, since, age, leaving)
     designation = np.asarray(pool_designation)[pool].astype(np.int16)
     # pupils leave at the end of the year they reach the oldest age their school takes
+    age_base = age - academic_years(since)
     leaves = leaves_places(
-        since, exits.stay, exits.age_out, academic_years(since), age, np.asarray(oldest)[pool]
+        since, exits.stay, exits.age_out, school_outs(age_base, np.asarray(oldest)[pool])
     )
     return Occupants(designation, age.astype(np.int16), leaves, pool)
 

@@ -49,6 +49,11 @@ class Pools:
     def __len__(self) -> int:
         return len(self.designation)
 
+    @cached_property
+    def ages(self) -> list[range]:
+        """The ages each pool takes (:func:`~placeplan.placement.rules.age_ranges`) [years]."""
+        return rules.age_ranges(self.youngest, self.oldest)
+
     @classmethod
     def simple(cls, n_designations: int) -> Pools:
         """One pool a designation, in one locality, for every age."""
@@ -213,11 +218,8 @@ class PlacementProblem:
         if not 0 <= q < len(self.pools):
             raise ValueError(f"child {i} has no pool ({q}) to leave")
         e = self.exits
-        year = rules.academic_year_of(take_up)
-        age = int(self.age_base[i]) + year
-        return rules.leaves_place(
-            take_up, float(e.stay[i]), float(e.age_out[i]), year, age, int(self.pools.oldest[q])
-        )
+        out = rules.school_out(int(self.age_base[i]), int(self.pools.oldest[q]))
+        return rules.leaves_place(take_up, float(e.stay[i]), float(e.age_out[i]), out)
 
     def leaves_places(self, placements: Placements) -> np.ndarray:
         """When each child leaves their place (``inf`` if never placed or never leaves) [days]."""
@@ -228,15 +230,11 @@ class PlacementProblem:
             pool = placements.pool[placed]
             if (pool < 0).any() or (pool >= len(self.pools)).any():
                 raise ValueError("a child took a place up in no pool")
-            take_up = started[placed]
-            year = rules.academic_years(take_up)
             out[placed] = rules.leaves_places(
-                take_up,
+                started[placed],
                 self.exits.stay[placed],
                 self.exits.age_out[placed],
-                year,
-                self.age_base[placed] + year,
-                self.pools.oldest[pool],
+                rules.school_outs(self.age_base[placed], self.pools.oldest[pool]),
             )
         return out
 
@@ -248,9 +246,7 @@ class PlacementProblem:
         """
         pools = self.pools
         order = pools.preference[int(self.localities[i])][int(self.children.designation[i])]
-        return rules.first_free_pool(
-            order, free, pools.youngest, pools.oldest, self.age_at(i, instant)
-        )
+        return rules.first_free_pool(order, free, pools.ages, self.age_at(i, instant))
 
 
 @dataclass(frozen=True)

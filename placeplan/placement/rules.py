@@ -9,7 +9,8 @@ bookkeeping.
   (2024 for 1 September 2024 to 31 August 2025).
 - :func:`take_up`: when a child offered a place takes it up.
 - :func:`preference`, :func:`first_free_pool`: which pool a child is offered.
-- :func:`leaves_place` / :func:`leaves_places`: when a pupil leaves a place.
+- :func:`school_out`, :func:`leaves_place` (and array forms): when a pupil leaves
+  a place.
 - :func:`whole_terms_waited`, :func:`waited_over_weeks`: the long-wait thresholds.
 
 All instants are day ordinals (``date.toordinal()``, fractions being times of day).
@@ -32,11 +33,14 @@ __all__ = [
     "OLDEST_AGE",
     "academic_year_of",
     "academic_years",
+    "age_ranges",
     "first_free_pool",
     "leaves_place",
     "leaves_places",
     "locality_order",
     "preference",
+    "school_out",
+    "school_outs",
     "september_first",
     "september_firsts",
     "take_up",
@@ -186,11 +190,7 @@ def take_up(
 
 # ---------------------------------------------------------------------- pool choice
 def first_free_pool(
-    order: Sequence[int],
-    free: Sequence[int],
-    youngest: Sequence[int],
-    oldest: Sequence[int],
-    age: int,
+    order: Sequence[int], free: Sequence[int], ages: Sequence[range], age: int
 ) -> int:
     """The pool a child is offered: the first in its order with a free place for its age.
 
@@ -201,8 +201,9 @@ def first_free_pool(
         order, the rest of the county).
     free : sequence of int
         Free places by pool [places].
-    youngest, oldest : sequence of int
-        Ages each pool takes [years].
+    ages : sequence of range
+        Ages each pool takes, ``range(youngest, oldest + 1)`` (:func:`age_ranges`)
+        [years].
     age : int
         The child's SEN2 age in the academic year of taking the place up [years].
 
@@ -212,53 +213,64 @@ def first_free_pool(
         The pool, or :data:`NO_POOL` if none qualifies.
     """
     for q in order:
-        if free[q] > 0 and youngest[q] <= age <= oldest[q]:
+        if free[q] > 0 and age in ages[q]:
             return q
     return NO_POOL
 
 
+def age_ranges(youngest: Sequence[int], oldest: Sequence[int]) -> list[range]:
+    """The ages each pool takes, from its youngest to its oldest inclusive [years]."""
+    return [range(int(y), int(o) + 1) for y, o in zip(youngest, oldest, strict=True)]
+
+
 # ------------------------------------------------------------------- leaving time
-def leaves_place(
-    take_up: float, stay: float, age_out: float, year: int, age: int, oldest: int
-) -> float:
+def school_out(age_base: int, oldest: int) -> float:
+    """1 September after the academic year in which a pupil reaches a school's oldest age [days].
+
+    Parameters
+    ----------
+    age_base : int
+        The pupil's SEN2 age less the academic year it is the age in: the age in
+        academic year ``Y`` is ``age_base + Y`` [years].
+    oldest : int
+        Oldest age the school takes [years] (:data:`OLDEST_AGE` for every age).
+    """
+    return september_first(oldest - age_base + 1)
+
+
+def school_outs(age_base: np.ndarray, oldest: np.ndarray | int) -> np.ndarray:
+    """:func:`school_out` over arrays [days]."""
+    return september_firsts(np.asarray(oldest) - np.asarray(age_base) + 1)
+
+
+def leaves_place(take_up: float, stay: float, age_out: float, school_out: float) -> float:
     """When a pupil who took a place up at ``take_up`` leaves it [days].
 
     The first of: leaving mid-year (``take_up + stay``), leaving by age
-    (``age_out``), and 1 September after the academic year in which the pupil
-    reaches the oldest age the school takes.
+    (``age_out``), and leaving school at the end of the academic year in which the
+    pupil reaches the oldest age the school takes (``school_out``, :func:`school_out`).
 
     Parameters
     ----------
     take_up : float
         Instant the place was taken up [days].
     stay : float
-        Time in the place before leaving mid-year (``inf`` for never) [days].
+        Time in the place before leaving it mid-year (``inf`` for never) [days].
     age_out : float
         Leaving by age (``inf`` for never) [days].
-    year : int
-        Academic year of ``take_up``.
-    age : int
-        SEN2 age in that year [years].
-    oldest : int
-        Oldest age the school takes [years] (:data:`OLDEST_AGE` for every age).
+    school_out : float
+        :func:`school_out` of the pupil and the school [days].
     """
     when = take_up + stay
     if age_out < when:
         when = age_out
-    school_out = september_first(year + oldest - age + 1)
     return school_out if school_out < when else when
 
 
 def leaves_places(
-    take_up: np.ndarray,
-    stay: np.ndarray,
-    age_out: np.ndarray,
-    year: np.ndarray,
-    age: np.ndarray,
-    oldest: np.ndarray,
+    take_up: np.ndarray, stay: np.ndarray, age_out: np.ndarray, school_out: np.ndarray
 ) -> np.ndarray:
-    """:func:`leaves_place` over arrays (``take_up`` finite) [days]."""
-    school_out = september_firsts(np.asarray(year) + np.asarray(oldest) - np.asarray(age) + 1)
+    """:func:`leaves_place` over arrays [days]."""
     return np.minimum(np.minimum(np.asarray(take_up) + stay, age_out), school_out)
 
 
