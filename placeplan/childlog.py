@@ -59,22 +59,24 @@ def child_log(model, rep, replicate: int) -> pd.DataFrame:
     outcome = np.full(len(c), "waiting", dtype=object)
     gone = ~np.isfinite(offered) & (leaves_list < end)
     outcome[gone] = np.where(p.exits.age_out[gone] <= leaves_list[gone], "aged_out", "left_list")
-    if p.exits.out_of_area is not None:
-        ooa = gone & (p.exits.out_of_area == leaves_list)
-        outcome[ooa] = "out_of_area"
+    ooa = gone & (p.exits.out_of_area == leaves_list)
+    outcome[ooa] = "out_of_area"
     outcome[np.isfinite(offered) & ~placed] = "offered"
     outcome[placed] = "placed"
-    needs = np.array([*NEEDS, ""], dtype=object)
+    if len(c) and (c.need.min() < -1 or c.need.max() >= len(NEEDS)):
+        raise ValueError(f"need codes must be -1 (none) or index NEEDS (0–{len(NEEDS) - 1})")
+    need = np.full(len(c), "", dtype=object)  # -1: the demand model has no need
+    known = c.need >= 0
+    need[known] = np.array(NEEDS, dtype=object)[c.need[known]]
     designations = np.array(model.scenario.designations, dtype=object)
     localities = np.array(model.localities, dtype=object)
-    schools = np.array([*model.pool_names, ""], dtype=object)
-    pool = rep.outcome.pool if rep.outcome.pool is not None else np.full(len(c), -1)
-    pool = np.where(placed, pool, -1)
+    school = np.full(len(c), "", dtype=object)
+    school[placed] = np.array(model.pool_names, dtype=object)[rep.outcome.pool[placed]]
     return pd.DataFrame(
         {
             "replicate": replicate,
             "child": np.arange(len(c)),
-            "need": needs[c.need],
+            "need": need,
             "designation": designations[c.designation],
             "locality": localities[p.localities],
             "age": c.age,
@@ -82,7 +84,7 @@ def child_log(model, rep, replicate: int) -> pd.DataFrame:
             "referred": _dates(c.time),
             "offered": _dates(np.where(offered < end, offered, np.inf)),
             "placed": _dates(np.where(placed, started, np.inf)),
-            "school": schools[pool],
+            "school": school,
             "left": _dates(np.where(left < end, left, np.inf)),
             "outcome": outcome,
         }

@@ -16,11 +16,12 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from placeplan import measures
 from placeplan._version import __version__
 from placeplan.calendar import Term
 from placeplan.childlog import child_log
 from placeplan.model import Model, Replication
-from placeplan.placement import LOCALITY_MEASURES, MEASURES, Engine
+from placeplan.placement import Engine
 from placeplan.results import Results, build_dataset
 from placeplan.scenario import Scenario, load_scenario
 from placeplan.streams import Streams, root_entropy
@@ -70,17 +71,24 @@ def _snapshot_arrays(
         logs.append(child_log(model, rep, replicate))
     at = model.schedule.snapshots
     d = rep.demand
+    demand = {  # the cohort projection's measures: totals and by designation
+        "ehcp_plans": (d.ehcp_plans, None),
+        "specialist_demand": (d.specialist_demand, d.specialist_by_designation),
+    }
     out: dict[str, np.ndarray] = {}
-    for name in MEASURES:
-        out[name] = rep.outcome.measures[name].sum(axis=-1)
-        out[f"{name}_by_designation"] = rep.outcome.measures[name]
-    for name in LOCALITY_MEASURES:
-        out[f"{name}_by_locality"] = rep.outcome.measures[f"{name}_by_locality"]
-    out["ehcp_plans"] = _interpolate(d.januaries, d.ehcp_plans, at)
-    out["specialist_demand"] = _interpolate(d.januaries, d.specialist_demand, at)
-    out["specialist_demand_by_designation"] = _interpolate(
-        d.januaries, d.specialist_by_designation, at
-    )
+    for m in measures.MEASURES:
+        if m.source == "placement":
+            by_designation = rep.outcome.measures[m.name]
+            out[m.name] = by_designation.sum(axis=-1)
+        else:
+            total, by_designation = demand[m.name]
+            out[m.name] = _interpolate(d.januaries, total, at)
+            if by_designation is not None:
+                by_designation = _interpolate(d.januaries, by_designation, at)
+        if m.by_designation:
+            out[f"{m.name}_by_designation"] = by_designation
+        if m.by_locality:
+            out[f"{m.name}_by_locality"] = rep.outcome.measures[f"{m.name}_by_locality"]
     return out
 
 
@@ -115,14 +123,14 @@ def _relative_half_width(parts: list[dict[str, np.ndarray]], januaries: np.ndarr
     """Relative 95% half-width of the mean headline: long waits averaged over the Januaries.
 
     Each replication contributes one number, the mean over the January censuses of
-    children waiting longer than three terms; the half-width of the t-interval of
-    their mean over its mean (0 when nobody ever waits that long).
+    the headline (children waiting longer than ``long_wait_terms``); the half-width
+    of the t-interval of their mean over its mean (0 when nobody ever waits that long).
     """
     from scipy import stats
 
     if not januaries.any():  # no January census in the horizon: every snapshot (as headline)
         januaries = np.ones_like(januaries, dtype=bool)
-    values = np.array([p["waiting_over_3_terms"][januaries].mean() for p in parts], dtype=float)
+    values = np.array([p[measures.HEADLINE][januaries].mean() for p in parts], dtype=float)
     n, mean = len(values), values.mean()
     if mean <= 0:
         return 0.0
@@ -289,8 +297,8 @@ def run(
     precision : float, optional
         Run replications (from ``min_replications``, growing by half each round,
         up to ``max_replications``) until the 95% confidence interval of the mean
-        headline — children waiting longer than three terms, averaged over the
-        January censuses — is within this fraction of that mean; ``replications``
+        headline — children waiting longer than the scenario's ``long_wait_terms``,
+        averaged over the January censuses — is within this fraction of that mean; ``replications``
         is then ignored. The number used, and the precision reached, are in the
         provenance.
     min_replications, max_replications : int
@@ -350,7 +358,14 @@ def run(
     for d in dates:
         year, term = model.calendar.term_of(d)
         terms.append(f"{year}/{(year + 1) % 100:02d} {Term(term).name.lower()}")
-    dataset = build_dataset(dates, terms, scenario.designations, _stack(parts), model.localities)
+    dataset = build_dataset(
+        dates,
+        terms,
+        scenario.designations,
+        _stack(parts),
+        model.localities,
+        measures.Thresholds.of(scenario),
+    )
     wall = time.perf_counter() - clock
     provenance = _provenance(
         scenario,

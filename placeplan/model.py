@@ -29,6 +29,7 @@ from placeplan.placement import (
     initial_list,
     initial_occupants,
     make_schedule,
+    rules,
     simulate,
 )
 from placeplan.placement.problem import Pools
@@ -140,16 +141,11 @@ class Model:
                 )
             )
         pool_d_arr, pool_l_arr = np.array(pool_d, dtype=np.int64), np.array(pool_l, dtype=np.int64)
-        preference = []
-        for li, name in enumerate(localities):
-            order = [li] + [localities.index(n) for n in placement.localities[name].neighbours]
-            order += [k for k in range(len(localities)) if k not in order]
-            rank = {loc: r for r, loc in enumerate(order)}
-            by_d = []
-            for d in range(len(designations)):
-                mine = [q for q in range(len(pool_d)) if pool_d[q] == d]
-                by_d.append(sorted(mine, key=lambda q: (rank[pool_l[q]], q)))
-            preference.append(by_d)
+        neighbours = [
+            [localities.index(n) for n in placement.localities[name].neighbours]
+            for name in localities
+        ]
+        preference = rules.preference(pool_d, pool_l, neighbours, len(designations))
         self.pools = Pools(pool_d_arr, pool_l_arr, np.array(young), np.array(old), preference)
         self.capacity = np.array(capacity, dtype=np.int64)
         self.pool_names = tuple(names)

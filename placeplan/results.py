@@ -11,44 +11,21 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from placeplan import measures
 from placeplan.io import atomic_path
 from placeplan.scenario import Scenario
 
 __all__ = ["HEADLINE", "VARIABLES", "Results", "open_results"]
 
 VARIABLES: dict[str, tuple[str, str]] = {
-    "ehcp_plans": ("plans", "EHC plans (cohort projection, between Januaries linear)"),
-    "specialist_demand": ("children", "Children needing a special school place"),
-    "capacity": ("places", "Special school places"),
-    "occupied": ("places", "Places taken (pupils in them, or offered and held)"),
-    "vacancies": ("places", "Places free"),
-    "referred": ("children", "Children referred since the start, the list at the start included"),
-    "placed": ("children", "Children referred who have taken up a place since the start"),
-    "waiting": ("children", "Children waiting for a special school place"),
-    "waiting_over_3_terms": ("children", "Children waiting longer than three terms"),
-    "waiting_over_52_weeks": ("children", "Children waiting over 52 weeks"),
-    "left_while_waiting": (
-        "children",
-        "Children who left the list (aged out, moved away) before a place",
-    ),
-    "aged_out_while_waiting": (
-        "children",
-        "Children who left the list before a place because of their age",
-    ),
-    "placed_out_of_area": (
-        "children",
-        "Children placed out of area since the start (instead of waiting)",
-    ),
-    "out_of_area": ("children", "Children in out-of-area places placed since the start"),
-    "out_of_area_cost": ("GBP", "Cost of out-of-area places since the start"),
-    "placed_in_own_locality": (
-        "children",
-        "Children placed since the start in a school of their own locality",
-    ),
+    m.name: (m.units, m.long_name()) for m in measures.MEASURES
 }
-"""Variables of the results Dataset: units and long name."""
+"""Variables of the results Dataset: units and long name at the default thresholds.
 
-HEADLINE = "waiting_over_3_terms"
+Derived from :data:`placeplan.measures.MEASURES`; a run's own long names (which
+follow its scenario's thresholds) are in its Dataset's attributes."""
+
+HEADLINE = measures.HEADLINE
 """The measure the planner's question is about."""
 
 _STATISTICS = {"mean": None, "p10": 0.1, "p50": 0.5, "p90": 0.9}
@@ -106,7 +83,7 @@ class Results:
 
         """
         ds = self.dataset
-        names = variables or [v for v in VARIABLES if v in ds]
+        names = variables or [m.name for m in measures.MEASURES if m.name in ds]
         frames = []
         with warnings.catch_warnings():  # measures a model lacks (e.g. plans) are all NaN
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -200,7 +177,8 @@ class Results:
 
         Examples
         --------
-        Probability that nobody waits longer than three terms, at each census:
+        Probability that nobody waits longer than the long-wait threshold in terms,
+        at each census:
 
         >>> results.prob(lambda w: w == 0)  # doctest: +SKIP
         """
@@ -298,6 +276,7 @@ def build_dataset(
     designations: tuple[str, ...],
     arrays: dict[str, np.ndarray],
     localities: tuple[str, ...] = ("county",),
+    thresholds: measures.Thresholds | None = None,
 ) -> xr.Dataset:
     """Assemble the Dataset from stacked arrays.
 
@@ -315,7 +294,15 @@ def build_dataset(
         locality]``.
     localities : tuple of str
         Locality names.
+    thresholds : placeplan.measures.Thresholds, optional
+        The scenario's long-wait thresholds (``Thresholds.of(scenario)``), which the
+        long names and the ``threshold_terms`` / ``threshold_weeks`` attributes
+        follow; the defaults (three terms, 52 weeks) if omitted.
 
+    Raises
+    ------
+    KeyError
+        For an array that is no variable of the table of measures.
     """
     coords = {
         "replicate": np.arange(next(iter(arrays.values())).shape[0]),
@@ -324,17 +311,16 @@ def build_dataset(
         "locality": list(localities),
     }
     data_vars = {}
+    known = {v: dim for v, _, dim in measures.variables()}
     for name, values in arrays.items():
-        dims: tuple[str, ...] = ("replicate", "time")
-        base = name
-        for dim in ("designation", "locality"):
-            if name.endswith(f"_by_{dim}"):
-                base = name.removesuffix(f"_by_{dim}")
-                dims = ("replicate", "time", dim)
-        units, long_name = VARIABLES[base]
-        if base != name:
-            long_name += f", by {dims[-1]}"
-        data_vars[name] = xr.Variable(dims, values, {"units": units, "long_name": long_name})
+        if name not in known:
+            raise KeyError(f"{name!r} is not a variable of the table of measures")
+        dim = known[name]
+        dims = ("replicate", "time") if dim is None else ("replicate", "time", dim)
+        attrs = measures.get(name).attrs(thresholds)
+        if dim is not None:
+            attrs["long_name"] += f", by {dim}"
+        data_vars[name] = xr.Variable(dims, values, attrs)
     ds = xr.Dataset(data_vars, coords=coords)
     ds = ds.assign_coords(term=("time", list(terms)))
     ds["time"].attrs.update(long_name="Snapshot (census day)")

@@ -123,6 +123,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from placeplan.scenario import NEEDS as _MODELLED_NEEDS
+
 __all__ = [
     "AGE_BANDS",
     "CEASED_REASONS",
@@ -138,22 +140,9 @@ __all__ = [
     "read_official",
 ]
 
-#: Primary need codes, in the order DfE publishes them.
-NEEDS: tuple[str, ...] = (
-    "ASD",
-    "HI",
-    "MLD",
-    "MSI",
-    "OTH",
-    "PD",
-    "PMLD",
-    "SEMH",
-    "SLCN",
-    "SLD",
-    "SPLD",
-    "VI",
-    "UNKNOWN",
-)
+#: Primary need codes, in the order DfE publishes them: the modelled needs
+#: (:data:`placeplan.scenario.NEEDS`, the one list) and ``UNKNOWN``.
+NEEDS: tuple[str, ...] = (*_MODELLED_NEEDS, "UNKNOWN")
 
 #: Reasons a plan ceased (column names of ``ceased_plans.csv``), ``total_ceased`` last.
 CEASED_REASONS: tuple[str, ...] = (

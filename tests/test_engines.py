@@ -149,7 +149,7 @@ def test_engines_agree_with_schools_localities_and_ages(scenario, seed):
 def test_pupils_leave_at_the_end_of_the_year_they_reach_the_schools_oldest_age():
     from datetime import date
 
-    from placeplan.placement.problem import academic_year_of
+    from placeplan.placement.rules import academic_year_of
     from placeplan.scenario import scenario_from_dict
 
     scenario = scenario_from_dict(

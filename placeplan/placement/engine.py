@@ -3,7 +3,8 @@
 ``epoch`` (default) is the fast engine of :mod:`placeplan.placement.epoch`;
 ``reference`` is the per-child model of :mod:`placeplan.placement.reference`. Both
 decide the placements; the measures are computed from those decisions in one place
-(:func:`placeplan.placement.problem.measure`).
+(:func:`placeplan.placement.outputs.measure`, driven by
+:data:`placeplan.measures.MEASURES`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Literal
 import numpy as np
 
 from placeplan.placement.epoch import simulate_epochs
-from placeplan.placement.problem import PlacementProblem, Placements, measure
+from placeplan.placement.outputs import measure
+from placeplan.placement.problem import PlacementProblem, Placements
 from placeplan.placement.reference import simulate_reference
 
 __all__ = ["ENGINES", "Engine", "PlacementOutcome", "simulate"]
@@ -38,13 +40,17 @@ class PlacementOutcome:
     offered, started : numpy.ndarray
         Instant each child was offered a place and took it up (``inf`` never) [days].
     measures : dict of str to numpy.ndarray
-        ``[snapshot, designation]`` arrays of :data:`~placeplan.placement.problem.MEASURES`.
+        ``[snapshot, designation]`` arrays of the placement measures of
+        :data:`placeplan.measures.MEASURES` (and ``NAME_by_locality``
+        ``[snapshot, locality]`` arrays where the table says so).
+    pool : numpy.ndarray
+        Pool of the place offered to each child (``NO_POOL``: none).
     """
 
     offered: np.ndarray
     started: np.ndarray
     measures: dict[str, np.ndarray]
-    pool: np.ndarray | None = None
+    pool: np.ndarray
 
     @property
     def placements(self) -> Placements:

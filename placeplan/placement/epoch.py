@@ -12,7 +12,11 @@ Rules (shared with :mod:`placeplan.placement.reference`)
   among those a panel has agreed, and only if they will still be on the list when
   the place is taken up.
 - At a term start a child takes the place up at once; at a panel, at the next term
-  start or at once (``panels.start_places``); in continuous mode, at once.
+  start or at once (``panels.start_places``); in continuous mode, at once
+  (:func:`~placeplan.placement.rules.take_up`).
+- Each child takes the first pool in its order with a free place for its age
+  (:func:`~placeplan.placement.rules.first_free_pool`) and leaves it at
+  :func:`~placeplan.placement.rules.leaves_place`.
 
 Bookkeeping is incremental: per designation and priority class, a pointer into
 its children in order of referral (everyone before it has been offered a place or
@@ -32,6 +36,7 @@ from collections.abc import Iterator
 import numpy as np
 import simpy
 
+from placeplan.placement import rules
 from placeplan.placement.problem import PlacementProblem, Placements
 
 __all__ = ["simulate_epochs"]
@@ -44,7 +49,7 @@ class _EpochQueue:
         n, nd, npools = len(p.children), p.n_designations, len(p.pools)
         self.offered = [math.inf] * n
         self.started = [math.inf] * n
-        self.pool = [-1] * n
+        self.pool = [rules.NO_POOL] * n
         self.capacity = [int(c) for c in p.capacity]
         self.decided = p.decided.tolist()
         self.leaves = p.leaves_list.tolist()
@@ -63,16 +68,15 @@ class _EpochQueue:
         self.next = [[0] * len(lists) for lists in self.lists]  # all before: placed or gone
         pools = p.pools
         self.pools_of = [np.flatnonzero(pools.designation == d).tolist() for d in range(nd)]
-        # pools taking every age: the first child waiting always fits one of them
-        self.ageless = [
-            all(pools.youngest[q] <= 0 and pools.oldest[q] >= 25 for q in qs)
-            for qs in self.pools_of
-        ]
+        self.ages = pools.ages
+        self.oldest = pools.oldest.tolist()
+        self.age_base = p.age_base.tolist()
+        # when each child would leave school at each pool's oldest age [days]
+        outs = {o: rules.school_outs(p.age_base, o).tolist() for o in set(self.oldest)}
+        self.school_out = [outs[o] for o in self.oldest]  # by pool, then child
         self.locality = p.localities.tolist()
-        self.school_ages = [bool(pools.oldest[q] < 25) for q in range(npools)]
         occ = p.occupants
-        occ_pool = occ.pool if occ.pool is not None else occ.designation
-        self.occupant_exits = [np.sort(occ.exit[occ_pool == q]).tolist() for q in range(npools)]
+        self.occupant_exits = [np.sort(occ.exit[occ.pool == q]).tolist() for q in range(npools)]
         self.occupant_next = [0] * npools
         self.placed_exits: list[list[float]] = [[] for _ in range(npools)]  # heaps
         self.held = [len(e) for e in self.occupant_exits]
@@ -96,7 +100,7 @@ class _EpochQueue:
 
     def _deferred_match(self, now: float) -> None:
         self._requested = -math.inf  # later events at this instant may ask again
-        self.match(now)
+        self.match(rules.take_up(now, (), "immediate"))
 
     def _next_release(self, q: int) -> float:
         """The first instant at which a held place of pool ``q`` frees up."""
@@ -126,6 +130,15 @@ class _EpochQueue:
         age_out, stay, continuous = self.age_out, self.stay, self.p.continuous
         capacity, held, free = self.capacity, self.held, self.free
         push = heapq.heappush
+        first_free_pool, leaves_place, no_pool = (
+            rules.first_free_pool,
+            rules.leaves_place,
+            rules.NO_POOL,
+        )
+        ages, age_base = self.ages, self.age_base
+        school_out = self.school_out
+        locality = self.locality
+        year = rules.academic_year_of(take_up)
         for d, qs in enumerate(self.pools_of):
             total = 0
             for q in qs:
@@ -136,7 +149,6 @@ class _EpochQueue:
                     total += free[q]
             if total <= 0:
                 continue
-            ageless = self.ageless[d]
             preference = self.p.pools.preference
             for k, rows in enumerate(self.lists[d]):
                 if total <= 0:
@@ -151,33 +163,25 @@ class _EpochQueue:
                     j += 1
                     if offered[i] < math.inf or leaves[i] <= take_up:
                         continue  # placed, or will have left the list: never offered again
-                    if ageless:  # the first free pool in the child's order
-                        for q in preference[self.locality[i]][d]:
-                            if free[q] > 0:
-                                break
-                    else:
-                        q = self.p.pool_for(i, take_up, free)
-                    if q < 0:
+                    age = age_base[i] + year
+                    order = preference[locality[i]][d]
+                    q = first_free_pool(order, free, ages, age)
+                    if q == no_pool:
                         if first_waiting < 0:
                             first_waiting = j - 1
                         continue  # no free place this child can take: waits on
                     offered[i] = now
                     started[i] = take_up
                     where[i] = q
-                    if self.school_ages[q]:
-                        leaves_place = self.p.leaves_place(i, take_up, q)
-                    else:
-                        leaves_place = take_up + stay[i]
-                        if age_out[i] < leaves_place:
-                            leaves_place = age_out[i]
-                    push(self.placed_exits[q], leaves_place)
+                    frees = leaves_place(take_up, stay[i], age_out[i], school_out[q][i])
+                    push(self.placed_exits[q], frees)
                     held[q] += 1
                     free[q] -= 1
                     total -= 1
-                    if leaves_place < self.release_at[q]:
-                        self.release_at[q] = leaves_place
-                    if continuous and leaves_place < math.inf:
-                        self.env.process(self._freed(leaves_place))
+                    if frees < self.release_at[q]:
+                        self.release_at[q] = frees
+                    if continuous and frees < math.inf:
+                        self.env.process(self._freed(frees))
                 self.next[d][k] = first_waiting if first_waiting >= 0 else j
 
     # ------------------------------------------------------------ processes
@@ -191,15 +195,10 @@ class _EpochQueue:
     def decisions(self) -> Iterator[simpy.Event]:
         """Term starts (take-up at once) and panel meetings, in order of time."""
         schedule = self.p.schedule
-        if self.p.start_places == "immediate":
-            take_ups = schedule.panels
-        else:
-            after = np.searchsorted(schedule.next_term_start, schedule.panels, side="right")
-            take_ups = schedule.next_term_start[after]
         epochs = sorted(
             [
-                *zip(schedule.term_starts.tolist(), schedule.term_starts.tolist(), strict=True),
-                *zip(schedule.panels.tolist(), take_ups.tolist(), strict=True),
+                *((t, rules.take_up(t, (), "immediate")) for t in schedule.term_starts.tolist()),
+                *((t, self.p.take_up(t)) for t in schedule.panels.tolist()),
             ]
         )
         timeout, match = self.env.timeout, self.match

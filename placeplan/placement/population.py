@@ -8,13 +8,20 @@ All times are day ordinals (``date.toordinal()``, fractions being times of day).
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 
 from placeplan.demand.referrals import Referrals
+from placeplan.placement.rules import (
+    academic_year_of,
+    academic_years,
+    leaves_places,
+    school_outs,
+    september_first,
+    september_firsts,
+)
 from placeplan.scenario import InitialWaiting, LeavingSpec
 
 __all__ = [
@@ -27,22 +34,6 @@ __all__ = [
     "initial_occupants",
     "september_first",
 ]
-
-_EPOCH = date(1970, 1, 1).toordinal()
-
-
-def academic_years(times: np.ndarray) -> np.ndarray:
-    """Academic year (2024 for 2024/25) of each day ordinal."""
-    days = (np.floor(np.asarray(times, dtype=float)) - _EPOCH).astype("datetime64[D]")
-    years = days.astype("datetime64[Y]").astype(np.int64) + 1970
-    months = days.astype("datetime64[M]").astype(np.int64) % 12 + 1
-    return years - (months < 9)
-
-
-def _september_first(years: np.ndarray) -> np.ndarray:
-    """Day ordinal of 1 September of each year."""
-    months = (np.asarray(years, dtype=np.int64) - 1970) * 12 + 8
-    return months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64) + _EPOCH
 
 
 @dataclass(frozen=True)
@@ -61,28 +52,36 @@ class Exits:
         Time on the referral list before leaving it (moving away, other
         provision), counted from referral [days] (``inf`` for never).
     out_of_area : numpy.ndarray, optional
-        When a child still waiting is placed out of area (``inf`` for never) [days].
+        When a child still waiting is placed out of area (``inf`` for never) [days];
+        ``inf`` for everyone if omitted.
     """
 
     age_out: np.ndarray
     stay: np.ndarray
     patience: np.ndarray
-    out_of_area: np.ndarray | None = None
+    out_of_area: np.ndarray = None  # type: ignore[assignment]  # filled in below
+
+    def __post_init__(self) -> None:
+        n = len(self.age_out)
+        if self.out_of_area is None:
+            object.__setattr__(self, "out_of_area", np.full(n, np.inf))
+        for name in ("stay", "patience", "out_of_area"):
+            if len(getattr(self, name)) != n:
+                raise ValueError(f"Exits.{name} has {len(getattr(self, name))} rows, not {n}")
 
     def __len__(self) -> int:
         return len(self.age_out)
 
     def waiting_until(self, referred: np.ndarray) -> np.ndarray:
         """When each child leaves the list if never placed in the county [days]."""
-        left = np.minimum(self.age_out, referred + self.patience)
-        return left if self.out_of_area is None else np.minimum(left, self.out_of_area)
+        return np.minimum(np.minimum(self.age_out, referred + self.patience), self.out_of_area)
 
     def with_out_of_area(self, when: np.ndarray) -> Exits:
         """The same exits, with the instants at which children go out of area [days]."""
         return Exits(self.age_out, self.stay, self.patience, when)
 
     def placed_until(self, started: np.ndarray) -> np.ndarray:
-        """When each child leaves a place taken up at ``started`` [days]."""
+        """When each child leaves a place taken up at ``started``, school ages aside [days]."""
         return np.minimum(self.age_out, started + self.stay)
 
     @classmethod
@@ -91,7 +90,7 @@ class Exits:
         return cls(
             *(
                 np.concatenate([getattr(p, f) for p in parts])
-                for f in ("age_out", "stay", "patience")
+                for f in ("age_out", "stay", "patience", "out_of_area")
             )
         )
 
@@ -100,22 +99,6 @@ def _durations(rng: np.random.Generator, rate: float, n: int) -> np.ndarray:
     if rate > 0:
         return rng.exponential(365.25 / rate, size=n)
     return np.full(n, np.inf)
-
-
-_FIRST_YEAR, _LAST_YEAR = 1990, 2400
-_SEPTEMBER_FIRSTS: list[float] = (
-    _september_first(np.arange(_FIRST_YEAR, _LAST_YEAR + 1)).astype(float).tolist()
-)
-
-
-def september_first(year: int) -> float:
-    """Day ordinal of 1 September of ``year`` (scalar, for the engines' inner loops)."""
-    return _SEPTEMBER_FIRSTS[year - _FIRST_YEAR]
-
-
-def academic_year_of(instant: float) -> int:
-    """Academic year (2024 for 2024/25) of a day ordinal (scalar :func:`academic_years`)."""
-    return _FIRST_YEAR + bisect.bisect_right(_SEPTEMBER_FIRSTS, instant) - 1
 
 
 def draw_exits(
@@ -154,7 +137,7 @@ def draw_exits(
     k = np.argmax(leaves, axis=1)
     age_out = np.full(n, np.inf)
     year0 = academic_years(since)
-    age_out[has] = _september_first(year0[has] + k[has] + 1).astype(float)
+    age_out[has] = september_firsts(year0[has] + k[has] + 1)
     stay = _durations(rng, leaving.mid_year_rate, n)
     list_rate = leaving.mid_year_rate if leaving.list_rate is None else leaving.list_rate
     return Exits(age_out, stay, _durations(rng, list_rate, n))
@@ -172,16 +155,15 @@ class Occupants:
         SEN2 age in the academic year of the start [years].
     exit : numpy.ndarray
         When each leaves their place (day ordinal; ``inf`` for never) [days].
-    pool : numpy.ndarray, optional
-        Pool (school and designation) of each pupil's place; the designation's if
-        omitted.
+    pool : numpy.ndarray
+        Pool (school and designation) of each pupil's place.
 
     """
 
     designation: np.ndarray
     age: np.ndarray
     exit: np.ndarray
-    pool: np.ndarray | None = None
+    pool: np.ndarray
 
 
 def initial_occupants(
@@ -236,8 +218,10 @@ def initial_occupants(
     exits = draw_exits(rng, since, age, leaving)
     designation = np.asarray(pool_designation)[pool].astype(np.int16)
     # pupils leave at the end of the year they reach the oldest age their school takes
-    school_out = _september_first(academic_years(since) + np.asarray(oldest)[pool] - age + 1)
-    leaves = np.minimum(exits.placed_until(since), school_out.astype(float))
+    age_base = age - academic_years(since)
+    leaves = leaves_places(
+        since, exits.stay, exits.age_out, school_outs(age_base, np.asarray(oldest)[pool])
+    )
     return Occupants(designation, age.astype(np.int16), leaves, pool)
 
 

@@ -4,63 +4,24 @@ Both engines — the fast epoch engine and the per-child reference — take a
 :class:`PlacementProblem` and decide only *who is offered which place when*
 (:class:`Placements`). Everything else is arithmetic on those decisions, done once
 here for both: when placed children leave, and the measures at each snapshot
-(:func:`measure`). So two engines that place the same children on the same dates
-report the same numbers.
+(:func:`placeplan.placement.outputs.measure`). So two engines that place the same
+children on the same dates report the same numbers.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
 
 from placeplan.demand.referrals import Referrals
-from placeplan.placement.population import Exits, Occupants, academic_year_of, september_first
+from placeplan.placement import rules
+from placeplan.placement.population import Exits, Occupants
 from placeplan.placement.schedule import Schedule
 
-__all__ = [
-    "LOCALITY_MEASURES",
-    "MEASURES",
-    "PlacementProblem",
-    "Placements",
-    "Pools",
-    "academic_year_of",
-    "measure",
-    "time_in_system",
-]
-
-MEASURES: tuple[str, ...] = (
-    "capacity",
-    "occupied",
-    "vacancies",
-    "referred",
-    "placed",
-    "waiting",
-    "waiting_over_3_terms",
-    "waiting_over_52_weeks",
-    "left_while_waiting",
-    "aged_out_while_waiting",
-    "placed_out_of_area",
-    "out_of_area",
-    "out_of_area_cost",
-    "placed_in_own_locality",
-)
-
-LOCALITY_MEASURES: tuple[str, ...] = (
-    "capacity",
-    "occupied",
-    "vacancies",
-    "waiting",
-    "waiting_over_3_terms",
-    "waiting_over_52_weeks",
-    "placed",
-    "placed_in_own_locality",
-    "placed_out_of_area",
-    "out_of_area",
-)
-"""Measures also recorded by locality (of the school for places, of the child otherwise)."""
-"""Measures recorded at each snapshot, by designation."""
+__all__ = ["PlacementProblem", "Placements", "Pools"]
 
 
 @dataclass(frozen=True)
@@ -88,12 +49,28 @@ class Pools:
     def __len__(self) -> int:
         return len(self.designation)
 
+    @cached_property
+    def ages(self) -> list[range]:
+        """The ages each pool takes (:func:`~placeplan.placement.rules.age_ranges`) [years]."""
+        return rules.age_ranges(self.youngest, self.oldest)
+
     @classmethod
     def simple(cls, n_designations: int) -> Pools:
         """One pool a designation, in one locality, for every age."""
         d = np.arange(n_designations)
         zeros = np.zeros(n_designations, dtype=np.int64)
-        return cls(d, zeros, zeros, zeros + 25, [[[int(k)] for k in d]])
+        return cls(d, zeros, zeros, zeros + rules.OLDEST_AGE, [[[int(k)] for k in d]])
+
+    def __post_init__(self) -> None:
+        n = len(self.designation)
+        for name in ("locality", "youngest", "oldest"):
+            if len(getattr(self, name)) != n:
+                raise ValueError(f"Pools.{name} has {len(getattr(self, name))} rows, not {n}")
+        for by_designation in self.preference:
+            for d, order in enumerate(by_designation):
+                bad = [q for q in order if not 0 <= q < n or self.designation[q] != d]
+                if bad:
+                    raise ValueError(f"preference of designation {d} names pools {bad} not of it")
 
 
 @dataclass(frozen=True)
@@ -163,6 +140,23 @@ class PlacementProblem:
     n_localities: int = 1
     priority_class: np.ndarray | None = None
 
+    def __post_init__(self) -> None:
+        n, n_pools = len(self.children), len(self.pools)
+        if len(self.exits) != n:
+            raise ValueError(f"{len(self.exits)} exits for {n} children")
+        occ_pool = np.asarray(self.occupants.pool)
+        if len(occ_pool) and (occ_pool.min() < 0 or occ_pool.max() >= n_pools):
+            raise ValueError(f"an occupant's pool is not one of the {n_pools} pools")
+        if len(self.capacity) != n_pools:
+            raise ValueError(f"capacity has {len(self.capacity)} pools, not {n_pools}")
+        for name in ("child_locality", "priority_class"):
+            values = getattr(self, name)
+            if values is not None and len(values) != n:
+                raise ValueError(f"{name} has {len(values)} rows for {n} children")
+        home = self.child_locality
+        if home is not None and len(home) and (home.min() < 0 or home.max() >= self.n_localities):
+            raise ValueError(f"a child's locality is not one of {self.n_localities}")
+
     @property
     def decided(self) -> np.ndarray:
         """When a panel agrees each referral (its arrival, in continuous mode) [days]."""
@@ -197,58 +191,70 @@ class PlacementProblem:
                 cap[pool] += places
         return cap
 
+    @cached_property
+    def age_base(self) -> np.ndarray:
+        """Each child's SEN2 age less its academic year of referral [years].
+
+        The child's age in academic year ``Y`` is ``age_base + Y``.
+        """
+        c = self.children
+        return c.age.astype(np.int64) - rules.academic_years(c.time)
+
+    def age_at(self, i: int, instant: float) -> int:
+        """SEN2 age of child ``i`` in the academic year of ``instant`` [years]."""
+        return int(self.age_base[i]) + rules.academic_year_of(instant)
+
+    def take_up(self, offered: float) -> float:
+        """When a place offered at a panel at ``offered`` is taken up [days]."""
+        return self.schedule.take_up(offered, self.start_places)
+
     def leaves_place(self, i: int, take_up: float, q: int) -> float:
         """When child ``i``, taking a place of pool ``q`` up at ``take_up``, leaves it [days].
 
-        The first of: leaving by age, leaving mid-year, and the end of the academic
-        year in which the child reaches the oldest age the school takes.
+        :func:`placeplan.placement.rules.leaves_place`: the first of leaving by age,
+        leaving mid-year, and the end of the academic year in which the child
+        reaches the oldest age the school takes.
         """
+        if not 0 <= q < len(self.pools):
+            raise ValueError(f"child {i} has no pool ({q}) to leave")
         e = self.exits
-        when = min(float(e.age_out[i]), take_up + float(e.stay[i]))
-        oldest = int(self.pools.oldest[q])
-        if oldest < 25:
-            year = academic_year_of(take_up) + oldest - self.age_at(i, take_up) + 1
-            when = min(when, september_first(year))
-        return when
+        out = rules.school_out(int(self.age_base[i]), int(self.pools.oldest[q]))
+        return rules.leaves_place(take_up, float(e.stay[i]), float(e.age_out[i]), out)
 
     def leaves_places(self, placements: Placements) -> np.ndarray:
         """When each child leaves their place (``inf`` if never placed or never leaves) [days]."""
         started = placements.started
-        out = self.exits.placed_until(started)
-        if placements.pool is None:
-            return out
-        for i in np.flatnonzero(np.isfinite(started)):
-            q = int(placements.pool[i])
-            if self.pools.oldest[q] < 25:
-                out[i] = self.leaves_place(int(i), float(started[i]), q)
+        out = np.full(len(started), np.inf)
+        placed = np.flatnonzero(np.isfinite(started))
+        if len(placed):
+            pool = placements.pool[placed]
+            if (pool < 0).any() or (pool >= len(self.pools)).any():
+                raise ValueError("a child took a place up in no pool")
+            out[placed] = rules.leaves_places(
+                started[placed],
+                self.exits.stay[placed],
+                self.exits.age_out[placed],
+                rules.school_outs(self.age_base[placed], self.pools.oldest[pool]),
+            )
         return out
 
-    def age_at(self, i: int, instant: float) -> int:
-        """SEN2 age of child ``i`` in the academic year of ``instant`` [years]."""
-        c = self.children
-        return int(c.age[i]) + academic_year_of(instant) - academic_year_of(float(c.time[i]))
-
     def pool_for(self, i: int, instant: float, free: list[int]) -> int:
-        """The first pool offered to child ``i`` taking a place up at ``instant``, or -1.
+        """The pool offered to child ``i`` taking a place up at ``instant``, or ``NO_POOL``.
 
-        ``free`` holds the free places of each pool; a pool qualifies if it has one
-        and takes the child's age then.
+        :func:`placeplan.placement.rules.first_free_pool` over the child's order of
+        preference; ``free`` holds the free places of each pool.
         """
         pools = self.pools
         order = pools.preference[int(self.localities[i])][int(self.children.designation[i])]
-        age = None
-        for q in order:
-            if free[q] > 0:
-                if age is None:
-                    age = self.age_at(i, instant)
-                if pools.youngest[q] <= age <= pools.oldest[q]:
-                    return q
-        return -1
+        return rules.first_free_pool(order, free, pools.ages, self.age_at(i, instant))
 
 
 @dataclass(frozen=True)
 class Placements:
     """Who was offered a place when, and took it up when (``inf``: never) [days], where.
+
+    ``pool`` is the pool of the place offered, :data:`~placeplan.placement.rules.NO_POOL`
+    for a child never offered one (checked: never an index).
 
     ``area_in_system`` is the integral over the forecast of the number of referred
     children in the system (on the list or in a place) as the engine counted them
@@ -257,122 +263,19 @@ class Placements:
 
     offered: np.ndarray
     started: np.ndarray
-    pool: np.ndarray | None = None
+    pool: np.ndarray
     area_in_system: float | None = None
 
+    def __post_init__(self) -> None:
+        offered = np.isfinite(self.offered)
+        if len(self.pool) != len(self.offered) or len(self.started) != len(self.offered):
+            raise ValueError("offered, started and pool must have a row for every child")
+        if ((self.pool == rules.NO_POOL) != ~offered).any():
+            raise ValueError(f"a child has a pool if and only if offered one ({rules.NO_POOL}: no)")
+        if (np.isfinite(self.started) & ~offered).any():
+            raise ValueError("a child took a place up without an offer")
 
-def time_in_system(
-    problem: PlacementProblem, placements: Placements, start: float, end: float
-) -> np.ndarray:
-    """Each referred child's time in the system within ``[start, end]`` [days].
-
-    From referral (or the start) until they leave the list or, if placed, their
-    place (or the end). Little's law holds on every run as an identity: the sum of
-    these equals the area under the number in the system.
-    """
-    leaves = np.where(
-        np.isfinite(placements.started), problem.leaves_places(placements), problem.leaves_list
-    )
-    arrive = np.maximum(problem.children.time, start)
-    return np.clip(np.minimum(leaves, end) - arrive, 0.0, None)
-
-
-def _count(mask: np.ndarray, designation: np.ndarray, n: int) -> np.ndarray:
-    return np.bincount(designation[mask], minlength=n)
-
-
-def measure(problem: PlacementProblem, placements: Placements) -> dict[str, np.ndarray]:
-    """The measures at each snapshot, by designation.
-
-    Parameters
-    ----------
-    problem : PlacementProblem
-        The replication.
-    placements : Placements
-        An engine's decisions.
-
-    Returns
-    -------
-    dict of str to numpy.ndarray
-        ``[snapshot, designation]`` arrays of :data:`MEASURES`: places, places
-        taken and free [places]; children referred and placed since the start (the
-        list at the start included), waiting, waiting longer than the long-wait
-        thresholds, who left the list before a place (in all, and because of
-        their age), who were placed out of area since the start and are out of area
-        now [children]; and the cost of out-of-area places since the start [GBP].
-        Children referred = placed + waiting + left while waiting + placed out of
-        area, at every snapshot.
-    """
-    p = problem
-    c = p.children
-    n = p.n_designations
-    d = c.designation
-    offered, started = placements.offered, placements.started
-    leaves_placed = p.leaves_places(placements)
-    leaves_list = p.leaves_list
-    aged_out = p.exits.age_out <= leaves_list
-    ooa = p.exits.out_of_area if p.exits.out_of_area is not None else np.full(len(c), np.inf)
-    moves = ~np.isfinite(offered) & np.isfinite(ooa) & (ooa == leaves_list)
-    ooa_until = np.where(moves, np.minimum(p.exits.age_out, ooa + p.exits.stay), -np.inf)
-    ooa_from = np.where(moves, ooa, np.inf)
-    occ = p.occupants
-    snaps = p.schedule.snapshots
-    out = {m: np.zeros((len(snaps), n), dtype=np.int64) for m in MEASURES}
-    out["out_of_area_cost"] = np.zeros((len(snaps), n))
-    n_loc = p.n_localities
-    for m in LOCALITY_MEASURES:
-        out[f"{m}_by_locality"] = np.zeros((len(snaps), n_loc), dtype=np.int64)
-    pools = p.pools
-    home = p.localities
-    pool = np.full(len(c), -1) if placements.pool is None else placements.pool.astype(np.int64)
-    own = (pool >= 0) & (pools.locality[np.maximum(pool, 0)] == home)
-    day = np.floor(c.time)
-    start = p.start
-    for k, now in enumerate(snaps):
-        referred = c.time <= now
-        placed = started <= now
-        moved = ooa_from <= now
-        gone = ~placed & ~moved & (leaves_list <= now)
-        waiting = referred & ~placed & ~gone & ~moved
-        held = (offered <= now) & (leaves_placed > now)
-        occupied = _count(occ.exit > now, occ.designation, n) + _count(held, d, n)
-        by_pool = p.capacity_at(now)
-        capacity = np.bincount(pools.designation, weights=by_pool, minlength=n).astype(np.int64)
-        out["capacity"][k] = capacity
-        out["occupied"][k] = occupied
-        out["vacancies"][k] = np.maximum(capacity - occupied, 0)
-        out["placed_in_own_locality"][k] = _count(placed & own, d, n)
-        out["referred"][k] = _count(referred, d, n)
-        out["placed"][k] = _count(placed, d, n)
-        out["waiting"][k] = _count(waiting, d, n)
-        terms = p.snapshot_terms[k] - p.referral_terms - 1
-        out["waiting_over_3_terms"][k] = _count(waiting & (terms >= p.long_wait_terms), d, n)
-        weeks = waiting & (np.floor(now) - day > 7 * p.long_wait_weeks)
-        out["waiting_over_52_weeks"][k] = _count(weeks, d, n)
-        out["left_while_waiting"][k] = _count(referred & gone, d, n)
-        out["aged_out_while_waiting"][k] = _count(referred & gone & aged_out, d, n)
-        out["placed_out_of_area"][k] = _count(moved, d, n)
-        out["out_of_area"][k] = _count(moved & (ooa_until > now), d, n)
-        years = np.clip(np.minimum(ooa_until, now) - np.maximum(ooa_from, start), 0, None)
-        out["out_of_area_cost"][k] = (
-            p.out_of_area_cost / 365.25 * np.bincount(d[moved], weights=years[moved], minlength=n)
-        )
-        local_capacity = np.bincount(pools.locality, weights=by_pool, minlength=n_loc)
-        occ_pool = occ.pool if occ.pool is not None else occ.designation
-        local_occupied = np.bincount(
-            pools.locality[occ_pool[occ.exit > now]], minlength=n_loc
-        ) + np.bincount(pools.locality[pool[held]], minlength=n_loc)
-        out["capacity_by_locality"][k] = local_capacity.astype(np.int64)
-        out["occupied_by_locality"][k] = local_occupied
-        out["vacancies_by_locality"][k] = np.maximum(local_capacity - local_occupied, 0)
-        for name, mask in (
-            ("waiting", waiting),
-            ("waiting_over_3_terms", waiting & (terms >= p.long_wait_terms)),
-            ("waiting_over_52_weeks", weeks),
-            ("placed", placed),
-            ("placed_in_own_locality", placed & own),
-            ("placed_out_of_area", moved),
-            ("out_of_area", moved & (ooa_until > now)),
-        ):
-            out[f"{name}_by_locality"][k] = np.bincount(home[mask], minlength=n_loc)
-    return out
+    def check(self, n_pools: int) -> None:
+        """Raise ``ValueError`` unless every pool is one of ``n_pools`` (or ``NO_POOL``)."""
+        if (self.pool >= n_pools).any() or (self.pool < rules.NO_POOL).any():
+            raise ValueError(f"pools must be in [0, {n_pools}) or {rules.NO_POOL}")

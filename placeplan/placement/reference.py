@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import numpy as np
 import simpy
 
+from placeplan.placement import rules
 from placeplan.placement.problem import PlacementProblem, Placements
 
 __all__ = ["simulate_reference"]
@@ -31,7 +32,7 @@ class _Model:
         self.started = np.full(n, np.inf)
         self.capacity = [int(c) for c in p.capacity]  # by pool (school × designation)
         self.occupied = [0] * len(p.pools)
-        self.pool = np.full(n, -1)
+        self.pool = np.full(n, rules.NO_POOL)
         self.inbox: deque[int] = deque()  # referrals the panel has not yet seen
         self.queue: list[deque[int]] = [deque() for _ in range(p.n_designations)]
         self.on_list = np.zeros(n, dtype=bool)
@@ -98,7 +99,7 @@ class _Model:
 
     def _deferred_allocation(self, now: float) -> None:
         self.requested = -np.inf  # later events at this instant may ask again
-        self.allocate(now)
+        self.allocate(rules.take_up(now, (), "immediate"))
 
     def allocate(self, take_up: float) -> None:
         """Offer free places to the children waiting, in order, in each designation.
@@ -117,10 +118,10 @@ class _Model:
                 i = waiting.popleft()
                 if not self.on_list[i]:
                     continue  # has left the list
-                q = -1
+                q = rules.NO_POOL
                 if self.leaves_list[i] > take_up:
                     q = self.p.pool_for(i, take_up, free)
-                if q >= 0:
+                if q != rules.NO_POOL:
                     free[q] -= 1
                     self.occupied[q] += 1
                     self.pool[i] = q
@@ -140,11 +141,10 @@ class _Model:
                 self.queue[self.p.children.designation[i]].append(i)
 
     def panels(self) -> Iterator[simpy.Event]:
-        immediate = self.p.start_places == "immediate"
         for when in self.p.schedule.panels:
             yield self.env.timeout(when - self.env.now)
             self.hear_referrals()
-            self.allocate(when if immediate else self.p.schedule.take_up(when))
+            self.allocate(self.p.take_up(when))
 
     def term_starts(self) -> Iterator[simpy.Event]:
         hears = len(self.p.schedule.panels) == 0  # without panels, term starts decide
@@ -152,7 +152,7 @@ class _Model:
             yield self.env.timeout(when - self.env.now)
             if hears:
                 self.hear_referrals()
-            self.allocate(when)
+            self.allocate(rules.take_up(when, (), "immediate"))  # at a term start: at once
 
     def openings(self) -> Iterator[simpy.Event]:
         for when, q, places in self.p.openings:
@@ -179,8 +179,7 @@ def simulate_reference(problem: PlacementProblem, start: float, end: float) -> P
     env = simpy.Environment(initial_time=start)
     m = _Model(env, problem)
     occ = problem.occupants
-    occ_pool = occ.pool if occ.pool is not None else occ.designation
-    for q, leaves in zip(occ_pool, occ.exit, strict=True):
+    for q, leaves in zip(occ.pool, occ.exit, strict=True):
         m.occupied[int(q)] += 1
         if np.isfinite(leaves):
             env.process(m.pupil(int(q), float(leaves)))

@@ -19,10 +19,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
+from typing import Literal
 
 import numpy as np
 
 from placeplan.calendar import TermCalendar
+from placeplan.placement.rules import take_up
 from placeplan.scenario import PanelSpec
 
 __all__ = ["AT_OPENING", "AT_PANEL", "AT_SNAPSHOT", "AT_TERM_START", "Schedule", "make_schedule"]
@@ -71,10 +74,19 @@ class Schedule:
         padded = np.append(meetings, np.inf)
         return padded[idx]
 
-    def take_up(self, offered: float) -> float:
-        """When a place offered at a panel at ``offered`` is taken up (next term start)."""
-        idx = np.searchsorted(self.next_term_start, offered, side="right")
-        return float(self.next_term_start[idx])
+    def take_up(
+        self, offered: float, start_places: Literal["next_term", "immediate"] = "next_term"
+    ) -> float:
+        """When a place offered at a panel at ``offered`` is taken up [days].
+
+        :func:`placeplan.placement.rules.take_up` over :attr:`next_term_start`.
+        """
+        return take_up(offered, self.next_term_start_list, start_places)
+
+    @cached_property
+    def next_term_start_list(self) -> list[float]:
+        """:attr:`next_term_start` as a list (for the scalar rules)."""
+        return self.next_term_start.tolist()
 
 
 def make_schedule(
