@@ -270,6 +270,11 @@ class Results:
         return write_run_folder(self, directory)
 
 
+def time_coder() -> xr.coders.CFDatetimeCoder:
+    """How run files' times are decoded: to ``datetime64[s]``, which reaches past 2262."""
+    return xr.coders.CFDatetimeCoder(time_unit="s")
+
+
 def build_dataset(
     times: list,
     terms: list[str],
@@ -306,7 +311,8 @@ def build_dataset(
     """
     coords = {
         "replicate": np.arange(next(iter(arrays.values())).shape[0]),
-        "time": pd.to_datetime(times).to_numpy().astype("datetime64[ns]"),
+        # seconds, not nanoseconds: datetime64[ns] ends in 2262, before long validation runs do
+        "time": np.array([np.datetime64(t, "s") for t in times], dtype="datetime64[s]"),
         "designation": list(designations),
         "locality": list(localities),
     }

@@ -226,10 +226,10 @@ def _check_provenance(path: Path, provenance: Any) -> None:
 def _open_dataset(path: Path):
     import xarray as xr
 
-    from placeplan.results import VARIABLES
+    from placeplan.results import VARIABLES, time_coder
 
     try:
-        with xr.open_dataset(path, engine="netcdf4") as ds:
+        with xr.open_dataset(path, engine="netcdf4", decode_times=time_coder()) as ds:
             dataset = ds.load()
     except Exception as exc:  # any failure to parse this file means the file is bad
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from placeplan.errors import InputError, ScenarioError
 from placeplan.experiment import run
 from placeplan.io import atomic_path, atomic_write_text
+from placeplan.results import time_coder
 from placeplan.scenario import load_scenario, scenario_from_dict
 from placeplan.scenario_files import read_scenario_file
 
@@ -217,7 +218,7 @@ def open_sweep(out: str | Path) -> xr.Dataset:
         raise InputError(f"{folder}: no finished points")
     parts = []
     for row in table.itertuples(index=False):
-        with xr.open_dataset(folder / "points" / f"{row.id}.nc") as ds:
+        with xr.open_dataset(folder / "points" / f"{row.id}.nc", decode_times=time_coder()) as ds:
             parts.append(ds.load().drop_attrs(deep=False))
     combined = xr.concat(parts, dim="point")
     labels = {c: ("point", table[c].astype(str).to_list()) for c in table.columns if c != "done"}

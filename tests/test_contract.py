@@ -746,3 +746,16 @@ def test_interrupt_exits_130(monkeypatch):
     monkeypatch.setattr(placeplan.sen2, "councils", interrupted)
     code, _, err = cli("data", "councils")
     assert code == 130 and "interrupted" in err
+
+
+def test_snapshots_past_2262_keep_their_dates_on_disk(tmp_path):
+    """datetime64[ns] ends in April 2262: later census days must not wrap round to 1677."""
+    path = tiny(tmp_path, years=3)
+    path.write_text(path.read_text().replace("start: 2025-09-01", "start: 2260-09-01"))
+    code, _, err = cli("run", path, "-n", "2", "--seed", "1", "--out", tmp_path / "far", "-q")
+    assert code == 0, err
+    times = pp.open_results(tmp_path / "far").dataset["time"].to_index()
+    assert times[0].year == 2260 and times[-1].year == 2263
+    assert times.is_monotonic_increasing
+    januaries = pp.open_results(tmp_path / "far").headline()["census"]
+    assert [d.year for d in januaries] == [2261, 2262, 2263]
