@@ -12,14 +12,18 @@ The modules and tests default to ``[tool.mutmut]`` in pyproject.toml; pass
     python tools/mutation.py                       # the configured modules and tests
     python tools/mutation.py --module placeplan/placement/rules.py \\
         --tests tests/test_rules.py tests/test_placement_behaviour.py
+    python tools/mutation.py --again               # re-test those not yet killed
     python tools/mutation.py --report-only         # re-write the table from mutants/
     python tools/mutation.py --survivors           # diffs of the surviving mutants
+    python tools/mutation.py '*ǁpool_for__*'        # only some mutants (mutmut names, globs)
 
 Run it from the repository root. mutmut copies ``placeplan/`` into ``mutants/``
 and puts ``mutants/`` first on ``sys.path`` of the test processes, so the tests
 import the mutated copy whatever the editable install points at. Results are
-cached in ``mutants/``: a second run re-tests only mutants of changed functions
-(``--fresh`` starts again). Hypothesis runs with a fixed seed, so that a mutant's
+kept in ``mutants/verdicts.json`` across runs (mutmut itself forgets them when
+the test selection changes); ``--again`` re-tests only the mutants not yet
+killed, which is all a run after adding tests needs, since tests added can only
+kill more (``--fresh`` starts again). Hypothesis runs with a fixed seed, so that a mutant's
 verdict does not depend on the luck of the draw.
 """
 
@@ -27,8 +31,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import fnmatch
 import json
 import os
+import random
 import shutil
 import sys
 import tempfile
@@ -40,6 +46,34 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 START, END = "<!-- mutation-table:start -->", "<!-- mutation-table:end -->"
 COLUMNS = ("killed", "survived", "timeout", "other")
+RULES = (
+    # the placement rules and the measures (problem.py, schedule.py, population.py)
+    "*.x_measure__mutmut_*",
+    "*.x__count__mutmut_*",
+    "*ǁpool_for__mutmut_*",
+    "*ǁleaves_place__mutmut_*",
+    "*ǁleaves_places__mutmut_*",
+    "*ǁcapacity_at__mutmut_*",
+    "*ǁage_at__mutmut_*",
+    "placeplan.placement.schedule.*",
+    "*.x_academic_year*",
+    "*.x_september_first__*",
+    "*.x__september_first__*",
+    "*ǁExitsǁ*",
+    # term arithmetic (calendar.py; not the checks of overrides, nor Easter)
+    "*ǁTermCalendarǁterm_*",
+    "*ǁTermCalendarǁstart_of_index__*",
+    "*ǁTermCalendarǁend_of_index__*",
+    "*ǁTermCalendarǁwhole_terms_waited__*",
+    "*ǁTermCalendarǁwaiting_*",
+    "*ǁTermCalendarǁacademic_year__*",
+    "*ǁTermCalendarǁ_check__*",
+    "*ǁTermCalendarǁcensus_day__*",
+    "*ǁTermCalendarǁ_iter_census__*",
+    # the table of measures
+    "placeplan.measures.*",
+)
+"""Globs of the mutants of the rules (``--rules``): functions, so they move with them."""
 
 
 def configured() -> dict:
@@ -68,7 +102,10 @@ def status_of(code: int | None) -> str:
     return status if status in COLUMNS else "other"
 
 
-def results(modules: list[str]) -> dict[str, dict[str, int | None]]:
+VERDICTS = ROOT / "mutants" / "verdicts.json"
+
+
+def mutmut_results(modules: list[str]) -> dict[str, dict[str, int | None]]:
     """Exit code of each mutant by module, from mutmut's ``.meta`` files."""
     out = {}
     for module in modules:
@@ -76,6 +113,52 @@ def results(modules: list[str]) -> dict[str, dict[str, int | None]]:
         if meta.exists():
             out[module] = json.loads(meta.read_text())["exit_code_by_key"]
     return out
+
+
+def load_verdicts() -> dict[str, dict[str, int | None]]:
+    """The verdicts kept across runs (mutmut forgets them when the tests change)."""
+    return json.loads(VERDICTS.read_text()) if VERDICTS.exists() else {}
+
+
+def record(modules: list[str], tried: list[str]) -> dict[str, dict[str, int | None]]:
+    """Merge this run's verdicts of the mutants ``tried`` (globs) into verdicts.json.
+
+    A mutant killed by an earlier run stays killed: adding tests only kills more.
+    """
+    verdicts = load_verdicts()
+    for module, codes in mutmut_results(modules).items():
+        kept = verdicts.setdefault(module, {})
+        for name, code in codes.items():
+            if not any(fnmatch.fnmatch(name, g) for g in tried):
+                continue
+            if code is not None and status_of(kept.get(name)) != "killed":
+                kept[name] = code
+            kept.setdefault(name, code)
+    VERDICTS.write_text(json.dumps(verdicts, indent=1, sort_keys=True))
+    return {m: verdicts[m] for m in modules if m in verdicts}
+
+
+def sample(modules: list[str], globs: list[str], n: int, seed: int) -> list[str]:
+    """``n`` mutants a module matching ``globs``, drawn at random (reproducibly)."""
+    rng = random.Random(seed)
+    out = []
+    for codes in mutmut_results(modules).values():
+        names = sorted(k for k in codes if any(fnmatch.fnmatch(k, g) for g in globs))
+        out += sorted(rng.sample(names, min(n, len(names))))
+    if not out:
+        raise SystemExit("--sample needs mutants/: run once without it (or with a glob) first")
+    return out
+
+
+def not_killed(modules: list[str], tried: list[str]) -> list[str]:
+    """Mutants (of ``tried``) not yet killed, to re-test after new tests are written."""
+    return [
+        name
+        for module, codes in load_verdicts().items()
+        if module in modules
+        for name, code in codes.items()
+        if status_of(code) != "killed" and any(fnmatch.fnmatch(name, g) for g in tried)
+    ]
 
 
 def table(by_module: dict[str, dict[str, int | None]], seconds: float | None) -> str:
@@ -147,8 +230,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true", help="delete mutants/ first")
     parser.add_argument("--report-only", action="store_true", help="only re-write the table")
     parser.add_argument("--survivors", action="store_true", help="print surviving mutants")
-    parser.add_argument("mutants", nargs="*", help="only these mutants (mutmut names/globs)")
+    parser.add_argument(
+        "--again", action="store_true", help="re-test only the mutants not yet killed"
+    )
+    parser.add_argument(
+        "--sample",
+        type=int,
+        help="test only this many mutants a module, drawn at random (needs mutants/ made)",
+    )
+    parser.add_argument("--rules", action="store_true", help="only the mutants of RULES")
+    parser.add_argument("--seed", type=int, default=2026, help="seed of --sample")
+    parser.add_argument(
+        "mutants", nargs="*", default=["*"], help="mutant names or globs (default: all)"
+    )
     args = parser.parse_args(argv)
+    if args.rules:
+        args.mutants = list(RULES)
     os.chdir(ROOT)
     extra = ["--hypothesis-seed=0", *(f"--deselect={d}" for d in args.deselect)]
     override(args.module, args.tests, extra)
@@ -156,16 +253,23 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.report_only or args.survivors):
         if args.fresh:
             shutil.rmtree(ROOT / "mutants", ignore_errors=True)
-        from mutmut.__main__ import cli
+        names = not_killed(args.module, args.mutants) if args.again else args.mutants
+        if args.sample and not args.again:
+            names = sample(args.module, names, args.sample, args.seed)
+        if not names:
+            print("every mutant is killed")
+        else:
+            from mutmut.__main__ import cli
 
-        began = time.monotonic()
-        try:
-            cli.main(["run", "--max-children", str(args.max_children), *args.mutants])
-        except SystemExit as stop:
-            if stop.code not in (0, None):
-                return int(stop.code) if isinstance(stop.code, int) else 1
-        seconds = time.monotonic() - began
-    by_module = results(args.module)
+            began = time.monotonic()
+            try:
+                cli.main(["run", "--max-children", str(args.max_children), *names])
+            except SystemExit as stop:
+                if stop.code not in (0, None):
+                    return int(stop.code) if isinstance(stop.code, int) else 1
+            seconds = time.monotonic() - began
+            record(args.module, names)
+    by_module = {m: v for m, v in load_verdicts().items() if m in args.module}
     if args.survivors:
         survivors(by_module)
         return 0
