@@ -448,3 +448,167 @@ def test_the_calendar_refuses_dates_outside_its_range():
     assert CAL.term_index(date(1990, 9, 1)) == 3 * 1990
     with pytest.raises(ValueError, match="before referral"):
         CAL.whole_terms_waited(date(2025, 9, 2), date(2025, 9, 1))
+
+
+# ---------------------------------------------------------------- the schedule
+def test_referrals_are_decided_at_the_first_meeting_at_or_after_them():
+    from placeplan.placement import make_schedule
+    from placeplan.scenario import PanelSpec
+
+    sched = make_schedule(CAL, PanelSpec(every_days=14, first=date(2025, 8, 25)), START,
+                          date(2026, 9, 1))  # fmt: skip
+    # meetings every 14 days from 25 August: the first within the forecast is 8 September
+    assert sched.panels[0] == day(date(2025, 9, 8), 0.5)
+    assert np.all(np.diff(sched.panels) == 14)
+    assert sched.panels[-1] < day(date(2026, 9, 1))
+    meet = sched.panels[0]
+    decided = sched.decision_times(np.array([meet - 0.1, meet, meet + 0.1, sched.panels[-1] + 1]))
+    assert decided.tolist() == [meet, meet, meet + 14, INF]
+    # a place offered at a panel is taken up at the next term start after it
+    assert sched.take_up(meet) == day(date(2026, 1, 5), 0.25)
+    assert sched.take_up(day(date(2026, 1, 5), 0.25)) == day(date(2026, 4, 13), 0.25)
+    assert sched.term_starts.tolist() == [
+        day(date(2025, 9, 1), 0.25), day(date(2026, 1, 5), 0.25), day(date(2026, 4, 13), 0.25)
+    ]  # fmt: skip
+    assert sched.snapshot_dates == CAL.census_days(START, date(2026, 9, 1))
+    assert sched.snapshots.tolist() == [day(d, 0.99) for d in sched.snapshot_dates]
+
+
+def test_without_panels_term_starts_decide_and_continuous_has_neither():
+    from placeplan.placement import make_schedule
+    from placeplan.scenario import PanelSpec
+
+    terms = make_schedule(CAL, PanelSpec(every_days=None), START, date(2026, 9, 1))
+    assert len(terms.panels) == 0
+    first = day(START, 0.25)
+    assert terms.decision_times(np.array([S, first, first + 0.1])).tolist() == [
+        first, first, day(date(2026, 1, 5), 0.25)
+    ]  # fmt: skip
+    cont = make_schedule(CAL, PanelSpec(every_days="continuous"), START, date(2026, 9, 1))
+    assert len(cont.panels) == 0 and len(cont.term_starts) == 0
+    # the first meeting defaults to the start, and a meeting on the last day is in
+    first_day = make_schedule(CAL, PanelSpec(every_days=7), START, START.replace(day=16))
+    assert first_day.panels.tolist() == [S + 0.5, S + 7.5, S + 14.5]
+
+
+def test_snapshots_every_so_many_days():
+    from placeplan.placement import make_schedule
+    from placeplan.scenario import PanelSpec
+
+    sched = make_schedule(CAL, PanelSpec(), START, START.replace(day=11), snapshots=3.0)
+    assert sched.snapshots.tolist() == [S + 3, S + 6, S + 9]
+    assert sched.snapshot_dates == [date(2025, 9, 4), date(2025, 9, 7), date(2025, 9, 10)]
+    sched = make_schedule(CAL, PanelSpec(), START, START.replace(day=10), snapshots=3.0)
+    assert sched.snapshots.tolist() == [S + 3, S + 6]  # the end is not in the forecast
+
+
+# ----------------------------------------------------------- who leaves when
+def test_academic_years_turn_on_the_first_of_september():
+    from placeplan.placement.population import academic_year_of, academic_years, september_first
+
+    days = np.array(
+        [day(date(2025, 8, 31), 0.99), S, day(date(2026, 1, 1)), day(date(2026, 8, 31))]
+    )
+    assert academic_years(days).tolist() == [2024, 2025, 2025, 2025]
+    assert [academic_year_of(float(t)) for t in days] == [2024, 2025, 2025, 2025]
+    assert september_first(2025) == S
+    assert september_first(1990) == day(date(1990, 9, 1))
+
+
+def test_exits_by_age_from_the_end_of_year_probabilities():
+    from placeplan.placement import draw_exits
+    from placeplan.scenario import LeavingSpec
+
+    rng = np.random.default_rng(1)
+    since = np.array([S + 10, S + 10, day(date(2025, 8, 1))])
+    exits = draw_exits(rng, since, np.array([14, 16, 14]), LeavingSpec(end_of_year={16: 1.0}))
+    # aged 14 in 2025/26: 16 in 2027/28, leaving at its end; aged 16 now: this year's end
+    assert exits.age_out.tolist() == [
+        day(date(2028, 9, 1)), day(date(2026, 9, 1)), day(date(2027, 9, 1))
+    ]  # fmt: skip
+    assert np.isinf(exits.stay).all() and np.isinf(exits.patience).all()
+    never = draw_exits(rng, since, np.array([14, 17, 3]), LeavingSpec(end_of_year={16: 1.0}))
+    assert np.isinf(never.age_out[1]) and np.isfinite(never.age_out[[0, 2]]).all()
+    assert never.age_out[2] == day(date(2038, 9, 1))  # aged 3 in 2024/25: 16 in 2037/38
+
+
+def test_leaving_rates_give_stays_and_patience_of_the_right_mean():
+    from placeplan.placement import draw_exits
+    from placeplan.scenario import LeavingSpec
+
+    n = 20000
+    rng = np.random.default_rng(2)
+    exits = draw_exits(rng, np.full(n, S), np.full(n, 5), LeavingSpec(mid_year_rate=2.0))
+    assert abs(exits.stay.mean() / (365.25 / 2) - 1) < 0.03
+    assert abs(exits.patience.mean() / (365.25 / 2) - 1) < 0.03  # the list rate defaults to it
+    own = draw_exits(rng, np.full(n, S), np.full(n, 5), LeavingSpec(mid_year_rate=2, list_rate=0))
+    assert np.isinf(own.patience).all() and np.isfinite(own.stay).all()
+
+
+def test_the_first_exit_ends_a_wait_or_a_stay():
+    exits = Exits(np.array([S + 50, INF, INF]), np.array([10.0, 20.0, INF]),
+                  np.array([100.0, 5.0, INF]))  # fmt: skip
+    assert exits.waiting_until(np.array([S, S, S])).tolist() == [S + 50, S + 5, INF]
+    assert exits.placed_until(np.array([S + 45, S, S])).tolist() == [S + 50, S + 20, INF]
+    ooa = exits.with_out_of_area(np.array([S + 40, S + 1, INF]))
+    assert ooa.waiting_until(np.array([S, S, S])).tolist() == [S + 40, S + 1, INF]
+    both = Exits.concat([exits, ooa])
+    assert len(both) == 6 and both.patience.tolist()[3:] == [100.0, 5.0, INF]
+
+
+def test_pupils_at_the_start_fill_the_share_of_places_in_their_schools_ages():
+    from placeplan.placement import initial_occupants
+    from placeplan.scenario import LeavingSpec
+
+    rng = np.random.default_rng(3)
+    occ = initial_occupants(rng, np.array([10, 4, 0]), 0.5, np.ones(26), START, LeavingSpec(),
+                            pool_designation=np.array([0, 1, 1]), youngest=np.array([5, 11, 0]),
+                            oldest=np.array([10, 16, 25]))  # fmt: skip
+    assert occ.pool.tolist() == [0] * 5 + [1] * 2
+    assert occ.designation.tolist() == [0] * 5 + [1] * 2
+    assert ((occ.age[:5] >= 5) & (occ.age[:5] <= 10)).all()
+    assert ((occ.age[5:] >= 11) & (occ.age[5:] <= 16)).all()
+    # with no other leaving, each leaves at the end of the year they reach the oldest age
+    expected = [
+        day(date(2025 + int(o - a) + 1, 9, 1))
+        for o, a in zip([10] * 5 + [16] * 2, occ.age, strict=True)
+    ]
+    assert occ.exit.tolist() == expected
+    # ages outside a pool's weights fall back to its whole range
+    weights = np.r_[np.zeros(20), np.ones(6)]
+    only_old = initial_occupants(
+        rng, np.array([3]), 1.0, weights, START, LeavingSpec(), youngest=np.array([5]),
+        oldest=np.array([10])
+    )  # fmt: skip
+    assert ((only_old.age >= 5) & (only_old.age <= 10)).all() and len(only_old.age) == 3
+
+
+def test_the_list_at_the_start_is_followed_from_the_start():
+    from placeplan.placement import initial_list
+    from placeplan.scenario import InitialWaiting, LeavingSpec
+
+    group = InitialWaiting(children={"A": 30, "B": 20}, referred_from=date(2024, 11, 1),
+                           referred_to=date(2025, 12, 1), age=(6, 6))  # fmt: skip
+    rng = np.random.default_rng(4)
+    refs, exits = initial_list(rng, (group,), ("A", "B"), START, LeavingSpec(list_rate=1.0))
+    assert len(refs) == 50 and np.bincount(refs.designation).tolist() == [30, 20]
+    assert (np.diff(refs.time) >= 0).all()
+    assert (refs.time >= day(date(2024, 11, 1))).all() and (refs.time < S).all()
+    # ages are those of the year of referral: 6 now, 5 if referred last year
+    last_year = refs.time < day(date(2025, 9, 1))
+    assert (refs.age[last_year] == 5).all() and (refs.age[~last_year] == 6).all()
+    # nobody leaves the list before the start
+    assert (refs.time + exits.patience > S).all()
+    assert (refs.need == -1).all()
+    empty, none = initial_list(rng, (), ("A",), START, LeavingSpec())
+    assert len(empty) == 0 and len(none) == 0
+
+
+def test_thresholds_of_a_scenario():
+    import placeplan as pp
+
+    s = pp.load_scenario("herts-baseline")
+    t = measures.Thresholds.of(s)
+    assert t == measures.Thresholds(s.calendar.long_wait_terms, s.calendar.long_wait_weeks)
+    assert measures.Thresholds.of(s.calendar) == t
+    assert isinstance(t.terms, int) and isinstance(t.weeks, float)
