@@ -47,7 +47,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 START, END = "<!-- mutation-table:start -->", "<!-- mutation-table:end -->"
-COLUMNS = ("killed", "survived", "timeout", "other")
+COLUMNS = ("killed", "timeout", "survived", "no tests", "other")
 RULES = (
     # the placement rules and the measures (problem.py, schedule.py, population.py)
     "*.x_measure__mutmut_*",
@@ -97,7 +97,7 @@ def override(modules: list[str], tests: list[str], extra: list[str]) -> None:
 
 
 def status_of(code: int | None) -> str:
-    """killed, survived, timeout or other (not checked, no tests, suspicious...)."""
+    """killed, timeout, survived, no tests (no selected test reaches it) or other."""
     from mutmut.stats import status_by_exit_code
 
     status = status_by_exit_code[code]
@@ -166,8 +166,8 @@ def not_killed(modules: list[str], tried: list[str]) -> list[str]:
 def table(by_module: dict[str, dict[str, int | None]], seconds: float | None) -> str:
     """The score table in Markdown."""
     lines = [
-        "| module | killed | survived | timeout | other | total | score |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| module | killed | timeout | survived | no tests | other | total | score |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     total: Counter = Counter()
     for module, codes in by_module.items():
@@ -182,10 +182,9 @@ def table(by_module: dict[str, dict[str, int | None]], seconds: float | None) ->
 
 
 def row(name: str, n: Counter) -> str:
-    """One line of the table; the score is killed + timeout over those checked."""
+    """One line of the table; the score is killed + timeout over all (untested = alive)."""
     total = sum(n[c] for c in COLUMNS)
-    checked = n["killed"] + n["survived"] + n["timeout"]
-    score = f"{100 * (n['killed'] + n['timeout']) / checked:.1f}%" if checked else "-"
+    score = f"{100 * (n['killed'] + n['timeout']) / total:.1f}%" if total else "-"
     return f"| {name} | " + " | ".join(str(n[c]) for c in COLUMNS) + f" | {total} | {score} |"
 
 
