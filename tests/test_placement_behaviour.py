@@ -436,6 +436,8 @@ def test_term_indices_and_their_boundaries():
         date(2025, 9, 1), date(2026, 1, 5)
     ]  # fmt: skip
     assert CAL.census_days(date(2025, 10, 2), date(2026, 1, 15)) == [date(2025, 10, 2)]
+    assert not TermCalendar.waiting_over_weeks(date(2025, 1, 1), date(2025, 12, 31))  # 364 days
+    assert TermCalendar.waiting_over_weeks(date(2025, 1, 1), date(2026, 1, 1))  # 365 days
     assert TermCalendar.waiting_over_weeks(date(2025, 1, 1), date(2025, 1, 8), 1) is False
     assert TermCalendar.waiting_over_weeks(date(2025, 1, 1), date(2025, 1, 9), 1) is True
 
