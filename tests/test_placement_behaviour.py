@@ -614,3 +614,53 @@ def test_thresholds_of_a_scenario():
     assert t == measures.Thresholds(s.calendar.long_wait_terms, s.calendar.long_wait_weeks)
     assert measures.Thresholds.of(s.calendar) == t
     assert isinstance(t.terms, int) and isinstance(t.weeks, float)
+
+
+# ------------------------------------- written for mutants that survived (MUTATION.md)
+def test_measures_without_pools_or_occupants_pools():
+    # an engine that does not report pools, and pupils recorded by designation only
+    occ = Occupants(np.array([0]), np.array([9]), np.array([S + 5]))
+    p = make([S + 1], capacity=(2,), occupants=occ, snapshots=[S + 2, S + 6])
+    placements = Placements(np.array([S + 1]), np.array([S + 1]))
+    m = measure(p, placements)
+    assert list(m["occupied"][:, 0]) == [2, 1]
+    assert list(m["placed"][:, 0]) == [1, 1]
+    assert list(m["placed_in_own_locality"][:, 0]) == [0, 0]
+
+
+def test_counts_are_whole_numbers():
+    m = waiting_from(date(2025, 9, 10), date(2026, 9, 10))
+    for name, values in m.items():
+        assert values.dtype.kind == ("f" if name == "out_of_area_cost" else "i"), name
+
+
+def test_term_indices_at_both_ends_of_the_calendar():
+    first = date(1990, 9, 1).toordinal()
+    assert CAL.term_indices(np.array([first])).tolist() == [3 * 1990]
+    last = CAL.term_start(2400, Term.SUMMER).toordinal() + 399
+    assert CAL.term_indices(np.array([last])).tolist() == [3 * 2400 + 2]
+    with pytest.raises(ValueError, match="outside the supported calendar"):
+        CAL.term_indices(np.array([last + 1]))
+
+
+def test_snapshots_more_often_than_daily():
+    from placeplan.placement import make_schedule
+    from placeplan.scenario import PanelSpec
+
+    sched = make_schedule(CAL, PanelSpec(), START, START.replace(day=3), snapshots=0.5)
+    assert sched.snapshots.tolist() == [S + 0.5, S + 1, S + 1.5]
+
+
+def test_academic_years_are_whole_numbers():
+    from placeplan.placement.population import academic_years
+
+    assert academic_years(np.array([S, S + 200.5])).dtype.kind == "i"
+
+
+def test_the_table_names_each_variables_measure_and_dimension():
+    assert measures.get("waiting_by_designation") is measures.get("waiting")
+    assert measures.get("capacity_by_locality").name == "capacity"
+    found = {v: dim for v, _, dim in measures.variables(2)}
+    assert found["waiting"] is None
+    assert found["waiting_by_designation"] == "designation"
+    assert found["waiting_by_locality"] == "locality"
