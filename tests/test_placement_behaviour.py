@@ -639,7 +639,7 @@ def test_term_indices_at_both_ends_of_the_calendar():
     assert CAL.term_indices(np.array([first])).tolist() == [3 * 1990]
     last = CAL.term_start(2400, Term.SUMMER).toordinal() + 399
     assert CAL.term_indices(np.array([last])).tolist() == [3 * 2400 + 2]
-    with pytest.raises(ValueError, match="outside the supported calendar"):
+    with pytest.raises(ValueError, match=r"^date outside the supported calendar$"):
         CAL.term_indices(np.array([last + 1]))
 
 
@@ -664,3 +664,20 @@ def test_the_table_names_each_variables_measure_and_dimension():
     assert found["waiting"] is None
     assert found["waiting_by_designation"] == "designation"
     assert found["waiting_by_locality"] == "locality"
+
+
+def test_a_designation_without_places_has_none():
+    pools = Pools(np.array([0]), np.array([0]), np.array([0]), np.array([25]), [[[0], []]])
+    p = make([S + 1, S + 2], designations=[0, 1], pools=pools, capacity=(3,), n_designations=2,
+             snapshots=[S + 5])  # fmt: skip
+    m = simulate(p, S, END, "epoch").measures
+    assert m["capacity"][0].tolist() == [3, 0]
+    assert m["waiting"][0].tolist() == [0, 1]
+
+
+def test_an_out_of_area_stay_over_before_the_start_costs_nothing():
+    p = make([S - 200], capacity=(0,), out_of_area=[S - 100], stay=[10.0], out_of_area_cost=365.25,
+             snapshots=[S + 20])  # fmt: skip
+    m = measure(p, Placements(np.array([INF]), np.array([INF]), np.array([-1])))
+    assert m["placed_out_of_area"][0, 0] == 1 and m["out_of_area"][0, 0] == 0
+    assert m["out_of_area_cost"][0, 0] == 0.0
