@@ -1,7 +1,7 @@
 """The cohort projection: conservation, no negative counts, and the SEN2-derived inputs."""
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -22,8 +22,18 @@ mixes = arrays(np.float64, (AGES, NEEDS), elements=st.floats(0.01, 1)).map(
     lambda m: m / m.sum(axis=1, keepdims=True)
 )
 
+# boundary cases pinned with @example: no plans at all; rates at and beyond their
+# clipping bounds (everyone ceases, nobody does); full and no re-recording
+ZERO = np.zeros((AGES, NEEDS))
+FULL = np.full((AGES, NEEDS), 5000.0)
+EVEN = np.full((AGES, NEEDS), 1.0 / NEEDS)
+
 
 @given(counts, rates, counts, mixes, st.floats(0, 1))
+@example(ZERO, np.zeros(AGES), ZERO, EVEN, 0.0)
+@example(FULL, np.full(AGES, 1.5), ZERO, EVEN, 1.0)  # all cease (rate clipped to 1)
+@example(FULL, np.full(AGES, -0.5), FULL, EVEN, 0.0)  # none cease (clipped to 0)
+@example(FULL, np.full(AGES, 0.5), ZERO, EVEN, 1.0)
 def test_cohort_step_conserves_plans(stock, cease, new, mix, recode):
     nxt, ceased = cohort_step(stock, cease, new, mix, recode)
     np.testing.assert_allclose(
@@ -50,6 +60,8 @@ def test_full_recoding_keeps_each_age_at_its_need_mix():
 
 @given(counts, rates, arrays(np.float64, (3, AGES, NEEDS), elements=st.floats(0, 5000)))
 @settings(max_examples=50)
+@example(ZERO, np.zeros(AGES), np.zeros((3, AGES, NEEDS)))
+@example(FULL, np.full(AGES, 1.5), np.zeros((3, AGES, NEEDS)))
 def test_projection_never_negative_and_conserves_each_year(stock, cease, new):
     out = project(stock, cease, new)
     assert out.shape == (4, AGES, NEEDS)
@@ -65,9 +77,14 @@ def test_projection_never_negative_and_conserves_each_year(stock, cease, new):
     arrays(np.float64, NEEDS, elements=st.floats(0, 1000)),
 )
 @settings(max_examples=50)
+@example(ZERO, np.zeros(AGES), np.zeros(NEEDS))  # no plans: shares of 0, not NaN
+@example(ZERO, np.full(AGES, 10.0), np.full(NEEDS, 10.0))  # special plans but no plans
+@example(FULL, np.full(AGES, 1000.0 * NEEDS), np.full(NEEDS, 1000.0))  # more than all
 def test_specialist_share_is_a_share(stock, by_age, by_need):
     share = specialist_share(stock, by_age, by_need)
+    assert np.isfinite(share).all()
     assert ((share >= 0) & (share <= 1 + 1e-12)).all()
+    assert (share[stock == 0] == 0).all()
 
 
 def test_specialist_share_matches_both_margins_when_consistent():
@@ -82,11 +99,20 @@ def test_specialist_share_matches_both_margins_when_consistent():
 
 @given(arrays(np.float64, (4, AGES, NEEDS), elements=st.floats(0, 1000)), rates)
 @settings(max_examples=50)
+@example(np.zeros((4, AGES, NEEDS)), np.zeros(AGES))
+@example(np.full((4, AGES, NEEDS), 100.0), np.full(AGES, 1.5))  # nobody carries over
+@example(np.full((4, AGES, NEEDS), 100.0), np.zeros(AGES))  # flat: no new referrals
 def test_expected_referrals_non_negative_and_only_at_referral_ages(specialist, cease):
     r = expected_referrals(specialist, cease, (4, 15))
     assert r.shape == (3, AGES, NEEDS)
     assert (r >= 0).all()
     assert (r[:, :4] == 0).all() and (r[:, 16:] == 0).all()
+    # at the youngest referral age, everyone needing a place is a new referral
+    np.testing.assert_array_equal(r[:, 4], specialist[1:, 4])
+    # a cohort's referrals are at least its growth after ceasing (never less)
+    survive = 1 - np.clip(cease, 0, 1)
+    growth = specialist[1:, 5:16] - specialist[:-1, 4:15] * survive[4:15, None]
+    assert (r[:, 5:16] >= growth - 1e-9).all()
 
 
 def test_hertfordshire_inputs_match_sen2():
