@@ -211,7 +211,9 @@ def test_a_pupil_leaves_at_the_end_of_the_year_they_reach_the_oldest_age():
     take_up = S + 1
     # aged 9 in 2025/26, 11 in 2027/28: leaves on 1 September 2028
     assert p.leaves_place(0, take_up, 0) == day(date(2028, 9, 1))
-    assert p.leaves_place(0, take_up, 1) == INF  # a school to 25 keeps them
+    # a school to 25 keeps them to the end of the year they are 25 (2041/42), as it
+    # does the pupils there at the start
+    assert p.leaves_place(0, take_up, 1) == day(date(2042, 9, 1))
     on_the_last_day = day(date(2026, 8, 31), 0.5)  # still 9, one more year to go
     assert p.leaves_place(0, on_the_last_day, 0) == day(date(2028, 9, 1))
     next_year = day(date(2026, 9, 1), 0.25)  # aged 10 now: the same end
@@ -233,7 +235,8 @@ def test_a_pupil_leaves_at_the_first_of_age_out_stay_and_the_schools_end():
         placements = Placements(np.array([S + 1]), np.array([S + 1]), np.array([0]))
         assert p.leaves_places(placements)[0] == expected
         in_big = Placements(np.array([S + 1]), np.array([S + 1]), np.array([1]))
-        assert p.leaves_places(in_big)[0] == min(age_out, S + 1 + stay)
+        # a school to 25: the end of the year they are 25 (2041/42) at the latest
+        assert p.leaves_places(in_big)[0] == min(age_out, S + 1 + stay, day(date(2042, 9, 1)))
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -617,15 +620,18 @@ def test_thresholds_of_a_scenario():
 
 
 # ------------------------------------- written for mutants that survived (MUTATION.md)
-def test_measures_without_pools_or_occupants_pools():
-    # an engine that does not report pools, and pupils recorded by designation only
-    occ = Occupants(np.array([0]), np.array([9]), np.array([S + 5]))
-    p = make([S + 1], capacity=(2,), occupants=occ, snapshots=[S + 2, S + 6])
-    placements = Placements(np.array([S + 1]), np.array([S + 1]))
-    m = measure(p, placements)
-    assert list(m["occupied"][:, 0]) == [2, 1]
+def test_placements_without_a_pool_are_refused_not_indexed():
+    # no silent fallback: a pool of -1 must never index the last pool
+    with pytest.raises(ValueError, match="pool if and only if offered"):
+        Placements(np.array([S + 1]), np.array([S + 1]), np.array([-1]))
+    with pytest.raises(ValueError, match="pool if and only if offered"):
+        Placements(np.array([np.inf]), np.array([np.inf]), np.array([0]))
+    with pytest.raises(ValueError, match="pools must be in"):
+        Placements(np.array([S + 1]), np.array([S + 1]), np.array([2])).check(2)
+    p = make([S + 1], capacity=(2,), snapshots=[S + 2, S + 6])
+    m = measure(p, Placements(np.array([S + 1]), np.array([S + 1]), np.array([0])))
     assert list(m["placed"][:, 0]) == [1, 1]
-    assert list(m["placed_in_own_locality"][:, 0]) == [0, 0]
+    assert list(m["placed_in_own_locality"][:, 0]) == [1, 1]
 
 
 def test_counts_are_whole_numbers():
