@@ -15,7 +15,7 @@ naming the file, line and field:
 - sizes fit in memory: at most 1,000,000 places (with the build programme), children
   on the list at the start, and referrals expected over the forecast; at most 2,000
   pools of places (school × designation, and build projects); growth and noise of
-  new plans that, at six standard deviations, multiply them at most 10,000-fold over
+  new plans that, at six standard deviations, multiply them at most 10^8-fold over
   the forecast, and a special school share trend of at most e^50;
 - the SEN2 figures a cohort projection needs exist for its area and base year.
 
@@ -70,8 +70,16 @@ MAX_SNAPSHOTS = 4000
 MAX_POOLS = 2000
 """Most pools of places (school × designation, plus build projects)."""
 
-MAX_GROWTH_FACTOR = 1e4
-"""Most that six standard deviations of growth and noise may multiply new plans by."""
+MAX_GROWTH_FACTOR = 1e8
+"""Most that six standard deviations of growth and noise may multiply new plans by.
+
+It keeps every Poisson mean and float finite. It is not what keeps a run within
+memory: a replication whose draw expects more referrals than placeplan follows
+(:data:`placeplan.scenario.MAX_CHILDREN`) stops the run with a clear error
+(:func:`placeplan.demand.referrals.draw_cohort_demand`). A tighter bound here
+refused councils' own calibrated growth (Leeds over ten years: 80,985-fold at six
+standard deviations, which its central path never comes near).
+"""
 
 _SIGMAS = 6.0
 """Standard deviations of the growth bounds (a draw beyond: about 1 in 10^9)."""
@@ -336,16 +344,45 @@ def _sen2(s: Scenario, demand: Any, found: _Findings) -> None:
     area = demand.sen2_area or s.council.code
     where = ("demand", "sen2_area") if demand.sen2_area else ("council", "code")
     try:
-        cohort_inputs_for(area, demand.base_year)
+        inputs = cohort_inputs_for(area, demand.base_year)
     except KeyError as exc:
         reason = exc.args[0] if exc.args else "unknown area"
         found.error(where, f"no SEN2 figures for {area!r}: {reason}")
+        return
     except ValueError as exc:
         found.error(
             ("demand", "base_year"),
             f"the SEN2 figures of {area!r} cannot start a projection in January "
             f"{demand.base_year}: {exc}",
         )
+        return
+    if not found.errors:
+        _central_path(s, demand, inputs, found)
+
+
+def _central_path(s: Scenario, demand: Any, inputs: CohortInputs, found: _Findings) -> None:
+    """Refuse demand whose central path (no uncertainty) already expects too many children.
+
+    A run refuses any replication whose draw expects more referrals than placeplan
+    follows; where even the central estimates do, every replication would, so
+    validation says so first.
+    """
+    from placeplan.demand.referrals import draw_cohort_demand
+    from placeplan.errors import InputError
+    from placeplan.scenario import Uncertain
+
+    central = demand.model_copy(
+        update={
+            "new_plans_growth": Uncertain(mean=demand.new_plans_growth.mean),
+            "specialist_share_trend": Uncertain(mean=demand.specialist_share_trend.mean),
+            "new_plans_noise_sd": 0.0,
+        }
+    )
+    rng = np.random.default_rng(0)
+    try:
+        draw_cohort_demand(central, inputs, s.designations, s.start, s.end, rng, rng)
+    except InputError as exc:
+        found.error(("demand", "new_plans_growth"), f"at the central estimates, {exc}")
 
 
 @lru_cache(maxsize=16)

@@ -198,6 +198,27 @@ def test_waiting_list_referred_after_the_start_or_before_birth_is_rejected(tmp_p
     _rejected(path, "placement.initial_waiting.0.age", "before they were born")
 
 
+def test_demand_expecting_too_many_children_is_refused_by_validate_and_run(tmp_path):
+    # central growth alone expects tens of millions of referrals: validate refuses it
+    text = re.sub(
+        r"new_plans_growth_damping: [0-9.]+",
+        "new_plans_growth_damping: 1.0",
+        _baseline().replace(
+            "new_plans_growth: {mean: 0.1199, sd: 0.01}", "new_plans_growth: {mean: 1.0, sd: 0}"
+        ),
+    )
+    _rejected(_write(tmp_path, text), "demand.new_plans_growth", "at the central estimates")
+    # a replication drawing such growth (built past validation, as a tail draw of wide
+    # growth would be): the run stops with a clear error before any child is drawn
+    base = pp.load_scenario("herts-baseline")
+    demand = base.demand.model_copy(
+        update={"new_plans_growth": pp.scenario.Uncertain(mean=1.0), "new_plans_growth_damping": 1}
+    )
+    model = Model(base.model_copy(update={"demand": demand}))
+    with pytest.raises(pp.InputError, match="placeplan follows at most 1,000,000"):
+        model.replicate(Streams(1, 0))
+
+
 def test_too_many_children_waiting_is_rejected(tmp_path):
     group = "    - {children: {ANY: 600000}, referred_from: 2024-01-01, referred_to: 2024-02-01}\n"
     path = _write(tmp_path, SMALL + "  initial_waiting:\n" + group * 2)
@@ -206,10 +227,10 @@ def test_too_many_children_waiting_is_rejected(tmp_path):
 
 def test_huge_growth_is_rejected(tmp_path):
     text = _baseline().replace(
-        "new_plans_growth: {mean: 0.1199, sd: 0.01}", "new_plans_growth: {mean: 1.0, sd: 0.0}"
+        "new_plans_growth: {mean: 0.1199, sd: 0.01}", "new_plans_growth: {mean: 1.0, sd: 1.0}"
     )
     path = _write(tmp_path, text)
-    _rejected(path, "demand.new_plans_growth", "10,000-fold", _line(text, "new_plans_growth:"))
+    _rejected(path, "demand.new_plans_growth", "100,000,000-fold", _line(text, "new_plans_growth:"))
     text = _baseline().replace("years: 10", "years: 300")
     _rejected(_write(tmp_path, text), "demand.new_plans_growth", "six standard deviations")
 

@@ -94,6 +94,32 @@ def _uniform_times(
     return lo + rng.random(int(counts.sum())) * (hi - lo)
 
 
+def _check_size(expected: np.ndarray, growth: float, trend: float) -> None:
+    """Refuse a draw that expects more referrals than placeplan follows.
+
+    Validation bounds growth so that numbers stay finite; a draw in the far tail of
+    wide parameters can still expect more children than fit in memory. Such a run
+    stops here, before any child is drawn, rather than being clipped silently.
+
+    Raises
+    ------
+    InputError
+        If the referrals expected over the forecast exceed
+        :data:`placeplan.scenario.MAX_CHILDREN` [children].
+    """
+    from placeplan.errors import InputError
+    from placeplan.scenario import MAX_CHILDREN
+
+    total = float(expected.sum())
+    if not np.isfinite(total) or total > MAX_CHILDREN:
+        raise InputError(
+            f"demand: a replication drew new plans growth {growth:+.3f} and special school "
+            f"share trend {trend:+.3f} a year, which expect {total:,.0f} referrals over the "
+            f"forecast; placeplan follows at most {MAX_CHILDREN:,} (narrow "
+            "demand.new_plans_growth, its sd, the noise, or shorten the years)"
+        )
+
+
 def draw_cohort_demand(
     spec: CohortDemand,
     inputs: CohortInputs,
@@ -158,6 +184,7 @@ def draw_cohort_demand(
         by_desig[:, need_to_desig[j]] += specialist[:, :, j].sum(axis=1)
 
     expected = expected_referrals(specialist, inputs.cease_rate, spec.referral_ages)
+    _check_size(expected[:n_years], growth, trend)
     parts = []
     for y in range(n_years):
         jan = date(base + y, 1, 1).toordinal()
