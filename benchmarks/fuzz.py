@@ -381,6 +381,8 @@ def write_report(args, cases, results, elapsed, generated_s, partial=False) -> N
 
 
 def _git_head() -> str:
+    if os.environ.get("PLACEPLAN_COMMIT"):
+        return os.environ["PLACEPLAN_COMMIT"]
     try:
         return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                               capture_output=True, text=True, check=True).stdout.strip()
