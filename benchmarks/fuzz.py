@@ -48,25 +48,16 @@ WEIGHTS = {"validate": 0.62, "run": 0.10, "cli": 0.2785, "kill": 0.0015}
 
 # ------------------------------------------------------------------------ generation
 
+BATCH = 10
+"""Cases per Hypothesis search (and per task given to a worker)."""
 
-def generate(kind: str, count: int, seed: int, batch: int = 25) -> list[fz.Case]:
-    """``count`` cases of ``kind`` from the Hypothesis strategy, reproducibly from ``seed``.
+
+def search(kind: str, size: int, seed: int) -> list[fz.Case]:
+    """One short Hypothesis search: ``size`` cases of ``kind``, reproducibly from ``seed``.
 
     Hypothesis explores around the examples it has made, so one long search yields
-    near-duplicates; short searches of ``batch`` examples, each from its own seed,
-    spread the cases wider.
+    near-duplicates; many short searches, each from its own seed, spread the cases.
     """
-    out: list[fz.Case] = []
-    number = 0
-    while len(out) < count:
-        size = min(batch, count - len(out))
-        out += _search(kind, size, seed * 1_000_003 + number)
-        number += 1
-    return out
-
-
-def _search(kind: str, size: int, seed: int) -> list[fz.Case]:
-    """One short Hypothesis search: ``size`` cases of ``kind`` from ``seed``."""
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as hseed
 
@@ -107,27 +98,38 @@ def hostile_catalogue() -> list[fz.Case]:
     return out
 
 
-def all_cases(total: int, seed: int) -> list[fz.Case]:
-    """The hostile catalogue, then generated cases of each kind up to ``total``."""
-    fixed = hostile_catalogue()
-    left = max(total - len(fixed), 0)
+def tasks(total: int, seed: int) -> list[dict]:
+    """The work: the hostile catalogue case by case, then batches of generated cases.
+
+    Each task is plain data: ``{"hostile": i}``, or ``{"kind", "seed", "size"}`` for a
+    batch the worker generates itself (so generation runs in parallel too). The
+    batch seeds follow from ``seed``, so the same arguments give the same cases.
+    """
+    fixed = len(hostile_catalogue())
+    out: list[dict] = [{"hostile": i, "skip": 0} for i in range(fixed)]
+    left = max(total - fixed, 0)
     counts = {k: round(left * w) for k, w in WEIGHTS.items()}
     counts["validate"] += left - sum(counts.values())
-    out = list(fixed)
-    for i, (kind, n) in enumerate(counts.items()):
-        t = time.perf_counter()
-        made = generate(kind, n, seed * 1000 + i)
-        print(f"generated {len(made)} {kind} cases in {time.perf_counter() - t:.0f} s",
-              file=sys.stderr, flush=True)
-        out += made
+    for k, (kind, n) in enumerate(counts.items()):
+        for b in range(0, n, BATCH):
+            out.append({"kind": kind, "size": min(BATCH, n - b),
+                        "seed": (seed * 100 + k) * 1_000_003 + b // BATCH, "skip": 0})
+    random.Random(seed).shuffle(out)  # a run stopped early is still a fair sample
     return out
+
+
+def task_cases(task: dict) -> list[fz.Case]:
+    """The cases of a task."""
+    if "hostile" in task:
+        return [hostile_catalogue()[task["hostile"]]]
+    return search(task["kind"], task["size"], task["seed"])
 
 
 # ---------------------------------------------------------------------------- worker
 
 
 def worker(args: argparse.Namespace) -> None:
-    """Read cases (JSON lines) on stdin; answer each with one JSON line on the real stdout."""
+    """Read tasks (JSON lines) on stdin; report each case's start and result on stdout."""
     reply = os.fdopen(os.dup(1), "w", buffering=1)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
@@ -137,39 +139,46 @@ def worker(args: argparse.Namespace) -> None:
     fz.good_run(cache)
     root = Path(args.work)
     for line in sys.stdin:
-        case = fz.Case.from_json(line)
-        folder = Path(tempfile.mkdtemp(dir=root))
-        try:
-            outcome = fz.execute(case, folder, cache, args.timeout, int(args.memory_gib * 2**30))
-        except Exception as exc:  # noqa: BLE001 - the harness itself failed on this case
-            outcome = fz.Outcome(exit_code=None, seconds=0.0, exception=type(exc).__name__,
-                                 failures=[f"harness error: {exc!r}"[:200]])
-        finally:
-            for p in folder.rglob("*"):
-                if p.is_dir() and not p.is_symlink():
-                    p.chmod(0o755)
-            shutil.rmtree(folder, ignore_errors=True)
-        reply.write(json.dumps({
-            "exit_code": outcome.exit_code,
-            "seconds": outcome.seconds,
-            "failures": outcome.failures,
-            "signature": outcome.signature(case),
-            "exception": outcome.exception,
-            "where": outcome.where,
-            "peak_rss": outcome.peak_rss,
-            "output": outcome.output[-1500:] if outcome.failures else "",
-        }) + "\n")
+        task = json.loads(line)
+        for i, case in enumerate(task_cases(task)):
+            if i < task["skip"]:
+                continue
+            reply.write(json.dumps({"type": "start", "index": i, "case": case.to_json()}) + "\n")
+            folder = Path(tempfile.mkdtemp(dir=root))
+            try:
+                outcome = fz.execute(case, folder, cache, args.timeout,
+                                     int(args.memory_gib * 2**30))
+            except Exception as exc:
+                outcome = fz.Outcome(exit_code=None, seconds=0.0, exception=type(exc).__name__,
+                                     failures=[f"harness error: {exc!r}"[:200]])
+            finally:
+                for p in folder.rglob("*"):
+                    if p.is_dir() and not p.is_symlink():
+                        p.chmod(0o755)
+                shutil.rmtree(folder, ignore_errors=True)
+            reply.write(json.dumps({
+                "type": "result",
+                "exit_code": outcome.exit_code,
+                "seconds": outcome.seconds,
+                "failures": outcome.failures,
+                "signature": outcome.signature(case),
+                "exception": outcome.exception,
+                "where": outcome.where,
+                "peak_rss": outcome.peak_rss,
+                "output": outcome.output[-1500:] if outcome.failures else "",
+            }) + "\n")
+        reply.write(json.dumps({"type": "done"}) + "\n")
 
 
 class Worker:
-    """A worker process and the case it is running."""
+    """A worker process, its task, and the case it is running."""
 
-    def __init__(self, args: argparse.Namespace, index: int):
+    def __init__(self, args: argparse.Namespace):
         self.args = args
-        self.index = index
         self.proc: subprocess.Popen | None = None
+        self.task: dict | None = None
         self.case: fz.Case | None = None
-        self.number = -1
+        self.index = -1
         self.started = 0.0
         self.buffer = b""
         self.spawn()
@@ -184,10 +193,11 @@ class Worker:
                                      env=env, cwd=self.args.work)
         os.set_blocking(self.proc.stdout.fileno(), False)
         self.buffer = b""
+        self.case = None
 
-    def send(self, number: int, case: fz.Case) -> None:
-        self.case, self.number, self.started = case, number, time.monotonic()
-        self.proc.stdin.write((case.to_json() + "\n").encode())
+    def send(self, task: dict) -> None:
+        self.task, self.case, self.started = task, None, time.monotonic()
+        self.proc.stdin.write((json.dumps(task) + "\n").encode())
         self.proc.stdin.flush()
 
     def kill(self) -> None:
@@ -206,41 +216,35 @@ def slug(signature: str) -> str:
 
 
 def run_all(args: argparse.Namespace) -> None:
-    """Generate the cases, run them on the workers, record the result."""
+    """Hand the tasks to the workers, collect every outcome, record the result."""
     started = time.perf_counter()
-    args.failures.mkdir(parents=True, exist_ok=True)
-    args.work.mkdir(parents=True, exist_ok=True)
-    args.cache.mkdir(parents=True, exist_ok=True)
-    cases = all_cases(args.cases, args.seed)
-    generated_s = time.perf_counter() - started
-    random.Random(args.seed).shuffle(cases)  # a run stopped early is still a fair sample
-    print(f"{len(cases)} cases generated in {generated_s:.0f} s", file=sys.stderr, flush=True)
-    pending = collections.deque(enumerate(cases))
-    workers = [Worker(args, i) for i in range(args.workers)]
+    for folder in (args.failures, args.work, args.cache):
+        folder.mkdir(parents=True, exist_ok=True)
+    pending = collections.deque(tasks(args.cases, args.seed))
+    planned = sum(t.get("size", 1) for t in pending)
+    workers = [Worker(args) for _ in range(args.workers)]
     selector = selectors.DefaultSelector()
     for w in workers:
         selector.register(w.proc.stdout, selectors.EVENT_READ, w)
-    results: list[dict | None] = [None] * len(cases)
+    results: list[dict] = []
     log = (args.failures / "outcomes.jsonl").open("w", encoding="utf-8")
-    done = 0
     hard = args.timeout + args.grace
+    stopped = [False]
 
     def assign(w: Worker) -> None:
         if pending and args.max_seconds and time.perf_counter() - started > args.max_seconds:
-            print(f"--max-seconds reached: {len(pending)} cases not run", file=sys.stderr)
+            print(f"--max-seconds reached: {len(pending)} tasks not run", file=sys.stderr)
             pending.clear()
+            stopped[0] = True
         if pending:
-            number, case = pending.popleft()
-            w.send(number, case)
+            w.send(pending.popleft())
         else:
-            w.case = None
+            w.task = None
 
     def record(w: Worker, result: dict) -> None:
-        nonlocal done
         case = w.case
-        result.update({"number": w.number, "kind": case.kind, "label": case.label,
-                       "command": case.command})
-        results[w.number] = result
+        result.update({"kind": case.kind, "label": case.label, "command": case.command})
+        results.append(result)
         log.write(json.dumps(result) + "\n")
         if result["signature"]:
             path = args.failures / f"{slug(result['signature'])}.json"
@@ -249,49 +253,59 @@ def run_all(args: argparse.Namespace) -> None:
                 payload = json.loads(case.to_json()) | {"_size": size,
                                                         "_signature": result["signature"]}
                 path.write_text(json.dumps(payload) + "\n", encoding="utf-8")
-        done += 1
+        done = len(results)
         if done % 1000 == 0:
-            write_report(args, cases, [r for r in results if r is not None],
-                         time.perf_counter() - started, generated_s, partial=True)
-        if done % 200 == 0 or done == len(cases):
-            failed = sum(1 for r in results if r and r["signature"])
-            rate = done / (time.perf_counter() - started - generated_s)
-            print(f"{done}/{len(cases)} done, {failed} failed, {rate:.1f} cases/s",
+            write_report(args, planned, results, time.perf_counter() - started, partial=True)
+        if done % 200 == 0:
+            failed = sum(1 for r in results if r["signature"])
+            rate = done / (time.perf_counter() - started)
+            print(f"{done}/{planned} done, {failed} failed, {rate:.1f} cases/s",
                   file=sys.stderr, flush=True)
+
+    def lost(w: Worker, why: str) -> None:
+        """The worker died or hung on its current case: record it, requeue the rest."""
+        if w.case is not None:
+            record(w, {"exit_code": None, "seconds": time.monotonic() - w.started,
+                       "failures": [why], "signature": f"{w.case.command}: {why}",
+                       "exception": "", "where": "", "peak_rss": 0, "output": ""})
+            pending.appendleft(w.task | {"skip": w.index + 1})
+        elif w.task is not None:
+            pending.appendleft(w.task)
 
     for w in workers:
         assign(w)
-    while any(w.case is not None for w in workers):
+    while any(w.task is not None for w in workers):
         for key, _ in selector.select(timeout=1.0):
             w: Worker = key.data
             chunk = w.proc.stdout.read()
             if chunk is None:
                 continue
-            if chunk == b"":  # the worker died
+            if chunk == b"":
                 selector.unregister(w.proc.stdout)
                 code = w.proc.wait()
-                if w.case is not None:
-                    record(w, {"exit_code": None, "seconds": time.monotonic() - w.started,
-                               "failures": [f"worker died (signal {-code})"],
-                               "signature": f"{w.case.command}: worker died ({code})",
-                               "exception": "", "where": "", "peak_rss": 0, "output": ""})
+                lost(w, f"worker died ({code})")
                 w.spawn()
                 selector.register(w.proc.stdout, selectors.EVENT_READ, w)
                 assign(w)
                 continue
             w.buffer += chunk
-            while b"\n" in w.buffer and w.case is not None:
+            while b"\n" in w.buffer and w.task is not None:
                 line, w.buffer = w.buffer.split(b"\n", 1)
-                record(w, json.loads(line))
-                assign(w)
+                message = json.loads(line)
+                if message["type"] == "start":
+                    w.case = fz.Case.from_json(message["case"])
+                    w.index, w.started = message["index"], time.monotonic()
+                elif message["type"] == "result":
+                    message.pop("type")
+                    record(w, message)
+                    w.case = None
+                else:
+                    assign(w)
         now = time.monotonic()
         for w in workers:
-            if w.case is not None and now - w.started > hard:
+            if w.task is not None and w.case is not None and now - w.started > hard:
                 selector.unregister(w.proc.stdout)
-                record(w, {"exit_code": None, "seconds": now - w.started,
-                           "failures": ["timeout (worker killed)"],
-                           "signature": f"{w.case.command}: timeout (worker killed)",
-                           "exception": "", "where": "", "peak_rss": 0, "output": ""})
+                lost(w, "timeout (worker killed)")
                 w.kill()
                 selector.register(w.proc.stdout, selectors.EVENT_READ, w)
                 assign(w)
@@ -299,11 +313,10 @@ def run_all(args: argparse.Namespace) -> None:
         w.proc.stdin.close()
         w.proc.wait()
     log.close()
-    elapsed = time.perf_counter() - started
-    write_report(args, cases, [r for r in results if r is not None], elapsed, generated_s)
+    write_report(args, planned, results, time.perf_counter() - started, partial=stopped[0])
 
 
-def write_report(args, cases, results, elapsed, generated_s, partial=False) -> None:
+def write_report(args, planned, results, elapsed, partial=False) -> None:
     """Write FUZZ.md atomically."""
     by_kind = collections.Counter(r["kind"] for r in results)
     exits = collections.defaultdict(collections.Counter)
@@ -334,15 +347,15 @@ def write_report(args, cases, results, elapsed, generated_s, partial=False) -> N
         "files belong to one run; no `.*.tmp` file after a clean exit; after a SIGKILL, no",
         "truncated file under a final name, and a clean rerun leaves a whole folder).",
         "",
-        *(["**Partial: the run is still going (or was stopped).**", ""] if partial else []),
+        *(["**Partial: stopped before every planned case had run.**", ""] if partial else []),
         f"- Reproduce: `{command}`",
         f"- placeplan at commit `{_git_head()}`; Python {sys.version.split()[0]}; "
         f"{os.cpu_count()} cores",
-        f"- Cases run: **{len(results)}** of {len(cases)}; failed: **{failed}** "
+        f"- Cases run: **{len(results)}** of {planned}; failed: **{failed}** "
         f"({failed / max(len(results), 1):.1%}) in **{len(classes)}** classes",
         f"- Crashes (exit other than 0/2, or a traceback): {crashes}; timeouts: {timeouts}; "
         f"over the memory limit: {memory}; half-written or stray files: {half}",
-        f"- Time: {elapsed:.0f} s in all ({generated_s:.0f} s generating cases), "
+        f"- Time: {elapsed:.0f} s in all (cases generated by the workers), "
         f"{args.workers} workers; per-case limit {args.timeout:g} s "
         f"(worker killed after {args.timeout + args.grace:g} s)",
         f"- Peak memory (resident, one case): {peak / 2**20:.0f} MiB; address-space limit "
