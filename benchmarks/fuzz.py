@@ -112,8 +112,14 @@ def tasks(total: int, seed: int) -> list[dict]:
     counts["validate"] += left - sum(counts.values())
     for k, (kind, n) in enumerate(counts.items()):
         for b in range(0, n, BATCH):
-            out.append({"kind": kind, "size": min(BATCH, n - b),
-                        "seed": (seed * 100 + k) * 1_000_003 + b // BATCH, "skip": 0})
+            out.append(
+                {
+                    "kind": kind,
+                    "size": min(BATCH, n - b),
+                    "seed": (seed * 100 + k) * 1_000_003 + b // BATCH,
+                    "skip": 0,
+                }
+            )
     random.Random(seed).shuffle(out)  # a run stopped early is still a fair sample
     return out
 
@@ -146,27 +152,37 @@ def worker(args: argparse.Namespace) -> None:
             reply.write(json.dumps({"type": "start", "index": i, "case": case.to_json()}) + "\n")
             folder = Path(tempfile.mkdtemp(dir=root))
             try:
-                outcome = fz.execute(case, folder, cache, args.timeout,
-                                     int(args.memory_gib * 2**30))
+                outcome = fz.execute(
+                    case, folder, cache, args.timeout, int(args.memory_gib * 2**30)
+                )
             except Exception as exc:
-                outcome = fz.Outcome(exit_code=None, seconds=0.0, exception=type(exc).__name__,
-                                     failures=[f"harness error: {exc!r}"[:200]])
+                outcome = fz.Outcome(
+                    exit_code=None,
+                    seconds=0.0,
+                    exception=type(exc).__name__,
+                    failures=[f"harness error: {exc!r}"[:200]],
+                )
             finally:
                 for p in folder.rglob("*"):
                     if p.is_dir() and not p.is_symlink():
                         p.chmod(0o755)
                 shutil.rmtree(folder, ignore_errors=True)
-            reply.write(json.dumps({
-                "type": "result",
-                "exit_code": outcome.exit_code,
-                "seconds": outcome.seconds,
-                "failures": outcome.failures,
-                "signature": outcome.signature(case),
-                "exception": outcome.exception,
-                "where": outcome.where,
-                "peak_rss": outcome.peak_rss,
-                "output": outcome.output[-1500:] if outcome.failures else "",
-            }) + "\n")
+            reply.write(
+                json.dumps(
+                    {
+                        "type": "result",
+                        "exit_code": outcome.exit_code,
+                        "seconds": outcome.seconds,
+                        "failures": outcome.failures,
+                        "signature": outcome.signature(case),
+                        "exception": outcome.exception,
+                        "where": outcome.where,
+                        "peak_rss": outcome.peak_rss,
+                        "output": outcome.output[-1500:] if outcome.failures else "",
+                    }
+                )
+                + "\n"
+            )
         reply.write(json.dumps({"type": "done"}) + "\n")
 
 
@@ -184,13 +200,25 @@ class Worker:
         self.spawn()
 
     def spawn(self) -> None:
-        cmd = [sys.executable, __file__, "--worker", "--timeout", str(self.args.timeout),
-               "--memory-gib", str(self.args.memory_gib), "--cache", str(self.args.cache),
-               "--work", str(self.args.work), "--log", str(self.args.failures / "worker.log")]
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "0",
-               "MPLBACKEND": "Agg"}
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     env=env, cwd=self.args.work)
+        cmd = [
+            sys.executable,
+            __file__,
+            "--worker",
+            "--timeout",
+            str(self.args.timeout),
+            "--memory-gib",
+            str(self.args.memory_gib),
+            "--cache",
+            str(self.args.cache),
+            "--work",
+            str(self.args.work),
+            "--log",
+            str(self.args.failures / "worker.log"),
+        ]
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg"}
+        self.proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd=self.args.work
+        )
         os.set_blocking(self.proc.stdout.fileno(), False)
         self.buffer = b""
         self.case = None
@@ -250,8 +278,10 @@ def run_all(args: argparse.Namespace) -> None:
             path = args.failures / f"{slug(result['signature'])}.json"
             size = sum(len(c) for _, c in case.files)
             if not path.exists() or size < json.loads(path.read_text()).get("_size", 1e18):
-                payload = json.loads(case.to_json()) | {"_size": size,
-                                                        "_signature": result["signature"]}
+                payload = json.loads(case.to_json()) | {
+                    "_size": size,
+                    "_signature": result["signature"],
+                }
                 path.write_text(json.dumps(payload) + "\n", encoding="utf-8")
         done = len(results)
         if done % 1000 == 0:
@@ -259,15 +289,28 @@ def run_all(args: argparse.Namespace) -> None:
         if done % 200 == 0:
             failed = sum(1 for r in results if r["signature"])
             rate = done / (time.perf_counter() - started)
-            print(f"{done}/{planned} done, {failed} failed, {rate:.1f} cases/s",
-                  file=sys.stderr, flush=True)
+            print(
+                f"{done}/{planned} done, {failed} failed, {rate:.1f} cases/s",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def lost(w: Worker, why: str) -> None:
         """The worker died or hung on its current case: record it, requeue the rest."""
         if w.case is not None:
-            record(w, {"exit_code": None, "seconds": time.monotonic() - w.started,
-                       "failures": [why], "signature": f"{w.case.command}: {why}",
-                       "exception": "", "where": "", "peak_rss": 0, "output": ""})
+            record(
+                w,
+                {
+                    "exit_code": None,
+                    "seconds": time.monotonic() - w.started,
+                    "failures": [why],
+                    "signature": f"{w.case.command}: {why}",
+                    "exception": "",
+                    "where": "",
+                    "peak_rss": 0,
+                    "output": "",
+                },
+            )
             pending.appendleft(w.task | {"skip": w.index + 1})
         elif w.task is not None:
             pending.appendleft(w.task)
@@ -325,19 +368,30 @@ def write_report(args, planned, results, elapsed, partial=False) -> None:
     classes = collections.Counter(r["signature"] for r in results if r["signature"])
     kinds_failed = collections.Counter(r["kind"] for r in results if r["signature"])
     failed = sum(classes.values())
-    crashes = sum(1 for r in results if r["signature"] and (
-        r["exit_code"] not in (0, 2, None) or "traceback" in r["failures"][:1]))
+    crashes = sum(
+        1
+        for r in results
+        if r["signature"]
+        and (r["exit_code"] not in (0, 2, None) or "traceback" in r["failures"][:1])
+    )
     timeouts = sum(1 for r in results if any("timeout" in f for f in r["failures"]))
     memory = sum(1 for r in results if "memory" in r["failures"])
-    half = sum(1 for r in results if any(
-        "run folder" in f or "half-written" in f or "different runs" in f or "temp file" in f
-        for f in r["failures"]))
+    half = sum(
+        1
+        for r in results
+        if any(
+            "run folder" in f or "half-written" in f or "different runs" in f or "temp file" in f
+            for f in r["failures"]
+        )
+    )
     peak = max((r["peak_rss"] for r in results), default=0)
     slowest = sorted(results, key=lambda r: -r["seconds"])[:5]
-    command = (f"PYTHONPATH=. python benchmarks/fuzz.py --cases {args.cases} --seed {args.seed} "
-               f"--workers {args.workers} --timeout {args.timeout:g} "
-               f"--memory-gib {args.memory_gib:g}"
-               + (f" --max-seconds {args.max_seconds:g}" if args.max_seconds else ""))
+    command = (
+        f"PYTHONPATH=. python benchmarks/fuzz.py --cases {args.cases} --seed {args.seed} "
+        f"--workers {args.workers} --timeout {args.timeout:g} "
+        f"--memory-gib {args.memory_gib:g}"
+        + (f" --max-seconds {args.max_seconds:g}" if args.max_seconds else "")
+    )
     lines = [
         "# Fuzz suite: long tier",
         "",
@@ -369,17 +423,31 @@ def write_report(args, planned, results, elapsed, partial=False) -> None:
     for kind in sorted(by_kind):
         codes = ", ".join(f"{c}: {n}" for c, n in sorted(exits[kind].items()))
         lines.append(f"| {kind} | {by_kind[kind]} | {kinds_failed[kind]} | {codes} |")
-    lines += ["", "## Failures by class", "",
-              "`None` as an exit code: the case was stopped (time or memory limit). Reproducer:",
-              "`python benchmarks/fuzz.py --replay FILE` with the file named in "
-              f"`{args.failures}` (not kept in the repository).", "",
-              "| cases | class | reproducer |", "|---:|---|---|"]
+    lines += [
+        "",
+        "## Failures by class",
+        "",
+        "`None` as an exit code: the case was stopped (time or memory limit). Reproducer:",
+        "`python benchmarks/fuzz.py --replay FILE` with the file named in "
+        f"`{args.failures}` (not kept in the repository).",
+        "",
+        "| cases | class | reproducer |",
+        "|---:|---|---|",
+    ]
     for sig, n in classes.most_common():
         lines.append(f"| {n} | {sig.replace('|', '/')} | `{slug(sig)}.json` |")
-    lines += ["", "## Slowest cases", "", "| seconds | kind | label | class |", "|---:|---|---|---|"]
+    lines += [
+        "",
+        "## Slowest cases",
+        "",
+        "| seconds | kind | label | class |",
+        "|---:|---|---|---|",
+    ]
     for r in slowest:
-        lines.append(f"| {r['seconds']:.1f} | {r['kind']} | {r['label'][:60].replace('|', '/')} "
-                     f"| {r['signature'] or 'ok'} |")
+        lines.append(
+            f"| {r['seconds']:.1f} | {r['kind']} | {r['label'][:60].replace('|', '/')} "
+            f"| {r['signature'] or 'ok'} |"
+        )
     text = "\n".join(lines) + "\n"
     target = Path(args.report)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -397,8 +465,13 @@ def _git_head() -> str:
     if os.environ.get("PLACEPLAN_COMMIT"):
         return os.environ["PLACEPLAN_COMMIT"]
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                              capture_output=True, text=True, check=True).stdout.strip()
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
@@ -426,11 +499,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0, help="seed of the case generation")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--timeout", type=float, default=20.0, help="per-case limit [s]")
-    p.add_argument("--grace", type=float, default=40.0,
-                   help="extra seconds before a silent worker is killed [s]")
+    p.add_argument(
+        "--grace",
+        type=float,
+        default=40.0,
+        help="extra seconds before a silent worker is killed [s]",
+    )
     p.add_argument("--memory-gib", type=float, default=4.0, help="per-case RLIMIT_AS [GiB]")
-    p.add_argument("--max-seconds", type=float, default=0.0,
-                   help="stop starting cases after this long [s] (0: no limit)")
+    p.add_argument(
+        "--max-seconds",
+        type=float,
+        default=0.0,
+        help="stop starting cases after this long [s] (0: no limit)",
+    )
     p.add_argument("--report", default=str(ROOT / "benchmarks" / "FUZZ.md"))
     tmp = Path(tempfile.gettempdir()) / "placeplan-fuzz"
     p.add_argument("--failures", type=Path, default=tmp / "failures")

@@ -246,7 +246,9 @@ def _toml_value(value: Any, depth: int = 0) -> str:
         return "[" + ", ".join(_toml_value(v, depth + 1) for v in value) + "]"
     if isinstance(value, dict):
         items = ", ".join(
-            f"{_toml_key(k)} = {_toml_value(v, depth + 1)}" for k, v in value.items() if v is not None
+            f"{_toml_key(k)} = {_toml_value(v, depth + 1)}"
+            for k, v in value.items()
+            if v is not None
         )
         return "{" + items + "}"
     if value is None:
@@ -452,8 +454,19 @@ def mutated_tree(draw: st.DrawFn, base: dict, hostile: bool = True) -> tuple[dic
     labels = []
     for _ in range(draw(st.sampled_from([1, 1, 1, 1, 2, 3, 4]))):
         paths = [p for p in _paths(tree) if "calibration" not in p and "source" not in p]
-        ops = ["delete", "unknown-key", "replace", "swap", "nest", "plausible", "extends",
-               "extreme", "extreme", "extreme", "extreme"]
+        ops = [
+            "delete",
+            "unknown-key",
+            "replace",
+            "swap",
+            "nest",
+            "plausible",
+            "extends",
+            "extreme",
+            "extreme",
+            "extreme",
+            "extreme",
+        ]
         if not hostile:
             ops = ["plausible", "plausible", "plausible", "delete", "extreme", "extreme"]
         op = draw(st.sampled_from(ops))
@@ -596,9 +609,8 @@ def _extra_files(label: str) -> tuple[tuple[str, str], ...]:
     if label == "extends-fifo":
         return (("pipe.yaml", "@fifo"),)
     if label == "extends-chain-deep":
-        return tuple((f"c{i}.yaml", f"extends: c{i + 1}.yaml\n") for i in range(300)) + (
-            ("c300.yaml", "years: 1\n"),
-        )
+        chain = [(f"c{i}.yaml", f"extends: c{i + 1}.yaml\n") for i in range(300)]
+        return (*chain, ("c300.yaml", "years: 1\n"))
     return ()
 
 
@@ -622,8 +634,12 @@ def validate_cases(draw: st.DrawFn) -> Case:
     if _chance(draw, 5):
         text = _splice_text(BUNDLED_TEXT[name], data)
         text = text.replace("extends: herts-baseline.yaml", "extends: herts-baseline")
-        return Case("validate", f"{name}/text-splice", (("scenario.yaml", text),),
-                    ("validate", "{d}/scenario.yaml"))
+        return Case(
+            "validate",
+            f"{name}/text-splice",
+            (("scenario.yaml", text),),
+            ("validate", "{d}/scenario.yaml"),
+        )
     tree, label = draw(mutated_tree(BUNDLED[name]))
     files = [_render(data, tree)]
     if tree.get("extends") == "base.yaml":
@@ -644,8 +660,17 @@ def run_cases(draw: st.DrawFn) -> Case:
         tree, label = base, "unchanged"
     file = _render(data, tree)
     n = draw(st.integers(min_value=1, max_value=3))
-    argv = ["run", "{d}/" + file[0], "-n", str(n), "--seed", str(draw(st.integers(0, 2**32))),
-            "--out", "{d}/out", "-q"]
+    argv = [
+        "run",
+        "{d}/" + file[0],
+        "-n",
+        str(n),
+        "--seed",
+        str(draw(st.integers(0, 2**32))),
+        "--out",
+        "{d}/out",
+        "-q",
+    ]
     if _chance(draw, 10):
         argv += ["--engine", "reference"]
     if _chance(draw, 10):
@@ -669,8 +694,9 @@ def hostile_cases(draw: st.DrawFn) -> Case:
 
 
 TINY_YAML = to_yaml(TINY)
-TINY2_YAML = to_yaml({**TINY, "name": "tiny-two", "placement": {
-    **TINY["placement"], "build_programme": []}})
+TINY2_YAML = to_yaml(
+    {**TINY, "name": "tiny-two", "placement": {**TINY["placement"], "build_programme": []}}
+)
 OTHER_DESIGNATIONS_YAML = to_yaml(tiny(BUNDLED["validation/fifo-deterministic"]))
 
 RUN_DAMAGE = [
@@ -693,8 +719,16 @@ RUN_DAMAGE = [
 ]
 
 GOOD_OUT = ["{d}/out"]
-BAD_OUT = ["", "/proc/x", "/proc/x/y", "{d}/afile.txt", "{d}/afile.txt/sub", "/dev/null/x",
-           "{d}/" + "n" * 300, "{d}/ro/x"]
+BAD_OUT = [
+    "",
+    "/proc/x",
+    "/proc/x/y",
+    "{d}/afile.txt",
+    "{d}/afile.txt/sub",
+    "/dev/null/x",
+    "{d}/" + "n" * 300,
+    "{d}/ro/x",
+]
 SEN2_DIRS = ["{d}/empty-dir", "{d}/garbage-sen2", "{d}/missing-dir", "{d}/afile.txt"]
 
 
@@ -713,8 +747,22 @@ def cli_cases(draw: st.DrawFn) -> Case:
     """A command with a random subset and order of options, good and bad values."""
     command = draw(
         st.sampled_from(
-            ["run", "validate", "compare", "sweep", "export", "plot", "report", "cite",
-             "calibrate", "backtest", "data", "schema", "scenarios", "junk"]
+            [
+                "run",
+                "validate",
+                "compare",
+                "sweep",
+                "export",
+                "plot",
+                "report",
+                "cite",
+                "calibrate",
+                "backtest",
+                "data",
+                "schema",
+                "scenarios",
+                "junk",
+            ]
         )
     )
     files: list[tuple[str, str]] = [
@@ -727,28 +775,38 @@ def cli_cases(draw: st.DrawFn) -> Case:
         ("ro", "@readonly-dir"),
     ]
     outs: list[str] = []
-    scen = ["{d}/tiny.yaml", "{d}/tiny2.yaml", "{d}/other.yaml", "{d}/missing.yaml", "{d}/empty-dir",
-            "", "herts-baseline-nope", "{d}/afile.txt"]
+    scen = [
+        "{d}/tiny.yaml",
+        "{d}/tiny2.yaml",
+        "{d}/other.yaml",
+        "{d}/missing.yaml",
+        "{d}/empty-dir",
+        "",
+        "herts-baseline-nope",
+        "{d}/afile.txt",
+    ]
     opts: list[list[str]] = []
     head: list[str] = [command]
     if command == "run":
         head.append(draw(st.sampled_from(scen)))
+        # -n always given (the default, 200, is a long run, not a hostile one)
+        head += _option(draw, "-n", [*["1", "2", "3"] * 4, "0", "-1", "x", "1e3", "1000000000"])
         opts += [
-            _option(draw, "-n", ["1", "2", "0", "-1", "1000000000", "x", "1e3"]),
             _option(draw, "--seed", ["0", "7", "-1", str(2**64), "x"]),
             _option(draw, "--out", GOOD_OUT + BAD_OUT + ["{d}/run"]),
             _option(draw, "--engine", ["epoch", "reference", "bogus"]),
             ["--child-log"],
             _option(draw, "--workers", ["1", "0", "-3", "x"]),
-            _option(draw, "--precision", ["nan", "inf", "-inf", "0", "-1", "x", "1.0", "0.9"]),
+            # only bad values: a good one means 20 to 2,000 replications
+            _option(draw, "--precision", ["nan", "inf", "-inf", "0", "-1", "x", "1e-400"]),
             ["-q"],
         ]
     elif command == "validate":
-        head += draw(st.lists(st.sampled_from(scen + ["validation/erlang-c"]), max_size=3))
+        head += draw(st.lists(st.sampled_from([*scen, "validation/erlang-c"]), max_size=3))
     elif command == "compare":
-        head += draw(st.lists(st.sampled_from(scen[:4] + ["{d}/tiny.yaml"]), max_size=3))
+        head += draw(st.lists(st.sampled_from([*scen[:4], "{d}/tiny.yaml"]), max_size=3))
+        head += _option(draw, "-n", [*["2", "3"] * 4, "0", "1", "x", "1000000000"])
         opts += [
-            _option(draw, "-n", ["2", "3", "0", "1", "1000000000", "x"]),
             _option(draw, "--seed", ["0", "-1", "x"]),
             _option(draw, "--out", GOOD_OUT + BAD_OUT),
             _option(draw, "--workers", ["1", "0"]),
@@ -778,11 +836,17 @@ def cli_cases(draw: st.DrawFn) -> Case:
             opts.append(_option(draw, "--format", ["png", "svg", "pdf"]))
     elif command == "calibrate":
         opts += [
-            _option(draw, "--council", ["Hertfordshire", "E10000015", "", "Nowhere", "ü" * 40,
-                                        "E12000006"]),
+            _option(
+                draw,
+                "--council",
+                ["Hertfordshire", "E10000015", "", "Nowhere", "ü" * 40, "E12000006"],
+            ),
             _option(draw, "--until", ["2024", "2025", "2019", "x"]),
-            _option(draw, "--template", ["{d}/tiny.yaml", "{d}/missing.yaml", "{d}/afile.txt",
-                                         "{d}/other.yaml"]),
+            _option(
+                draw,
+                "--template",
+                ["{d}/tiny.yaml", "{d}/missing.yaml", "{d}/afile.txt", "{d}/other.yaml"],
+            ),
             _option(draw, "--out", ["{d}/cal.yaml", *BAD_OUT]),
             _option(draw, "--sen2-dir", SEN2_DIRS),
         ]
@@ -805,8 +869,11 @@ def cli_cases(draw: st.DrawFn) -> Case:
         opts.append(_option(draw, "--out", ["{d}/schema.json", "{d}/empty-dir", *BAD_OUT]))
     elif command == "junk":
         head = [draw(st.sampled_from(["--version", "--help", "bogus", "--bogus", "-n"]))]
-    chosen = draw(st.lists(st.sampled_from(range(len(opts))), unique=True,
-                           max_size=len(opts))) if opts else []
+    chosen = (
+        draw(st.lists(st.sampled_from(range(len(opts))), unique=True, max_size=len(opts)))
+        if opts
+        else []
+    )
     argv = list(head)
     for i in chosen:
         argv += opts[i]
@@ -833,8 +900,9 @@ def _sweep_text(draw: st.DrawFn) -> str:
     }
     tree, _ = draw(mutated_tree(spec)) if draw(st.booleans()) else (spec, "")
     if isinstance(tree, dict) and isinstance(tree.get("replications"), int):
-        tree["replications"] = min(tree["replications"], 3) if tree["replications"] > 3 else tree[
-            "replications"]
+        tree["replications"] = (
+            min(tree["replications"], 3) if tree["replications"] > 3 else tree["replications"]
+        )
     return to_yaml(tree)
 
 
@@ -854,8 +922,17 @@ def kill_cases(draw: st.DrawFn) -> Case:
     if existing:
         files.append(("out", "@run:good"))
     child = draw(st.booleans())
-    argv = ["run", "{d}/tiny.yaml", "-n", "2", "--seed", str(draw(st.integers(100, 999))),
-            "--out", "{d}/out", "-q"] + (["--child-log"] if child else [])
+    argv = [
+        "run",
+        "{d}/tiny.yaml",
+        "-n",
+        "2",
+        "--seed",
+        str(draw(st.integers(100, 999))),
+        "--out",
+        "{d}/out",
+        "-q",
+    ] + (["--child-log"] if child else [])
     label = f"{how.split(':')[0]}{'/existing' if existing else '/fresh'}"
     return Case("kill", label, tuple(files), tuple(argv), outs=("{d}/out",), kill=how)
 
@@ -895,8 +972,17 @@ def good_run(cache: Path) -> Path:
         if not (cache / name / "results.nc").exists():
             result = CliRunner().invoke(
                 main,
-                ["run", str(cache / "tiny.yaml"), "-n", "2", "--seed", str(seed),
-                 "--out", str(cache / name), "-q"],
+                [
+                    "run",
+                    str(cache / "tiny.yaml"),
+                    "-n",
+                    "2",
+                    "--seed",
+                    str(seed),
+                    "--out",
+                    str(cache / name),
+                    "-q",
+                ],
             )
             if result.exit_code != 0:
                 raise RuntimeError(f"cannot make the good run folder: {result.output}")
@@ -976,7 +1062,7 @@ class CaseTimeout(BaseException):
     """Raised by SIGALRM when a case runs over its time limit."""
 
 
-def _alarm(signum, frame):  # noqa: ARG001
+def _alarm(signum, frame):
     raise CaseTimeout
 
 
@@ -1033,8 +1119,13 @@ def _fill(arg: str, folder: Path) -> str:
     return arg.replace("{d}", str(folder))
 
 
-def execute(case: Case, folder: Path, cache: Path, timeout_s: float = TIMEOUT_S,
-            memory_bytes: int = MEMORY_BYTES) -> Outcome:
+def execute(
+    case: Case,
+    folder: Path,
+    cache: Path,
+    timeout_s: float = TIMEOUT_S,
+    memory_bytes: int = MEMORY_BYTES,
+) -> Outcome:
     """Lay the case out in ``folder``, run it, and check the contract.
 
     ``folder`` must exist and be empty; ``cache`` holds the good run folder the
@@ -1049,8 +1140,7 @@ def execute(case: Case, folder: Path, cache: Path, timeout_s: float = TIMEOUT_S,
     return outcome
 
 
-def _execute_in_process(case: Case, folder: Path, timeout_s: float,
-                        memory_bytes: int) -> Outcome:
+def _execute_in_process(case: Case, folder: Path, timeout_s: float, memory_bytes: int) -> Outcome:
     from click.testing import CliRunner
 
     from placeplan.cli import main
@@ -1135,8 +1225,14 @@ def _execute_kill(case: Case, folder: Path, timeout_s: float, memory_bytes: int)
         cmd = [sys.executable, "-m", "placeplan", *argv]
         wait = float(value)
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=folder, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, preexec_fn=_limit_child(memory_bytes))
+    proc = subprocess.Popen(
+        cmd,
+        cwd=folder,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        preexec_fn=_limit_child(memory_bytes),
+    )
     try:
         out, _ = proc.communicate(timeout=wait)
     except subprocess.TimeoutExpired:
@@ -1145,8 +1241,7 @@ def _execute_kill(case: Case, folder: Path, timeout_s: float, memory_bytes: int)
     killed = proc.returncode == -signal.SIGKILL
     text = out.decode("utf-8", "replace")[-4000:]
     if not killed and proc.returncode not in (0, 2):
-        return Outcome(exit_code=proc.returncode, seconds=time.perf_counter() - start,
-                       output=text)
+        return Outcome(exit_code=proc.returncode, seconds=time.perf_counter() - start, output=text)
     # The contract after a kill: nothing half-written under a final name.
     problems = [f"after kill: {p}" for p in _run_folder_problems(folder / "out")]
     # Then a clean run into the same folder must leave it whole, with no temp files.
@@ -1155,8 +1250,9 @@ def _execute_kill(case: Case, folder: Path, timeout_s: float, memory_bytes: int)
     outcome.failures = problems + outcome.failures
     outcome.output = text + "\n--- rerun ---\n" + outcome.output
     outcome.seconds = time.perf_counter() - start
-    outcome.peak_rss = max(outcome.peak_rss,
-                           resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024)
+    outcome.peak_rss = max(
+        outcome.peak_rss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    )
     return outcome
 
 
@@ -1195,7 +1291,7 @@ def _run_folder_problems(folder: Path) -> list[str]:
             with xr.open_dataset(folder / "results.nc") as ds:
                 attrs = dict(ds.attrs)
             run_ids.add(("results.nc", json.loads(attrs.get("provenance", "{}")).get("run_id")))
-        except Exception:  # noqa: BLE001 - any failure to read is a half-written file
+        except Exception:
             problems.append("results.nc half-written")
     if (folder / "scenario.yaml").exists():
         text = (folder / "scenario.yaml").read_text(encoding="utf-8", errors="replace")
@@ -1209,8 +1305,11 @@ def _run_folder_problems(folder: Path) -> list[str]:
             problems.append("summary.csv half-written")
     ids = {i for _, i in run_ids if i}
     if len(ids) > 1:
-        problems.append("files of different runs in one folder (" + ", ".join(
-            f"{f}={i[:8] if i else i}" for f, i in sorted(run_ids)) + ")")
+        problems.append(
+            "files of different runs in one folder ("
+            + ", ".join(f"{f}={i[:8] if i else i}" for f, i in sorted(run_ids))
+            + ")"
+        )
     return problems
 
 
@@ -1242,9 +1341,9 @@ def check(case: Case, folder: Path, outcome: Outcome) -> None:
     for path in paths:
         problems = _run_folder_problems(path)
         outcome.failures += problems
-        if code == 0 and case.command == "run" and not (path / "results.nc").exists():
-            if "--out" in case.argv:
-                outcome.failures.append(f"exit 0 but no complete run folder in {path.name}")
+        written = (path / "results.nc").exists()
+        if code == 0 and case.command == "run" and not written and "--out" in case.argv:
+            outcome.failures.append(f"exit 0 but no complete run folder in {path.name}")
     if clean:
         stray = [p for p in _tmp_files(folder) if p.name != ".results.nc.abc123.tmp"]
         if stray:

@@ -81,22 +81,48 @@ def _set(path: tuple, value):
 # ------------------------------------------------------------ mutated scenario files
 
 PINNED_VALIDATE = [
-    _scenario("validate", "start 9999-12-01", "herts-baseline", _set(("start",),
-              dt.date(9999, 12, 1))),
-    _scenario("validate", "places 2**63", "herts-baseline",
-              _set(("placement", "designations", "ASD", "places"), 2**63)),
-    _scenario("validate", "snapshots 1e-9", "herts-baseline", _set(("calendar", "snapshots"), 1e-9)),
-    _scenario("validate", "spring term in March", "herts-baseline",
-              _set(("calendar", "term_starts"), [{"academic_year": 2024, "term": "spring",
-                                                  "starts": dt.date(2025, 3, 3)}])),
-    _scenario("validate", "project opening in 2402", "herts-baseline",
-              lambda t: t["placement"]["build_programme"][0].update(opens=dt.date(2402, 9, 1))),
-    _scenario("validate", "start before the base year", "herts-baseline",
-              _set(("start",), dt.date(2000, 1, 4))),
-    _scenario("validate", "waiting list from 1900", "herts-baseline",
-              lambda t: t["placement"]["initial_waiting"][0].update(
-                  referred_from=dt.date(1900, 1, 1))),
-    _scenario("validate", "extends 300 characters", "herts-baseline", _set(("extends",), "a" * 300)),
+    _scenario(
+        "validate", "start 9999-12-01", "herts-baseline", _set(("start",), dt.date(9999, 12, 1))
+    ),
+    _scenario(
+        "validate",
+        "places 2**63",
+        "herts-baseline",
+        _set(("placement", "designations", "ASD", "places"), 2**63),
+    ),
+    _scenario(
+        "validate", "snapshots 1e-9", "herts-baseline", _set(("calendar", "snapshots"), 1e-9)
+    ),
+    _scenario(
+        "validate",
+        "spring term in March",
+        "herts-baseline",
+        _set(
+            ("calendar", "term_starts"),
+            [{"academic_year": 2024, "term": "spring", "starts": dt.date(2025, 3, 3)}],
+        ),
+    ),
+    _scenario(
+        "validate",
+        "project opening in 2402",
+        "herts-baseline",
+        lambda t: t["placement"]["build_programme"][0].update(opens=dt.date(2402, 9, 1)),
+    ),
+    _scenario(
+        "validate",
+        "start before the base year",
+        "herts-baseline",
+        _set(("start",), dt.date(2000, 1, 4)),
+    ),
+    _scenario(
+        "validate",
+        "waiting list from 1900",
+        "herts-baseline",
+        lambda t: t["placement"]["initial_waiting"][0].update(referred_from=dt.date(1900, 1, 1)),
+    ),
+    _scenario(
+        "validate", "extends 300 characters", "herts-baseline", _set(("extends",), "a" * 300)
+    ),
 ]
 
 
@@ -115,12 +141,27 @@ def test_mutated_scenarios_validate_within_the_contract(case: Case, cache: Path)
 
 
 PINNED_RUN = [
-    _scenario("run", "huge growth", "herts-baseline",
-              _set(("demand", "new_plans_growth"), {"mean": 50.0, "sd": 0.0}), "run"),
-    _scenario("run", "places 10**9", "validation/fifo-deterministic",
-              _set(("placement", "designations", "ANY", "places"), 10**9), "run"),
-    _scenario("run", "a third of a year, no January census", "validation/erlang-c",
-              _set(("years",), 0.3), "run"),
+    _scenario(
+        "run",
+        "huge growth",
+        "herts-baseline",
+        _set(("demand", "new_plans_growth"), {"mean": 50.0, "sd": 0.0}),
+        "run",
+    ),
+    _scenario(
+        "run",
+        "places 10**9",
+        "validation/fifo-deterministic",
+        _set(("placement", "designations", "ANY", "places"), 10**9),
+        "run",
+    ),
+    _scenario(
+        "run",
+        "a third of a year, no January census",
+        "validation/erlang-c",
+        _set(("years",), 0.3),
+        "run",
+    ),
 ]
 
 
@@ -143,8 +184,9 @@ def test_hostile_file_is_refused_with_a_message(label: str, cache: Path):
     keeps_the_contract(Case("hostile", label, files, ("validate", "{d}/" + name)), cache)
 
 
-@pytest.mark.parametrize("label", ["alias-self-map", "unhashable-key-list", "nesting-map-2000",
-                                   "fifo", "extends-long"])
+@pytest.mark.parametrize(
+    "label", ["alias-self-map", "unhashable-key-list", "nesting-map-2000", "fifo", "extends-long"]
+)
 def test_hostile_file_given_to_run_is_refused(label: str, cache: Path):
     name, content = fz.HOSTILE_FILES[label]
     files = ((name, content), *fz._extra_files(label))
@@ -171,28 +213,91 @@ PINNED_CLI = [
     _cli("--out /proc/x", "run", "{d}/tiny.yaml", "-n", "1", "--out", "/proc/x", "-q"),
     _cli("--out a file", "run", "{d}/tiny.yaml", "-n", "1", "--out", "{d}/afile.txt", "-q"),
     _cli("--out ''", "run", "{d}/tiny.yaml", "-n", "1", "--out", "", "-q"),
-    _cli("--precision nan", "run", "{d}/tiny.yaml", "--precision", "nan", "--out", "{d}/out", "-q",
-         outs=("{d}/out",)),
-    _cli("-n 10**9", "run", "{d}/tiny.yaml", "-n", "1000000000", "--out", "{d}/out", "-q",
-         outs=("{d}/out",)),
-    _cli("erlang-c from the CLI", "run", "validation/erlang-c", "-n", "1", "--out", "{d}/out", "-q",
-         outs=("{d}/out",)),
-    _cli("compare a a", "compare", "{d}/tiny.yaml", "{d}/tiny.yaml", "-n", "2", "--out",
-         "{d}/out", "-q"),
-    _cli("compare different designations", "compare", "{d}/tiny.yaml", "{d}/other.yaml", "-n",
-         "2", "--out", "{d}/out", "-q"),
+    _cli(
+        "--precision nan",
+        "run",
+        "{d}/tiny.yaml",
+        "--precision",
+        "nan",
+        "--out",
+        "{d}/out",
+        "-q",
+        outs=("{d}/out",),
+    ),
+    _cli(
+        "-n 10**9",
+        "run",
+        "{d}/tiny.yaml",
+        "-n",
+        "1000000000",
+        "--out",
+        "{d}/out",
+        "-q",
+        outs=("{d}/out",),
+    ),
+    _cli(
+        "erlang-c from the CLI",
+        "run",
+        "validation/erlang-c",
+        "-n",
+        "1",
+        "--out",
+        "{d}/out",
+        "-q",
+        outs=("{d}/out",),
+    ),
+    _cli(
+        "compare a a",
+        "compare",
+        "{d}/tiny.yaml",
+        "{d}/tiny.yaml",
+        "-n",
+        "2",
+        "--out",
+        "{d}/out",
+        "-q",
+    ),
+    _cli(
+        "compare different designations",
+        "compare",
+        "{d}/tiny.yaml",
+        "{d}/other.yaml",
+        "-n",
+        "2",
+        "--out",
+        "{d}/out",
+        "-q",
+    ),
     _cli("schema --out /proc/x", "schema", "--out", "/proc/x/schema.json"),
     _cli("empty --sen2-dir", "data", "councils", "--sen2-dir", "{d}/empty-dir"),
-    _cli("calibrate empty --sen2-dir", "calibrate", "--council", "Hertfordshire", "--out",
-         "{d}/c.yaml", "--sen2-dir", "{d}/empty-dir"),
+    _cli(
+        "calibrate empty --sen2-dir",
+        "calibrate",
+        "--council",
+        "Hertfordshire",
+        "--out",
+        "{d}/c.yaml",
+        "--sen2-dir",
+        "{d}/empty-dir",
+    ),
     _cli("cite truncated results.nc", "cite", "{d}/run", files=(("run", "@run:truncate-results"),)),
-    _cli("export bad provenance", "export", "{d}/run", "--out", "{d}/x.xlsx",
-         files=(("run", "@run:garbage-provenance"),)),
+    _cli(
+        "export bad provenance",
+        "export",
+        "{d}/run",
+        "--out",
+        "{d}/x.xlsx",
+        files=(("run", "@run:garbage-provenance"),),
+    ),
     _cli("plot missing variable", "plot", "{d}/run", files=(("run", "@run:drop-variable"),)),
     _cli("report foreign netcdf", "report", "{d}/run", files=(("run", "@run:foreign-netcdf"),)),
     _cli("validate a FIFO", "validate", "{d}/pipe.yaml", files=(("pipe.yaml", "@fifo"),)),
-    _cli("validate /dev/zero", "validate", "{d}/zero.yaml",
-         files=(("zero.yaml", "@symlink:/dev/zero"),)),
+    _cli(
+        "validate /dev/zero",
+        "validate",
+        "{d}/zero.yaml",
+        files=(("zero.yaml", "@symlink:/dev/zero"),),
+    ),
 ]
 
 
