@@ -1163,7 +1163,8 @@ def _execute_in_process(case: Case, folder: Path, timeout_s: float, memory_bytes
             outcome.exception = type(exc).__name__
             outcome.where = _where(result.exc_info[2]) if result.exc_info else ""
             text = "".join(traceback.format_exception(exc))
-            outcome.output += "\nTraceback (most recent call last):\n" + text[-3000:]
+            # as the real command line would print it (the middle of a deep one left out)
+            outcome.output += "\n" + (text if len(text) < 3000 else f"{text[:300]}…{text[-2700:]}")
             if isinstance(exc, MemoryError):
                 outcome.failures.append("memory")
     except CaseTimeout:
