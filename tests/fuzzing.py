@@ -1062,7 +1062,12 @@ class CaseTimeout(BaseException):
     """Raised by SIGALRM when a case runs over its time limit."""
 
 
+_FIRED: list[bool] = []
+"""Set when the alarm fires (it may fire where the exception is ignored, e.g. in a GC hook)."""
+
+
 def _alarm(signum, frame):
+    _FIRED.append(True)
     raise CaseTimeout
 
 
@@ -1149,6 +1154,7 @@ def _execute_in_process(case: Case, folder: Path, timeout_s: float, memory_bytes
     runner = CliRunner()
     cwd = os.getcwd()
     _reset_hwm()
+    _FIRED.clear()
     start = time.perf_counter()
     outcome = Outcome(exit_code=None, seconds=0.0)
     try:
@@ -1183,6 +1189,8 @@ def _execute_in_process(case: Case, folder: Path, timeout_s: float, memory_bytes
         os.chdir(cwd)
         outcome.seconds = time.perf_counter() - start
         outcome.peak_rss = _vm_hwm()
+    if _FIRED and "timeout" not in outcome.failures:
+        outcome.failures.append("timeout")  # the alarm was swallowed; the case still ran over
     import matplotlib.pyplot as plt
 
     plt.close("all")
