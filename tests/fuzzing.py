@@ -46,6 +46,7 @@ import contextlib
 import copy
 import dataclasses
 import datetime as dt
+import gc
 import json
 import math
 import os
@@ -1153,6 +1154,7 @@ def _execute_in_process(case: Case, folder: Path, timeout_s: float, memory_bytes
     argv = [_fill(a, folder) for a in case.argv]
     runner = CliRunner()
     cwd = os.getcwd()
+    gc.collect()  # so garbage of an earlier case does not print into this one's output
     _reset_hwm()
     _FIRED.clear()
     start = time.perf_counter()
