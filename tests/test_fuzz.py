@@ -28,7 +28,9 @@ QUICK = settings(
     suppress_health_check=list(HealthCheck),
 )
 TIMEOUT_S = 10.0
-"""Per-case limit of the quick tier [s]."""
+"""Per-case limit of the quick tier for reading and validating files [s]."""
+SLOW_TIMEOUT_S = 30.0
+"""Per-case limit for runs and commands that draw figures (a report takes ~4 s idle) [s]."""
 
 
 @pytest.fixture(scope="module")
@@ -39,12 +41,12 @@ def cache(tmp_path_factory) -> Path:
     return folder
 
 
-def keeps_the_contract(case: Case, cache: Path) -> None:
+def keeps_the_contract(case: Case, cache: Path, timeout_s: float = TIMEOUT_S) -> None:
     """Run ``case`` in a fresh folder and fail with a reproducer if it breaks the contract."""
     with tempfile.TemporaryDirectory(prefix="placeplan-fuzz-") as d:
         folder = Path(d)
         try:
-            outcome = fz.execute(case, folder, cache, TIMEOUT_S)
+            outcome = fz.execute(case, folder, cache, timeout_s)
         finally:
             for p in folder.rglob("*"):
                 if p.is_dir() and not p.is_symlink():
@@ -171,7 +173,7 @@ PINNED_RUN = [
 @example(case=PINNED_RUN[1])
 @example(case=PINNED_RUN[2])
 def test_short_runs_of_perturbed_scenarios_keep_the_contract(case: Case, cache: Path):
-    keeps_the_contract(case, cache)
+    keeps_the_contract(case, cache, SLOW_TIMEOUT_S)
 
 
 # ------------------------------------------------------------------- hostile files
@@ -321,7 +323,7 @@ PINNED_CLI = [
 @example(case=PINNED_CLI[15])
 @example(case=PINNED_CLI[16])
 def test_command_lines_keep_the_contract(case: Case, cache: Path):
-    keeps_the_contract(case, cache)
+    keeps_the_contract(case, cache, SLOW_TIMEOUT_S)
 
 
 # ----------------------------------------------------------------------- kills
@@ -336,7 +338,8 @@ def test_a_killed_run_leaves_nothing_half_written(kill: str, existing: bool, cac
     """SIGKILL at the k-th rename, then a clean rerun: a whole folder, no temp files."""
     files = [("tiny.yaml", fz.TINY_YAML)] + ([("out", "@run:good")] if existing else [])
     argv = ("run", "{d}/tiny.yaml", "-n", "2", "--seed", "5", "--out", "{d}/out", "-q")
-    keeps_the_contract(Case("kill", kill, tuple(files), argv, ("{d}/out",), kill=kill), cache)
+    case = Case("kill", kill, tuple(files), argv, ("{d}/out",), kill=kill)
+    keeps_the_contract(case, cache, SLOW_TIMEOUT_S)
 
 
 # --------------------------------------------------------- the harness itself
