@@ -1299,7 +1299,7 @@ def _run_folder_problems(folder: Path) -> list[str]:
         try:
             import xarray as xr
 
-            with xr.open_dataset(folder / "results.nc") as ds:
+            with xr.open_dataset(folder / "results.nc", decode_times=False) as ds:
                 attrs = dict(ds.attrs)
             run_ids.add(("results.nc", json.loads(attrs.get("provenance", "{}")).get("run_id")))
         except Exception:
