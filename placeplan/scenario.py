@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from placeplan.calendar import Term, TermCalendar
 from placeplan.errors import ScenarioError, ScenarioIssue
@@ -60,6 +60,19 @@ NEEDS: tuple[str, ...] = (
 """Primary need codes of SEN2 (DfE), in the order used throughout placeplan."""
 
 Need = Literal["ASD", "HI", "MLD", "MSI", "OTH", "PD", "PMLD", "SEMH", "SLCN", "SLD", "SPLD", "VI"]
+
+SEN2Age = Annotated[int, Field(ge=0, le=25)]
+"""An age as SEN2 counts it: at 31 August before the academic year, 0–25 [years]."""
+
+
+def _ordered(ages: tuple[int, int]) -> tuple[int, int]:
+    if ages[0] > ages[1]:
+        raise ValueError(f"expected (youngest, oldest) with youngest <= oldest, got {list(ages)}")
+    return ages
+
+
+AgeRange = Annotated[tuple[SEN2Age, SEN2Age], AfterValidator(_ordered)]
+"""Youngest and oldest SEN2 age, both included [years]."""
 
 
 def _units(units: str) -> dict[str, str]:
@@ -255,7 +268,7 @@ class CohortDemand(_Model):
         ),
         json_schema_extra=_units("per year"),
     )
-    referral_ages: tuple[int, int] = Field(
+    referral_ages: AgeRange = Field(
         (4, 15),
         description="Youngest and oldest SEN2 age (at 31 August) referred for a place.",
         json_schema_extra=_units("years"),
@@ -411,7 +424,7 @@ class InitialWaiting(_Model):
     referred_to: Day = Field(
         description="Latest referral date of those waiting (the day before the start at most)."
     )
-    age: tuple[int, int] = Field(
+    age: AgeRange = Field(
         (4, 14),
         description="Range of SEN2 ages of those waiting.",
         json_schema_extra=_units("years"),
@@ -440,7 +453,7 @@ class LocalitySpec(_Model):
     )
 
 
-Ages = Annotated[tuple[int, int], Field(description="Youngest and oldest SEN2 age taken.")]
+Ages = Annotated[AgeRange, Field(description="Youngest and oldest SEN2 age taken.")]
 
 
 class SchoolSpec(_Model):
@@ -451,7 +464,7 @@ class SchoolSpec(_Model):
     places: dict[str, Annotated[int, Field(ge=0, le=MAX_PLACES)]] = Field(
         description="Places at the start by designation.", json_schema_extra=_units("places")
     )
-    ages: tuple[int, int] = Field(
+    ages: AgeRange = Field(
         (0, 25),
         description="Youngest and oldest SEN2 age the school takes (any, by default).",
         json_schema_extra=_units("years"),
@@ -477,7 +490,7 @@ class BuildProject(_Model):
     locality: str | None = Field(
         None, description="Locality of the new places; the first locality if null."
     )
-    ages: tuple[int, int] = Field(
+    ages: AgeRange = Field(
         (0, 25),
         description="Youngest and oldest SEN2 age the new places take (any, by default).",
         json_schema_extra=_units("years"),
@@ -564,7 +577,7 @@ class PlacementSpec(_Model):
     initial_occupancy: float = Field(
         1.0, ge=0, le=1, description="Share of places filled at the start."
     )
-    occupant_ages: tuple[int, int] = Field(
+    occupant_ages: AgeRange = Field(
         (4, 18),
         description=(
             "Range of SEN2 ages of the pupils in places at the start (spread as the "

@@ -219,6 +219,23 @@ def test_demand_expecting_too_many_children_is_refused_by_validate_and_run(tmp_p
         model.replicate(Streams(1, 0))
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ("    - 4\n    - 14\n", "    - 4\n    - 1000000000\n", "placement.initial_waiting.0.age.1"),
+        ("    - 4\n    - 14\n", "    - 14\n    - 4\n", "placement.initial_waiting.0.age"),
+        ("  referral_ages:\n  - 4\n", "  referral_ages:\n  - -1\n", "demand.referral_ages.0"),
+        ("  occupant_ages:\n  - 4\n  - 18\n", "  occupant_ages:\n  - 18\n  - 4\n",
+         "placement.occupant_ages"),
+    ],
+)  # fmt: skip
+def test_ages_are_sen2_ages_youngest_first(tmp_path, old, new, field):
+    # an age of 10^9 passed the schema and crashed the run (the fuzz suite's long tier)
+    text = yaml.safe_dump(yaml.safe_load(_baseline()), sort_keys=False)
+    assert old in text
+    _rejected(_write(tmp_path, text.replace(old, new, 1)), field, "")
+
+
 def test_too_many_children_waiting_is_rejected(tmp_path):
     group = "    - {children: {ANY: 600000}, referred_from: 2024-01-01, referred_to: 2024-02-01}\n"
     path = _write(tmp_path, SMALL + "  initial_waiting:\n" + group * 2)

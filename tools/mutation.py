@@ -49,7 +49,10 @@ ROOT = Path(__file__).resolve().parents[1]
 START, END = "<!-- mutation-table:start -->", "<!-- mutation-table:end -->"
 COLUMNS = ("killed", "timeout", "survived", "no tests", "other")
 RULES = (
-    # the placement rules and the measures (problem.py, schedule.py, population.py)
+    # the rules both engines share, and the measures computed from their placements
+    "placeplan.placement.rules.*",
+    "placeplan.placement.outputs.*",
+    # the placement problem, schedule and population (problem.py, schedule.py, population.py)
     "*.x_measure__mutmut_*",
     "*.x__count__mutmut_*",
     "*ǁpool_for__mutmut_*",
