@@ -18,9 +18,9 @@ from placeplan.placement.rules import (
     academic_year_of,
     academic_years,
     leaves_places,
+    leaving_septembers,
     school_outs,
     september_first,
-    september_firsts,
 )
 from placeplan.scenario import InitialWaiting, LeavingSpec
 
@@ -137,7 +137,7 @@ def draw_exits(
     k = np.argmax(leaves, axis=1)
     age_out = np.full(n, np.inf)
     year0 = academic_years(since)
-    age_out[has] = september_firsts(year0[has] + k[has] + 1)
+    age_out[has] = leaving_septembers(year0[has] + k[has] + 1)
     stay = _durations(rng, leaving.mid_year_rate, n)
     list_rate = leaving.mid_year_rate if leaving.list_rate is None else leaving.list_rate
     return Exits(age_out, stay, _durations(rng, list_rate, n))

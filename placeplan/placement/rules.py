@@ -37,6 +37,7 @@ __all__ = [
     "first_free_pool",
     "leaves_place",
     "leaves_places",
+    "leaving_septembers",
     "locality_order",
     "preference",
     "school_out",
@@ -235,12 +236,31 @@ def school_out(age_base: int, oldest: int) -> float:
     oldest : int
         Oldest age the school takes [years] (:data:`OLDEST_AGE` for every age).
     """
-    return september_first(oldest - age_base + 1)
+    return float(leaving_septembers(np.array([oldest - age_base + 1]))[0])
 
 
 def school_outs(age_base: np.ndarray, oldest: np.ndarray | int) -> np.ndarray:
     """:func:`school_out` over arrays [days]."""
-    return september_firsts(np.asarray(oldest) - np.asarray(age_base) + 1)
+    return leaving_septembers(np.asarray(oldest) - np.asarray(age_base) + 1)
+
+
+def leaving_septembers(years: np.ndarray) -> np.ndarray:
+    """1 September of each year someone leaves at the end of the year before [days].
+
+    Like :func:`september_firsts`, except that a year after the supported calendar
+    gives ``inf``: every forecast ends by 1 September 2400, so such a leaving never
+    happens within one (a child of 0 in a forecast's last year reaches 25 after it).
+
+    Raises
+    ------
+    ValueError
+        For a year before the supported calendar.
+    """
+    years = np.asarray(years, dtype=np.int64)
+    late = years > LAST_YEAR + 1
+    out = np.full(years.shape, np.inf)
+    out[~late] = september_firsts(years[~late])
+    return out
 
 
 def leaves_place(take_up: float, stay: float, age_out: float, school_out: float) -> float:
