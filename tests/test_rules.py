@@ -15,7 +15,7 @@ from handmade import CAL, START, day, make_problem
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from placeplan.placement import ENGINES, Placements
+from placeplan.placement import ENGINES, Placements, time_in_system
 from placeplan.placement import rules as R  # noqa: N812
 from placeplan.placement.schedule import AT_PANEL, AT_TERM_START
 
@@ -303,3 +303,49 @@ def test_pools_for_every_age_take_ages_0_to_25_only():
     p = make_problem([day(date(2025, 10, 1), 0.5)] * 2, age=[25, 26], every_days="continuous")
     p = type(p)(**{**p.__dict__, "capacity": np.array([2])})
     assert run_both(p).pool.tolist() == [0, R.NO_POOL]
+
+
+def test_leaving_after_the_calendar_is_never_and_before_it_an_error():
+    # every forecast ends by 1 September 2400: a leaving year past the table is never
+    years = np.array([2025, 2400, 2401, 2402, 2424])
+    out = R.leaving_septembers(years)
+    assert out[:3].tolist() == [day(date(y, 9, 1)) for y in (2025, 2400, 2401)]
+    assert np.isinf(out[3:]).all()
+    assert R.school_out(age_base=0 - 2399, oldest=25) == np.inf  # aged 0 in 2399/2400
+    assert R.school_out(age_base=25 - 2399, oldest=25) == day(date(2400, 9, 1))
+    with pytest.raises(ValueError, match=r"^years outside 1990–2401$"):
+        R.leaving_septembers(np.array([1989]))
+    with pytest.raises(ValueError, match=r"^years outside 1990–2401$"):
+        R.september_firsts(np.array([2402]))
+
+
+def test_time_in_system_from_referral_or_start_to_leaving_or_end():
+    s, e = day(START), day(START) + 1000.0
+    p = make_problem(
+        [s - 50.0, s + 10.0, s + 20.0, s + 30.0, e + 5.0],
+        pools=[(0, 0, 0, 25, 5)],
+        stay=[np.inf, 100.0, np.inf, np.inf, np.inf],
+        patience=[np.inf, np.inf, 40.0, np.inf, np.inf],
+    )
+    inf = np.inf
+    placed = Placements(
+        np.array([s + 1.0, s + 12.0, inf, inf, inf]),
+        np.array([s + 2.0, s + 12.0, inf, inf, inf]),
+        np.array([0, 0, -1, -1, -1]),
+    )
+    got = time_in_system(p, placed, s, e)
+    # 0: waiting from before the start, placed, never leaves: the whole forecast
+    # 1: referred at +10, takes a place at +12, leaves 100 days later: 102
+    # 2: referred at +20, leaves the list 40 days later: 40
+    # 3: referred at +30, still waiting at the end: 970
+    # 4: referred after the end: nothing
+    assert got.tolist() == [1000.0, 102.0, 40.0, 970.0, 0.0]
+
+
+def test_the_first_and_last_academic_years_of_the_calendar_are_supported():
+    first, last = day(date(1990, 9, 1)), day(date(2401, 8, 31))
+    assert R.academic_years(np.array([first, first + 200.5])).tolist() == [1990, 1990]
+    assert R.academic_years(np.array([last])).tolist() == [2400]
+    assert R.academic_year_of(first) == 1990 and R.academic_year_of(last) == 2400
+    with pytest.raises(ValueError, match=r"^year 2402 is outside 1990–2401$"):
+        R.september_first(2402)
