@@ -198,6 +198,7 @@ def run(
     click.echo("Files:")
     for f in files.values():
         click.echo(f"  {f}")
+    click.echo(f"  {Path(out) / 'MANIFEST.json'} (every file's SHA-256: the folder is one run)")
 
 
 def _headline_label(scenario) -> str:

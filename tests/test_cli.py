@@ -38,7 +38,7 @@ def test_run_on_the_bundled_default_scenario(bundled_run):
     for year in range(2025, 2035):
         assert f"{year}-01-" in out  # one row per January census
     run_dir = cwd / "runs" / "herts-baseline"
-    for name in ("results.nc", "summary.csv", "provenance.json", "scenario.yaml"):
+    for name in ("results.nc", "summary.csv", "provenance.json", "scenario.yaml", "MANIFEST.json"):
         assert (run_dir / name).stat().st_size > 0
         assert str(run_dir / name) in out or f"runs/herts-baseline/{name}" in out
     assert not list(run_dir.glob(".*tmp"))  # no temporary files left behind
