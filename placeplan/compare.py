@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from placeplan import measures
 from placeplan.experiment import run
@@ -115,7 +114,7 @@ class Comparison:
                     continue
                 d = diff[:, k]
                 mean, sd = float(d.mean()), float(d.std(ddof=1)) if n > 1 else float("nan")
-                half = stats.t.ppf(0.5 + level / 2, n - 1) * sd / np.sqrt(n) if n > 1 else np.nan
+                half = _t_quantile(0.5 + level / 2, n - 1) * sd / np.sqrt(n) if n > 1 else np.nan
                 better = (d < 0) if lower_is_better else (d > 0)
                 worse = (d > 0) if lower_is_better else (d < 0)
                 rows.append(
@@ -298,3 +297,10 @@ def check_comparable(
                 "differences need the same designations, thresholds and snapshots"
             )
     return pairs
+
+
+def _t_quantile(q: float, dof: int) -> float:
+    """Student's t quantile (scipy.stats imported here: it costs a second at start-up)."""
+    from scipy import stats
+
+    return float(stats.t.ppf(q, dof))
