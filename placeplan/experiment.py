@@ -143,35 +143,25 @@ def load_user_scenario(
 ) -> tuple[Scenario, Path]:
     """Resolve and load a scenario a user named: a file, or a bundled scenario's name.
 
-    Refuses, before opening it, anything that is not a regular file (a folder, a
-    FIFO, a device such as ``/dev/zero``), which could not be a scenario or would
-    never finish reading; a run folder is named as such. ``allow_outside`` lets
-    ``extends`` reach files outside the scenario's folder
-    (:func:`placeplan.scenario.load_scenario`).
+    A run folder given instead of its scenario is named as such; anything else that
+    is not a regular scenario file (a folder, a FIFO, a device such as
+    ``/dev/zero``) is refused by the reader before it is opened
+    (:mod:`placeplan.scenario_files`). ``allow_outside`` lets ``extends`` reach files
+    outside the scenario's folder (:func:`placeplan.scenario.load_scenario`).
 
     Raises
     ------
     InputError
         If the name is no scenario, or the file is not a valid scenario.
     """
-    import stat
-
     from placeplan.bundled import resolve_scenario_path
     from placeplan.errors import InputError
 
     path = resolve_scenario_path(path_or_name)
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        mode = None  # missing or unreadable: load_scenario says which
-    if mode is not None and not stat.S_ISREG(mode):
-        if stat.S_ISDIR(mode) and (path / "provenance.json").exists():
-            raise InputError(
-                f"{path}: a run folder, not a scenario file (its scenario is "
-                f"{path / 'scenario.yaml'})"
-            )
-        what = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
-        raise InputError(f"{path}: {what}; expected a scenario file (.yaml, .yml or .toml)")
+    if path.is_dir() and (path / "provenance.json").exists():
+        raise InputError(
+            f"{path}: a run folder, not a scenario file (its scenario is {path / 'scenario.yaml'})"
+        )
     return load_scenario(path, allow_outside=allow_outside), path
 
 

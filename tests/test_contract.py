@@ -699,6 +699,7 @@ def test_no_january_census_headline_and_cli(tmp_path):
     results = pp.run(path, replications=2, seed=1)
     months = {d.month for d in results.headline()["census"]}
     assert 1 not in months and len(results.headline()) >= 2
+    assert len(results.headline()) == results.dataset.sizes["time"]  # every snapshot
     assert results.headline().attrs["census"].startswith("every snapshot")
     code, out, err = cli("run", path, "-n", "2", "--seed", "1", "--out", tmp_path / "o")
     assert code == 0, err
