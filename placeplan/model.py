@@ -7,6 +7,7 @@ draws one replication's demand and runs the placement model on it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -35,10 +36,20 @@ from placeplan.placement import (
 from placeplan.placement.problem import Pools
 from placeplan.placement.schedule import AT_OPENING
 from placeplan.scenario import CohortDemand, FixedReferrals, Scenario
-from placeplan.streams import Streams
+from placeplan.streams import ASSUMPTIONS, Streams
 from placeplan.validation import cohort_inputs_for
 
-__all__ = ["Model", "Replication"]
+__all__ = ["ASSUMPTION_BOUNDS", "Model", "Replication"]
+
+ASSUMPTION_BOUNDS: dict[str, tuple[float, float]] = {
+    "demand.new_plans_growth": (-1.0, 1.0),
+    "demand.specialist_share_trend": (-1.0, 1.0),
+    "demand.new_plans_growth_damping": (1e-6, 1.0),
+    "demand.need_recoding": (0.0, 1.0),
+    "demand.starting_state.list_share_of_educated_elsewhere": (0.0, 20.0),
+    "demand.starting_state.list_mean_terms_waited": (0.0, 30.0),
+}
+"""Bounds of each assumption's draws (a normal's tails are clipped to them)."""
 
 
 @dataclass(frozen=True)
@@ -69,11 +80,19 @@ class Model:
     scenario : Scenario
         The validated scenario (:func:`placeplan.validation.check` has passed it:
         nothing here checks it again).
+    pins : mapping, optional
+        Assumptions held at a quantile in every replication, by dotted path
+        (:data:`placeplan.streams.ASSUMPTIONS`) → probability in (0, 1); the others
+        are drawn as usual (``placeplan sensitivity`` pins one at a time).
 
     """
 
-    def __init__(self, scenario: Scenario):
+    def __init__(self, scenario: Scenario, pins: Mapping[str, float] | None = None):
         self.scenario = scenario
+        unknown = set(pins or {}) - set(ASSUMPTIONS)
+        if unknown:
+            raise ValueError(f"no such assumption: {', '.join(sorted(unknown))}")
+        self.pins = dict(pins or {})
         self.calendar = scenario.calendar.build()
         self.schedule = make_schedule(
             self.calendar,
@@ -211,6 +230,18 @@ class Model:
             out.append((float(when), d, places))
         return tuple(sorted(out + self.closures))
 
+    def assumption_values(self, streams: Streams) -> dict[str, float]:
+        """The value of every assumption in one replication, by dotted path.
+
+        Each is the quantile of its distribution at the replication's own uniform draw
+        for it (or at its pin), clipped to the parameter's bounds.
+        """
+        out = {}
+        for path, dist in self.scenario.assumptions().items():
+            u = self.pins[path] if path in self.pins else streams.assumption(path)
+            out[path] = dist.ppf(u, *ASSUMPTION_BOUNDS[path])
+        return out
+
     def demand(self, streams: Streams) -> DemandDraw:
         """Draw one replication's demand."""
         s = self.scenario
@@ -224,6 +255,7 @@ class Model:
                 s.end,
                 streams.rng("parameters"),
                 streams.rng("referrals"),
+                self.assumption_values(streams),
             )
         if isinstance(s.demand, FixedReferrals):
             return draw_fixed_demand(s.demand, self.calendar, s.designations, s.start, s.end)

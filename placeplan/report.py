@@ -215,19 +215,24 @@ def _assumptions(results: Results) -> pd.DataFrame:
         rows += [
             (
                 "growth of new plans (log, a year)",
-                f"{d.new_plans_growth.mean:g} ± {d.new_plans_growth.sd:g}",
+                f"{d.new_plans_growth:g}",
                 "per year",
                 d.source,
             ),
-            ("damping of that growth", d.new_plans_growth_damping, "1", "assumption"),
+            ("damping of that growth", f"{d.new_plans_growth_damping:g}", "1", "assumption"),
             ("year-to-year variation of new plans", d.new_plans_noise_sd, "per year", d.source),
             (
                 "trend of the special school share (log, a year)",
-                f"{d.specialist_share_trend.mean:g} ± {d.specialist_share_trend.sd:g}",
+                f"{d.specialist_share_trend:g}",
                 "per year",
                 d.source,
             ),
-            ("re-recording of needs with age", d.need_recoding, "per year", "assumption"),
+            (
+                "re-recording of needs with age",
+                f"{d.need_recoding:g}",
+                "per year",
+                "assumption",
+            ),
             ("referral ages", f"{d.referral_ages[0]}–{d.referral_ages[1]}", "years", "assumption"),
         ]
     rows += [
@@ -368,7 +373,7 @@ def limitations(results: Results) -> list[str]:
     if getattr(d, "model", None) == "cohort":
         out.append(
             "The trend of the share of plans in special schools "
-            f"({d.specialist_share_trend.mean:+g} a year, log) is fitted to placements, "
+            f"({d.specialist_share_trend:+g} a year, log) is fitted to placements, "
             "which the places available cap: where places ran short it understates the "
             "growth of need."
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import weakref
 from datetime import date, timedelta
 from pathlib import Path
@@ -38,6 +39,7 @@ __all__ = [
     "PoissonReferrals",
     "Scenario",
     "SchoolSpec",
+    "StartingState",
     "Uncertain",
     "load_scenario",
     "scenario_from_dict",
@@ -108,15 +110,136 @@ class _Model(BaseModel):
 
 
 class Uncertain(_Model):
-    """A parameter known only with uncertainty: normal with a mean and a standard deviation.
+    """A parameter known only with uncertainty, drawn once per replication.
 
-    Drawn once per replication.
+    Written in one of four forms:
+
+    - a plain number, or ``{mean: m}``: fixed;
+    - ``{mean: m, sd: s}``: normal;
+    - ``{low: a, high: b}``: uniform between ``a`` and ``b``;
+    - ``{low: a, mode: c, high: b}``: triangular.
+
+    Each replication draws one uniform ``u`` for the parameter from its own stream
+    (:meth:`placeplan.streams.Streams.assumption`) and takes the ``u``-quantile
+    (:meth:`ppf`), so pinning ``u`` (as ``placeplan sensitivity`` does, at the 10th
+    and 90th percentiles) moves one assumption while every other draw stays the
+    same. A normal is clipped to the parameter's bounds.
     """
 
-    mean: float = Field(ge=-1, le=1, description="Central estimate.")
+    mean: float | None = Field(None, description="Central estimate (fixed or normal form).")
     sd: float = Field(
-        0.0, ge=0, le=1, description="Standard deviation; 0 makes the parameter fixed."
+        0.0, ge=0, le=1e6, description="Standard deviation; 0 makes the parameter fixed."
     )
+    low: float | None = Field(None, description="Lowest value (uniform or triangular form).")
+    mode: float | None = Field(None, description="Most likely value (triangular form).")
+    high: float | None = Field(None, description="Highest value (uniform or triangular form).")
+    source: str = Field("", description="Where the distribution comes from, or 'assumption: ...'.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _number(cls, data: object) -> object:
+        if isinstance(data, int | float) and not isinstance(data, bool):
+            return {"mean": data}
+        return data
+
+    @model_validator(mode="after")
+    def _form(self) -> Uncertain:
+        ranged = self.low is not None or self.high is not None
+        if self.mean is not None and (ranged or self.mode is not None):
+            raise ValueError("give either mean (and sd) or low and high (and mode), not both")
+        if self.mean is None:
+            if self.low is None or self.high is None:
+                raise ValueError("give a number, {mean, sd}, {low, high} or {low, mode, high}")
+            if self.sd:
+                raise ValueError("sd goes with mean, not with low and high")
+            if not self.low <= self.high:
+                raise ValueError(f"low {self.low} is above high {self.high}")
+            if self.mode is not None and not self.low <= self.mode <= self.high:
+                raise ValueError(f"mode {self.mode} is outside [{self.low}, {self.high}]")
+        return self
+
+    @property
+    def fixed(self) -> bool:
+        """True if the parameter takes one value in every replication."""
+        if self.mean is not None:
+            return self.sd == 0
+        return self.low == self.high
+
+    @property
+    def centre(self) -> float:
+        """The central value: the mean, the mode, or the midpoint."""
+        if self.mean is not None:
+            return self.mean
+        assert self.low is not None and self.high is not None
+        return self.mode if self.mode is not None else (self.low + self.high) / 2
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """Lowest and highest value a draw can take (±inf for a normal)."""
+        if self.mean is not None:
+            return (self.mean, self.mean) if self.sd == 0 else (-math.inf, math.inf)
+        assert self.low is not None and self.high is not None
+        return self.low, self.high
+
+    def ppf(self, u: float, lo: float = -math.inf, hi: float = math.inf) -> float:
+        """The ``u``-quantile of the distribution, clipped to ``[lo, hi]``.
+
+        Parameters
+        ----------
+        u : float
+            Probability in (0, 1).
+        lo, hi : float
+            The parameter's own bounds.
+        """
+        if self.mean is not None:
+            if self.sd == 0:
+                x = self.mean
+            else:
+                from statistics import NormalDist
+
+                x = self.mean + self.sd * NormalDist().inv_cdf(min(max(u, 1e-12), 1 - 1e-12))
+        else:
+            a, b = float(self.low), float(self.high)  # type: ignore[arg-type]
+            if self.mode is None or a == b:
+                x = a + u * (b - a)
+            else:
+                c = (self.mode - a) / (b - a)
+                x = a + (b - a) * (math.sqrt(u * c) if u < c else 1 - math.sqrt((1 - u) * (1 - c)))
+        return min(max(x, lo), hi)
+
+    def __format__(self, spec: str) -> str:
+        """A fixed value formats as its number; a distribution as :meth:`describe`."""
+        return format(self.centre, spec) if self.fixed else self.describe()
+
+    def extreme(self, sigmas: float = 6.0) -> float:
+        """The largest magnitude a draw can reach (``|mean| + sigmas × sd`` for a normal)."""
+        if self.mean is not None:
+            return abs(self.mean) + sigmas * self.sd
+        return max(abs(float(self.low)), abs(float(self.high)))  # type: ignore[arg-type]
+
+    def describe(self) -> str:
+        """The distribution in words, e.g. ``uniform 0.5–1.5`` or ``normal 0.12 ± 0.01``."""
+        if self.mean is not None:
+            return f"{self.mean:g}" if self.sd == 0 else f"normal {self.mean:g} ± {self.sd:g}"
+        if self.mode is None:
+            return f"uniform {self.low:g}–{self.high:g}"
+        return f"triangular {self.low:g}–{self.high:g}, mode {self.mode:g}"
+
+
+def uncertain_within(lo: float, hi: float, name: str) -> AfterValidator:
+    """A validator keeping every value an :class:`Uncertain` can take inside ``[lo, hi]``.
+
+    A normal may have tails beyond the bounds (its draws are clipped to them), but its
+    mean must lie inside.
+    """
+
+    def check(value: Uncertain) -> Uncertain:
+        a, b = (value.mean, value.mean) if value.mean is not None else value.bounds
+        if not (lo <= a and b <= hi):
+            raise ValueError(f"{name} must lie in [{lo:g}, {hi:g}]; got {value.describe()}")
+        return value
+
+    return AfterValidator(check)
 
 
 class Council(_Model):
@@ -211,6 +334,84 @@ class Calibration(_Model):
     )
 
 
+class StartingState(_Model):
+    """Children needing a special school place at the start, derived from SEN2.
+
+    Each number is derived from the SEN2 January caseload of the base year (see
+    :mod:`placeplan.demand.start`) unless given here, and the run's provenance
+    records its derivation.
+    """
+
+    special_school_children: int | None = Field(
+        None,
+        ge=0,
+        le=MAX_CHILDREN,
+        description=(
+            "Children with plans in special schools of every type (state-funded, "
+            "independent, non-maintained) at the start; SEN2 `special_total` if omitted."
+        ),
+        json_schema_extra=_units("children"),
+    )
+    placed_elsewhere: int | None = Field(
+        None,
+        ge=0,
+        le=MAX_CHILDREN,
+        description=(
+            "Of those, children placed outside the council's own places (independent, "
+            "non-maintained, other councils' schools); the special school children less "
+            "the places filled if omitted."
+        ),
+        json_schema_extra=_units("children"),
+    )
+    list_size: int | None = Field(
+        None,
+        ge=0,
+        le=MAX_CHILDREN,
+        description=(
+            "Children on the referral list at the start; SEN2 `ed_elsewhere` × "
+            "list_share_of_educated_elsewhere (drawn per replication) if omitted."
+        ),
+        json_schema_extra=_units("children"),
+    )
+    list_share_of_educated_elsewhere: Annotated[
+        Uncertain, uncertain_within(0, 20, "list_share_of_educated_elsewhere")
+    ] = Field(
+        Uncertain(
+            low=0.5,
+            high=1.5,
+            source=(
+                "assumption: SEN2 'educated elsewhere' counts children out of school the "
+                "council educates otherwise; some are not waiting for a special school "
+                "place, and children waiting in unsuitable mainstream schools are not "
+                "counted at all"
+            ),
+        ),
+        description=(
+            "Children on the list at the start per child with a plan 'educated elsewhere' "
+            "in the SEN2 January caseload."
+        ),
+    )
+    list_mean_terms_waited: Annotated[
+        Uncertain, uncertain_within(0, 30, "list_mean_terms_waited")
+    ] = Field(
+        Uncertain(
+            low=1.0,
+            high=3.0,
+            source=(
+                "assumption: no council publishes how long its list has waited; "
+                "Hertfordshire's March 2024 figures (fewer than 70 over a year) fit a "
+                "mean of one to three terms"
+            ),
+        ),
+        description=(
+            "Mean time the children on the list at the start have already waited: each "
+            "child's wait is exponential with this mean, drawn per replication."
+        ),
+        json_schema_extra=_units("terms"),
+    )
+    source: str = Field("", description="Where overrides come from.")
+
+
 class CohortDemand(_Model):
     """Demand from a cohort projection of EHC plans by age × primary need, from SEN2."""
 
@@ -222,7 +423,7 @@ class CohortDemand(_Model):
     base_year: int = Field(
         2025, ge=2019, le=2025, description="January of the SEN2 stock the projection starts from."
     )
-    new_plans_growth: Uncertain = Field(
+    new_plans_growth: Annotated[Uncertain, uncertain_within(-1, 1, "new_plans_growth")] = Field(
         description=(
             "Yearly growth of new plans, on the log scale (0.05 is about 5% a year): "
             "the drift of the logarithm of new plans. Over the forecast, six standard "
@@ -230,10 +431,10 @@ class CohortDemand(_Model):
         ),
         json_schema_extra=_units("per year"),
     )
-    new_plans_growth_damping: float = Field(
-        1.0,
-        gt=0,
-        le=1,
+    new_plans_growth_damping: Annotated[
+        Uncertain, uncertain_within(1e-6, 1, "new_plans_growth_damping")
+    ] = Field(
+        Uncertain(mean=1.0),
         description=(
             "Damping of that growth: in the k-th year after the latest published year the "
             "drift is growth × damping^(k-1); 1 keeps the growth for ever."
@@ -249,10 +450,8 @@ class CohortDemand(_Model):
         ),
         json_schema_extra=_units("per year"),
     )
-    need_recoding: float = Field(
-        1.0,
-        ge=0,
-        le=1,
+    need_recoding: Annotated[Uncertain, uncertain_within(0, 1, "need_recoding")] = Field(
+        Uncertain(mean=1.0),
         description=(
             "Share of continuing plans each year whose recorded primary need follows the "
             "base-year need mix of their new age (1: each age keeps its base-year mix; "
@@ -260,11 +459,14 @@ class CohortDemand(_Model):
         ),
         json_schema_extra=_units("per year"),
     )
-    specialist_share_trend: Uncertain = Field(
+    specialist_share_trend: Annotated[
+        Uncertain, uncertain_within(-1, 1, "specialist_share_trend")
+    ] = Field(
         Uncertain(mean=0.0),
         description=(
             "Yearly relative change in the share of plans needing a special school place "
-            "(log scale; 0.01 is about +1% a year)."
+            "(in one, waiting for one, or placed in an independent or out-of-area school; "
+            "log scale; 0.01 is about +1% a year)."
         ),
         json_schema_extra=_units("per year"),
     )
@@ -275,6 +477,13 @@ class CohortDemand(_Model):
     )
     need_designation: dict[Need, str] = Field(
         description="Which special school designation meets each primary need."
+    )
+    starting_state: StartingState = Field(
+        StartingState(),
+        description=(
+            "Children needing a special school place at the start: in the council's "
+            "places, placed elsewhere, and on the list (derived from SEN2 unless given)."
+        ),
     )
     source: str = Field("", description="Where the parameters come from.")
     calibration: Calibration | None = Field(
@@ -669,6 +878,25 @@ class Scenario(_Model):
     def designations(self) -> tuple[str, ...]:
         """Designation codes in the scenario's order."""
         return tuple(self.placement.designations)
+
+    def assumptions(self) -> dict[str, Uncertain]:
+        """Every parameter that may be a distribution, by dotted path (fixed ones too).
+
+        The paths are those of :data:`placeplan.streams.ASSUMPTIONS`; a parameter is
+        listed when this scenario's demand model has it.
+        """
+        from placeplan.streams import ASSUMPTIONS
+
+        out: dict[str, Uncertain] = {}
+        for path in ASSUMPTIONS:
+            value: Any = self
+            for key in path.split("."):
+                value = getattr(value, key, None)
+                if value is None:
+                    break
+            if isinstance(value, Uncertain):
+                out[path] = value
+        return out
 
     def canonical_json(self) -> str:
         """The resolved scenario as canonical JSON (sorted keys, defaults filled)."""

@@ -32,6 +32,20 @@ def _type(prop: dict[str, Any]) -> str:
     return str(kind)
 
 
+def _default(value: Any) -> str:
+    """A default as written in a scenario file: distributions in their short form."""
+    if isinstance(value, dict):
+        if set(value) >= {"mean", "low", "high"}:  # an Uncertain: only the keys given
+            if value.get("mean") is not None and not value.get("sd"):
+                return f"`{value['mean']}`"
+            keys = ("mean", "sd") if value.get("mean") is not None else ("low", "mode", "high")
+            value = {k: value[k] for k in keys if value.get(k) is not None}
+        else:
+            value = {k: v for k, v in value.items() if v not in (None, "", {}, [])}
+        return "`{" + ", ".join(f"{k}: {_default(v).strip('`')}" for k, v in value.items()) + "}`"
+    return f"`{value}`"
+
+
 def _range(prop: dict[str, Any]) -> str:
     """The bounds of a value (or of its items, or of the members of a union)."""
     parts = [prop["range"]] if "range" in prop else []
@@ -92,7 +106,7 @@ def scenario_reference() -> str:
         ]
         required = set(model.get("required", []))
         for key, prop in model["properties"].items():
-            default = "required" if key in required else f"`{prop.get('default', '')}`"
+            default = "required" if key in required else _default(prop.get("default", ""))
             description = " ".join(str(prop.get("description", "")).split()).replace("|", "\\|")
             cells = [f"`{key}`", _type(prop), default, prop.get("units", ""), _range(prop)]
             out.append("| " + " | ".join([*cells, description]) + " |")

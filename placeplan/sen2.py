@@ -215,7 +215,10 @@ _SCHEMAS: dict[str, dict[str, str]] = {
         "statements": _I,
         "special": _I,
         "special_independent": _I,
+        "special_non_maintained": _I,
         "mainstream": _I,
+        "ed_elsewhere": _I,
+        "await_prov": _I,
         "release": "int64",
     },
     "placement_by_need": {
@@ -689,6 +692,13 @@ def _published_bands(f: _File, column: str, value: str) -> pd.DataFrame:
     return frame
 
 
+def _optional(f: _File, mask: pd.Series, column: str) -> pd.Series:
+    """Counts of a column some releases do not carry (missing where absent)."""
+    if column not in f.raw.columns:
+        return pd.Series(pd.NA, index=f.raw.index[mask], dtype="Int64")
+    return f.counts(mask, column)
+
+
 def _caseload(f: _File) -> dict[str, pd.DataFrame]:
     total = f.is_total()
     plans_total = f.rows(total)
@@ -696,7 +706,12 @@ def _caseload(f: _File) -> dict[str, pd.DataFrame]:
     plans_total["plans"] = f.counts(total, "ehcplans")
     plans_total["special"] = f.counts(total, "special_total")
     plans_total["special_independent"] = f.counts(total, "special_independent")
+    plans_total["special_non_maintained"] = _optional(f, total, "special_non_maintained")
     plans_total["mainstream"] = f.counts(total, "mainstream_total")
+    # the observed shadow of the referral list: educated elsewhere (all years) and
+    # awaiting provision (published up to January 2022 only)
+    plans_total["ed_elsewhere"] = _optional(f, total, "ed_elsewhere")
+    plans_total["await_prov"] = _optional(f, total, "await_prov_2022")
     age = f.topic == "childoryoungpersonsage"
     by_age = _with_age(f, age, f.rows(age))
     by_age["plans"] = f.counts(age, "ehcplans")

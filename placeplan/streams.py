@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["SOURCES", "Streams", "root_entropy"]
+__all__ = ["ASSUMPTIONS", "SOURCES", "Streams", "root_entropy"]
 
 SOURCES: dict[str, int] = {
     "parameters": 0,
@@ -23,8 +23,22 @@ SOURCES: dict[str, int] = {
     "slippage": 4,
     "localities": 5,
     "out_of_school": 6,
+    "assumptions": 7,
+    "need": 8,
 }
 """Sources of randomness and their fixed spawn-key slot. Append only: never renumber."""
+
+ASSUMPTIONS: dict[str, int] = {
+    "demand.new_plans_growth": 0,
+    "demand.specialist_share_trend": 1,
+    "demand.new_plans_growth_damping": 2,
+    "demand.need_recoding": 3,
+    "demand.starting_state.list_share_of_educated_elsewhere": 4,
+    "demand.starting_state.list_mean_terms_waited": 5,
+}
+"""Parameters a scenario may give as a distribution, and the fixed slot of each one's
+stream. Each draws one uniform per replication from its own stream, so pinning one
+(``placeplan sensitivity``) leaves every other draw unchanged. Append only."""
 
 
 def root_entropy(seed: int | None) -> int:
@@ -56,3 +70,11 @@ class Streams:
         """A fresh generator for one source of randomness of this replication."""
         seq = np.random.SeedSequence(self.entropy, spawn_key=(self.replicate, SOURCES[source]))
         return np.random.default_rng(seq)
+
+    def assumption(self, name: str) -> float:
+        """The uniform draw in (0, 1) of one assumption (:data:`ASSUMPTIONS`) here."""
+        seq = np.random.SeedSequence(
+            self.entropy,
+            spawn_key=(self.replicate, SOURCES["assumptions"], ASSUMPTIONS[name]),
+        )
+        return float(np.random.default_rng(seq).random())

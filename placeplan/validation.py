@@ -303,10 +303,10 @@ def _cohort(s: Scenario, demand: Any, found: _Findings, check_data: bool) -> Non
             f"(demand.base_year); expected a start on or after {first}",
         )
     years = max(s.end.year - demand.base_year + 3, 1)
-    damping = demand.new_plans_growth_damping
+    damping = min(demand.new_plans_growth_damping.extreme(_SIGMAS), 1.0)
     reach = years if damping == 1 else (1 - damping**years) / (1 - damping)
     growth = demand.new_plans_growth
-    log_factor = (abs(growth.mean) + _SIGMAS * growth.sd) * reach + _SIGMAS * (
+    log_factor = growth.extreme(_SIGMAS) * reach + _SIGMAS * (
         demand.new_plans_noise_sd * math.sqrt(years)
     )
     if log_factor > math.log(MAX_GROWTH_FACTOR):
@@ -317,11 +317,11 @@ def _cohort(s: Scenario, demand: Any, found: _Findings, check_data: bool) -> Non
             f"{MAX_GROWTH_FACTOR:,.0f}-fold (lower the growth, its sd, the noise or the years)",
         )
     trend = demand.specialist_share_trend
-    if (abs(trend.mean) + _SIGMAS * trend.sd) * years > _MAX_TREND_LOG:
+    if trend.extreme(_SIGMAS) * years > _MAX_TREND_LOG:
         found.error(
             ("demand", "specialist_share_trend"),
             f"at six standard deviations the special school share changes by a factor "
-            f"e^{(abs(trend.mean) + _SIGMAS * trend.sd) * years:.0f} over the forecast; "
+            f"e^{trend.extreme(_SIGMAS) * years:.0f} over the forecast; "
             f"expected at most e^{_MAX_TREND_LOG:.0f}",
         )
     used = set(demand.need_designation.values())
@@ -373,8 +373,15 @@ def _central_path(s: Scenario, demand: Any, inputs: CohortInputs, found: _Findin
 
     central = demand.model_copy(
         update={
-            "new_plans_growth": Uncertain(mean=demand.new_plans_growth.mean),
-            "specialist_share_trend": Uncertain(mean=demand.specialist_share_trend.mean),
+            name: Uncertain(mean=getattr(demand, name).centre)
+            for name in (
+                "new_plans_growth",
+                "specialist_share_trend",
+                "new_plans_growth_damping",
+                "need_recoding",
+            )
+        }
+        | {
             "new_plans_noise_sd": 0.0,
         }
     )

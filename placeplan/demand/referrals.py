@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -10,7 +11,7 @@ import numpy as np
 from placeplan.calendar import TermCalendar
 from placeplan.demand.cohort import expected_referrals, project
 from placeplan.demand.inputs import CohortInputs
-from placeplan.scenario import NEEDS, CohortDemand, FixedReferrals, PoissonReferrals
+from placeplan.scenario import NEEDS, CohortDemand, FixedReferrals, PoissonReferrals, Uncertain
 
 __all__ = [
     "DemandDraw",
@@ -128,6 +129,7 @@ def draw_cohort_demand(
     end: date,
     parameters: np.random.Generator,
     referrals: np.random.Generator,
+    values: Mapping[str, float] | None = None,
 ) -> DemandDraw:
     """Project plans with parameters drawn for one replication, and draw its referrals.
 
@@ -142,7 +144,11 @@ def draw_cohort_demand(
     start, end : datetime.date
         The forecast's first day and the first day after it.
     parameters, referrals : numpy.random.Generator
-        Streams for the parameter draws and for the referral counts and times.
+        Streams for the year-to-year noise and for the referral counts and times.
+    values : mapping, optional
+        This replication's values of the assumptions, by dotted path
+        (:meth:`placeplan.model.Model.assumption_values`); their central values if
+        omitted.
 
     Returns
     -------
@@ -160,20 +166,27 @@ def draw_cohort_demand(
     """
     base = inputs.base_year
     n_years = end.year - base + 1
-    growth = parameters.normal(spec.new_plans_growth.mean, spec.new_plans_growth.sd)
-    trend = parameters.normal(spec.specialist_share_trend.mean, spec.specialist_share_trend.sd)
+    values = values or {}
+
+    def value(name: str) -> float:
+        given = getattr(spec, name)
+        centre = given.centre if isinstance(given, Uncertain) else float(given)
+        return float(values.get(f"demand.{name}", centre))
+
+    growth = value("new_plans_growth")
+    trend = value("specialist_share_trend")
+    damping = value("new_plans_growth_damping")
+    recoding = value("need_recoding")
     # New plans of calendar year base + y (y = 0, 1, ...), relative to the latest year
     # published: a random walk in logs whose drift is damped year by year.
     ahead = (base - inputs.new_plans_year) + np.arange(n_years)  # 1 for the base year
     total = int(ahead[-1]) if n_years else 0
-    drift = growth * spec.new_plans_growth_damping ** np.arange(total)
+    drift = growth * damping ** np.arange(total)
     steps = drift + parameters.normal(0.0, spec.new_plans_noise_sd, size=total)
     log_factor = np.concatenate([[0.0], np.cumsum(steps)])
     factor = np.exp(log_factor[ahead]) if n_years else np.zeros(0)
     new_by_year = inputs.new_plans[None, :, :] * factor[:, None, None]
-    stock = project(
-        inputs.stock, inputs.cease_rate, new_by_year, inputs.need_mix, spec.need_recoding
-    )
+    stock = project(inputs.stock, inputs.cease_rate, new_by_year, inputs.need_mix, recoding)
     years = np.arange(n_years + 1)
     share = np.minimum(inputs.special_share[None] * np.exp(trend * years)[:, None, None], 1.0)
     specialist = stock * share
