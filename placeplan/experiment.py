@@ -438,6 +438,9 @@ def _provenance(
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "packages": _package_versions(),
+        "starting_state": model.start_figures.provenance
+        if model.start_figures is not None
+        else None,
         "data": {
             "release": cohort.release if cohort is not None else "none (fixed demand)",
             "extract_manifest_sha256": _extract_digest() if cohort is not None else None,

@@ -158,6 +158,17 @@ MEASURES: tuple[Measure, ...] = (
         source="demand",
         kind="amount",
     ),
+    Measure(
+        "need",
+        "children",
+        "Children needing a special school place (in one, placed elsewhere, or waiting)",
+    ),
+    Measure("pupils", "children", "Children in the council's special school places"),
+    Measure(
+        "placed_elsewhere",
+        "children",
+        "Children placed in independent, non-maintained, other councils' or out-of-area schools",
+    ),
     Measure("capacity", "places", "Special school places", by_locality=True),
     Measure(
         "occupied",

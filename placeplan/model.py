@@ -9,17 +9,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from functools import cached_property
 
 import numpy as np
 
 from placeplan.demand.inputs import AGES, CohortInputs
+from placeplan.demand.need import need_exits
 from placeplan.demand.referrals import (
     DemandDraw,
     Referrals,
     draw_cohort_demand,
     draw_fixed_demand,
     draw_poisson_demand,
+)
+from placeplan.demand.start import (
+    StartingFigures,
+    draw_ages_and_needs,
+    own_designations,
+    starting_figures,
+    waited_since,
+    waiting_table,
 )
 from placeplan.placement import (
     Engine,
@@ -33,7 +43,8 @@ from placeplan.placement import (
     rules,
     simulate,
 )
-from placeplan.placement.problem import Pools
+from placeplan.placement.population import Occupants
+from placeplan.placement.problem import NeedAccount, Pools
 from placeplan.placement.schedule import AT_OPENING
 from placeplan.scenario import CohortDemand, FixedReferrals, Scenario
 from placeplan.streams import ASSUMPTIONS, Streams
@@ -183,11 +194,11 @@ class Model:
         u = streams.rng("out_of_school").random(len(children))
         return np.where(u < share[children.designation], 0, 1).astype(np.int64)
 
-    def localities_of(self, streams: Streams, n: int) -> np.ndarray:
+    def localities_of(self, streams: Streams, n: int, source: str = "localities") -> np.ndarray:
         """Locality of each of ``n`` children, drawn from the localities' shares."""
         if len(self._locality_shares) == 1:
             return np.zeros(n, dtype=np.int64)
-        rng = streams.rng("localities")
+        rng = streams.rng(source)
         return rng.choice(len(self._locality_shares), size=n, p=self._locality_shares)
 
     @cached_property
@@ -263,6 +274,241 @@ class Model:
             s.demand, s.designations, s.start, s.end, streams.rng("referrals")
         )
 
+    # ------------------------------------------------------------ one account of need
+    @cached_property
+    def start_figures(self) -> StartingFigures | None:
+        """The starting state's fixed figures and their derivations (None without a cohort)."""
+        if self.cohort is None:
+            return None
+        return starting_figures(self.scenario, self.cohort, int(self._occupant_counts.sum()))
+
+    @cached_property
+    def _occupant_counts(self) -> np.ndarray:
+        """Pupils in each pool's places at the start [children]."""
+        occupancy = self.scenario.placement.initial_occupancy
+        return np.round(self.capacity * occupancy).astype(np.int64)
+
+    @cached_property
+    def _own(self) -> np.ndarray:
+        """The designation of each primary need (its first, for ranked lists)."""
+        return own_designations(self.scenario.demand, self.scenario.designations)
+
+    @cached_property
+    def _occupant_weights(self) -> list[np.ndarray | None]:
+        """``[age, need]`` weights of the pupils of each pool at the start (None: empty).
+
+        As the council's special school children are, within the pool's age range and
+        ``occupant_ages``, of the needs whose designation is the pool's (all needs if
+        none is).
+        """
+        assert self.cohort is not None
+        special = self.cohort.special_table
+        ages = np.arange(special.shape[0])
+        lo, hi = self.scenario.placement.occupant_ages
+        out: list[np.ndarray | None] = []
+        for q, count in enumerate(self._occupant_counts):
+            if count == 0:
+                out.append(None)
+                continue
+            young, old = max(self.pools.youngest[q], lo), min(self.pools.oldest[q], hi)
+            inside = ((ages >= young) & (ages <= old)).astype(float)
+            mine = (self._own == self.pools.designation[q]).astype(float)
+            for w in (
+                special * inside[:, None] * mine[None, :],
+                special * inside[:, None],
+                inside[:, None] * np.ones(special.shape[1]),
+                np.ones_like(special),
+            ):
+                if w.sum() > 0:
+                    out.append(w / w.sum())
+                    break
+        return out
+
+    @cached_property
+    def _start_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Expected ``[age, need]`` tables at the start: pupils, placed elsewhere, list mix."""
+        assert self.cohort is not None and self.start_figures is not None
+        pupils = sum(
+            (
+                c * w
+                for c, w in zip(self._occupant_counts, self._occupant_weights, strict=True)
+                if w is not None
+            ),
+            np.zeros_like(self.cohort.stock),
+        )
+        special = self.cohort.special_table
+        mix = (
+            special / special.sum()
+            if special.sum() > 0
+            else np.full_like(special, 1 / special.size)
+        )
+        elsewhere = self.start_figures.placed_elsewhere * mix
+        listed = waiting_table(self.cohort, self.scenario.demand.referral_ages)
+        return pupils, elsewhere, listed
+
+    def _list_size(self, values: Mapping[str, float]) -> int:
+        """Children on the list at the start in one replication [children]."""
+        figures = self.start_figures
+        assert figures is not None
+        if figures.list_size is not None:
+            return figures.list_size
+        share = values["demand.starting_state.list_share_of_educated_elsewhere"]
+        return round(figures.educated_elsewhere * share)
+
+    def _cohort_problem(self, streams: Streams) -> tuple[DemandDraw, PlacementProblem, np.ndarray]:
+        """One replication of a cohort scenario: the children of the queue are those in need."""
+        s = self.scenario
+        placement = s.placement
+        assert self.cohort is not None
+        base = self.cohort.base_year
+        values = self.assumption_values(streams)
+        rng = streams.rng("need")
+        pupils_table, elsewhere_table, list_mix = self._start_tables
+        # the list at the start: typed groups, or SEN2 educated elsewhere × a drawn share
+        if placement.initial_waiting:
+            waiting, _ = initial_list(
+                streams.rng("initial"),
+                placement.initial_waiting,
+                s.designations,
+                s.start,
+                placement.leaving,
+            )
+            need = self._needs_of(rng, waiting.designation, list_mix)
+            age_now = waiting.age + (
+                rules.academic_year_of(self._start) - rules.academic_years(waiting.time)
+            )
+            waiting = Referrals(
+                waiting.time, waiting.age, need.astype(np.int16), waiting.designation
+            )
+        else:
+            n_list = self._list_size(values)
+            age_now, need = draw_ages_and_needs(rng, list_mix, n_list)
+            mean_terms = values["demand.starting_state.list_mean_terms_waited"]
+            times = np.sort(waited_since(rng, n_list, mean_terms, s.start))
+            age_ref = age_now - (rules.academic_year_of(self._start) - rules.academic_years(times))
+            waiting = Referrals(times, age_ref, need, self._own[need])
+        start_need = pupils_table + elsewhere_table + len(waiting) * list_mix
+        demand = self._draw_cohort(streams, values, start_need)
+        path = demand.path
+        assert path is not None
+        list_until = need_exits(rng, np.zeros(len(waiting)), age_now, waiting.need, path.stay, base)
+        # pupils in the council's places, and children placed elsewhere, at the start
+        pool_parts, age_parts, need_parts = [], [], []
+        for q, (count, w) in enumerate(
+            zip(self._occupant_counts, self._occupant_weights, strict=True)
+        ):
+            if w is None:
+                continue
+            a, n = draw_ages_and_needs(rng, w, int(count))
+            pool_parts.append(np.full(int(count), q))
+            age_parts.append(a)
+            need_parts.append(n)
+        pool = np.concatenate(pool_parts) if pool_parts else np.zeros(0, dtype=np.int64)
+        age = np.concatenate(age_parts) if age_parts else np.zeros(0, dtype=np.int64)
+        occ_need = np.concatenate(need_parts) if need_parts else np.zeros(0, dtype=np.int64)
+        occ_until = need_exits(rng, np.zeros(len(pool)), age, occ_need, path.stay, base)
+        since = np.full(len(pool), self._start)
+        outs = rules.school_outs(age - rules.academic_years(since), self.pools.oldest[pool])
+        occupants = Occupants(
+            self.pools.designation[pool].astype(np.int16),
+            age.astype(np.int16),
+            np.minimum(occ_until, outs),
+            pool,
+        )
+        n_elsewhere = self.start_figures.placed_elsewhere if self.start_figures else 0
+        e_age, e_need = draw_ages_and_needs(rng, elsewhere_table, n_elsewhere)
+        e_until = need_exits(rng, np.zeros(n_elsewhere), e_age, e_need, path.stay, base)
+        e_locality = self.localities_of(streams, n_elsewhere, "elsewhere")
+        # children newly needing a place: first counted the January after referral
+        new = demand.referrals
+        years = _calendar_years(new.time)
+        first_january = years - base + 1
+        age_january = new.age + (new.time < _septembers(years))
+        new_until = need_exits(rng, first_january, age_january, new.need, path.stay, base)
+        children = Referrals.concat([waiting, new])
+        order = np.argsort(np.concatenate([waiting.time, new.time]), kind="stable")
+        until = np.concatenate([list_until, new_until])[order]
+        referral_terms = self.calendar.term_indices(children.time)
+        never = np.full(len(children), np.inf)
+        exits = Exits(until, never, never.copy()).with_out_of_area(
+            self._out_of_area(children, referral_terms)
+        )
+        account = NeedAccount(
+            child_until=until,
+            occupant_until=occ_until,
+            elsewhere_designation=self._own[e_need],
+            elsewhere_locality=e_locality,
+            elsewhere_until=e_until,
+        )
+        problem = self._problem(streams, occupants, children, exits, referral_terms, account)
+        initial = np.arange(len(children)) < len(waiting)
+        return demand, problem, initial
+
+    def _needs_of(
+        self, rng: np.random.Generator, designation: np.ndarray, mix: np.ndarray
+    ) -> np.ndarray:
+        """A primary need for each child of a typed list, given their designation."""
+        by_need = mix.sum(axis=0)
+        out = np.zeros(len(designation), dtype=np.int64)
+        for d in np.unique(designation):
+            w = by_need * (self._own == d)
+            if w.sum() <= 0:
+                w = (self._own == d).astype(float) if (self._own == d).any() else by_need
+            rows = designation == d
+            out[rows] = rng.choice(len(w), size=int(rows.sum()), p=w / w.sum())
+        return out
+
+    def _draw_cohort(
+        self, streams: Streams, values: Mapping[str, float], start_need: np.ndarray
+    ) -> DemandDraw:
+        s = self.scenario
+        assert isinstance(s.demand, CohortDemand) and self.cohort is not None
+        return draw_cohort_demand(
+            s.demand,
+            self.cohort,
+            s.designations,
+            s.start,
+            s.end,
+            streams.rng("parameters"),
+            streams.rng("referrals"),
+            values,
+            start_need,
+        )
+
+    def _problem(
+        self,
+        streams: Streams,
+        occupants: Occupants,
+        children: Referrals,
+        exits: Exits,
+        referral_terms: np.ndarray,
+        account: NeedAccount | None = None,
+    ) -> PlacementProblem:
+        s = self.scenario
+        placement = s.placement
+        return PlacementProblem(
+            n_designations=len(s.designations),
+            pools=self.pools,
+            capacity=self.capacity,
+            openings=self.openings(streams),
+            occupants=occupants,
+            children=children,
+            exits=exits,
+            schedule=self.schedule,
+            continuous=placement.panels.every_days == "continuous",
+            start_places=placement.panels.start_places,
+            referral_terms=referral_terms,
+            snapshot_terms=self.snapshot_terms,
+            long_wait_terms=s.calendar.long_wait_terms,
+            long_wait_weeks=s.calendar.long_wait_weeks,
+            start=self._start,
+            out_of_area_cost=placement.out_of_area.yearly_cost_gbp,
+            child_locality=self.localities_of(streams, len(children)),
+            n_localities=len(self.localities),
+            priority_class=self.priority_classes(streams, children),
+            account=account,
+        )
+
     def problem(self, streams: Streams) -> tuple[DemandDraw, PlacementProblem, np.ndarray]:
         """Draw one replication's demand, children, exits and openings.
 
@@ -272,6 +518,8 @@ class Model:
             The demand draw, the placement problem, and which children were on the
             list at the start.
         """
+        if self.cohort is not None:
+            return self._cohort_problem(streams)
         s = self.scenario
         placement = s.placement
         demand = self.demand(streams)
@@ -298,27 +546,7 @@ class Model:
         exits = Exits.concat([waiting_exits, new_exits]).with_out_of_area(
             self._out_of_area(children, referral_terms)
         )
-        problem = PlacementProblem(
-            n_designations=len(s.designations),
-            pools=self.pools,
-            capacity=self.capacity,
-            openings=self.openings(streams),
-            occupants=occupants,
-            children=children,
-            exits=exits,
-            schedule=self.schedule,
-            continuous=placement.panels.every_days == "continuous",
-            start_places=placement.panels.start_places,
-            referral_terms=referral_terms,
-            snapshot_terms=self.snapshot_terms,
-            long_wait_terms=s.calendar.long_wait_terms,
-            long_wait_weeks=s.calendar.long_wait_weeks,
-            start=self._start,
-            out_of_area_cost=placement.out_of_area.yearly_cost_gbp,
-            child_locality=self.localities_of(streams, len(children)),
-            n_localities=len(self.localities),
-            priority_class=self.priority_classes(streams, children),
-        )
+        problem = self._problem(streams, occupants, children, exits, referral_terms)
         initial = np.arange(len(children)) < len(waiting)
         return demand, problem, initial
 
@@ -362,3 +590,20 @@ class Model:
         demand, problem, initial = self.problem(streams)
         outcome = simulate(problem, self._start, self._end, engine)
         return Replication(demand, problem, initial, outcome)
+
+
+def _calendar_years(times: np.ndarray) -> np.ndarray:
+    """Calendar year of each day ordinal."""
+    days = np.floor(np.asarray(times, dtype=float)).astype(np.int64) - _EPOCH
+    return days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+
+
+def _septembers(years: np.ndarray) -> np.ndarray:
+    """Day ordinal of 1 September of each calendar year [days]."""
+    first = np.asarray(years, dtype=np.int64) - 1970
+    september = first.astype("datetime64[Y]").astype("datetime64[M]") + 8
+    return september.astype("datetime64[D]").astype(np.int64) + _EPOCH
+
+
+_EPOCH = date(1970, 1, 1).toordinal()
+"""Day ordinal of 1 January 1970 (numpy's datetime epoch)."""

@@ -25,6 +25,7 @@ SOURCES: dict[str, int] = {
     "out_of_school": 6,
     "assumptions": 7,
     "need": 8,
+    "elsewhere": 9,
 }
 """Sources of randomness and their fixed spawn-key slot. Append only: never renumber."""
 

@@ -27,12 +27,12 @@ only bundled scenarios or files in the scenario's folder or below it (unless
 it extends replaces that section whole.
 
 Warnings (`file:line: field: warning: ...`, also `Scenario.warnings`) flag likely
-mistakes: nobody ever leaves a place (write `end_of_year: {}` and `mid_year_rate: 0`
-to say so on purpose), a build project opening after the forecast, a designation
-nobody is referred to (no need maps to it, or no referrals are given for it), no
-January census in the forecast (an empty headline), temporary places closed before
-the start, a waiting list referred up to or after the start, and a first panel after
-the forecast.
+mistakes: nobody ever leaves a place, without a cohort projection (write
+`end_of_year: {}` and `mid_year_rate: 0` to say so on purpose), a build project
+opening after the forecast, a designation nobody is referred to (no need maps to
+it, or no referrals are given for it), no January census in the forecast (an empty
+headline), temporary places closed before the start, a waiting list referred up to
+or after the start, and a first panel after the forecast.
 """
 
 from __future__ import annotations
@@ -302,6 +302,21 @@ def _cohort(s: Scenario, demand: Any, found: _Findings, check_data: bool) -> Non
             f"the cohort projection starts in January {demand.base_year} "
             f"(demand.base_year); expected a start on or after {first}",
         )
+    september = date(demand.base_year, 9, 1)
+    if s.start >= september:
+        found.error(
+            ("start",),
+            f"the state at the start is the SEN2 January {demand.base_year} caseload "
+            f"(demand.base_year); expected a start before {september}, or a later base_year",
+        )
+    leaving = s.placement.leaving
+    if leaving.end_of_year or leaving.mid_year_rate or leaving.list_rate is not None:
+        found.error(
+            ("placement", "leaving"),
+            "with demand.model cohort, children stop needing a place at the cohort "
+            "projection's own rates (SEN2 ceasing by age and the share needing a place "
+            "by age), one source for both; expected no placement.leaving",
+        )
     years = max(s.end.year - demand.base_year + 3, 1)
     damping = min(demand.new_plans_growth_damping.extreme(_SIGMAS), 1.0)
     reach = years if damping == 1 else (1 - damping**years) / (1 - damping)
@@ -356,8 +371,36 @@ def _sen2(s: Scenario, demand: Any, found: _Findings) -> None:
             f"{demand.base_year}: {exc}",
         )
         return
+    _starting_state(s, demand, inputs, found)
     if not found.errors:
         _central_path(s, demand, inputs, found)
+
+
+def _starting_state(s: Scenario, demand: Any, inputs: CohortInputs, found: _Findings) -> None:
+    """Refuse a starting state that SEN2 cannot give and the scenario does not."""
+    given = demand.starting_state
+    area = inputs.area
+    year = inputs.base_year
+    if given.special_school_children is None and not math.isfinite(inputs.caseload["special"]):
+        found.error(
+            ("demand", "starting_state", "special_school_children"),
+            f"SEN2 publishes no count of children in special schools for {area} in "
+            f"January {year}; expected demand.starting_state.special_school_children",
+        )
+    typed = bool(s.placement.initial_waiting)
+    if given.list_size is None and not typed and not math.isfinite(inputs.caseload["ed_elsewhere"]):
+        found.error(
+            ("demand", "starting_state", "list_size"),
+            f"SEN2 publishes no count of children educated elsewhere for {area} in "
+            f"January {year}, from which the list at the start is derived; expected "
+            "demand.starting_state.list_size (or placement.initial_waiting)",
+        )
+    if typed and given.list_size is not None:
+        found.error(
+            ("demand", "starting_state", "list_size"),
+            "the list at the start is given twice (placement.initial_waiting too); "
+            "expected one of them",
+        )
 
 
 def _central_path(s: Scenario, demand: Any, inputs: CohortInputs, found: _Findings) -> None:
@@ -464,7 +507,8 @@ def _placement(s: Scenario, found: _Findings) -> None:
         v > 0 for v in leaving.end_of_year.values()
     )
     explicit = {"end_of_year", "mid_year_rate"} <= leaving.model_fields_set
-    if nobody_leaves and not explicit:
+    cohort = getattr(s.demand, "model", None) == "cohort"  # leaves at the projection's rates
+    if nobody_leaves and not explicit and not cohort:
         found.warn(
             ("placement", "leaving"),
             "nobody ever leaves a place (no end_of_year probabilities, mid_year_rate 0); "

@@ -120,7 +120,15 @@ PINNED_VALIDATE = [
         "validate",
         "waiting list from 1900",
         "herts-baseline",
-        lambda t: t["placement"]["initial_waiting"][0].update(referred_from=dt.date(1900, 1, 1)),
+        lambda t: t["placement"].update(
+            initial_waiting=[
+                {
+                    "children": {"ASD": 3},
+                    "referred_from": dt.date(1900, 1, 1),
+                    "referred_to": dt.date(2024, 12, 1),
+                }
+            ]
+        ),
     ),
     _scenario(
         "validate", "extends 300 characters", "herts-baseline", _set(("extends",), "a" * 300)

@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 
 from placeplan import measures
 from placeplan.placement import ENGINES, LOCALITY_MEASURES, MEASURES, Placements, measure
+from placeplan.placement.population import Exits
+from placeplan.placement.problem import NeedAccount
 from placeplan.placement.rules import NO_POOL
 from placeplan.results import build_dataset
 
@@ -62,9 +64,27 @@ def oracle(p, placements) -> dict[str, np.ndarray]:
                 places[q] += n
         for q, n in enumerate(places):
             add("capacity", pools.designation[q], pools.locality[q], n)
-        for q, leaves in zip(p.occupants.pool, p.occupants.exit, strict=True):
+        account = p.account
+        for j, (q, leaves) in enumerate(zip(p.occupants.pool, p.occupants.exit, strict=True)):
+            d_q, loc_q = pools.designation[q], pools.locality[q]
+            until = leaves if account is None else account.occupant_until[j]
             if leaves > now:
-                add("occupied", pools.designation[q], pools.locality[q])
+                add("occupied", d_q, loc_q)
+                add("pupils", d_q, loc_q)
+            elif until > now:  # left the place (at the school's oldest age) still in need
+                add("placed_elsewhere", d_q, loc_q)
+            if until > now:
+                add("need", d_q, loc_q)
+        if account is not None:
+            for d, loc, until in zip(
+                account.elsewhere_designation,
+                account.elsewhere_locality,
+                account.elsewhere_until,
+                strict=True,
+            ):
+                if until > now:
+                    add("placed_elsewhere", d, loc)
+                    add("need", d, loc)
         for i in range(len(c)):
             d, loc, referred = int(c.designation[i]), int(home[i]), float(c.time[i])
             off, started, q = placements.offered[i], placements.started[i], placements.pool[i]
@@ -76,8 +96,23 @@ def oracle(p, placements) -> dict[str, np.ndarray]:
             if referred > now:
                 continue
             add("referred", d, loc)
+            # when the child stops needing a place: the account's, or leaving the system
+            if account is not None:
+                need_until = account.child_until[i]
+            elif np.isfinite(started):
+                need_until = _leaves_place(p, i, started, q)
+            elif goes_out:
+                need_until = min(e.age_out[i], ooa + e.stay[i])
+            else:
+                need_until = leaves_list
+            if need_until > now:
+                add("need", d, loc)
             if started <= now:
                 add("placed", d, loc)
+                if _leaves_place(p, i, started, q) > now:
+                    add("pupils", d, loc)
+                elif need_until > now:
+                    add("placed_elsewhere", d, loc)
                 if pools.locality[q] == loc:
                     add("placed_in_own_locality", d, loc)
             elif goes_out and ooa <= now:
@@ -85,6 +120,7 @@ def oracle(p, placements) -> dict[str, np.ndarray]:
                 until = min(e.age_out[i], ooa + e.stay[i])
                 if until > now:
                     add("out_of_area", d, loc)
+                    add("placed_elsewhere", d, loc)
                 days = max(0.0, min(until, now) - max(ooa, p.start))
                 add("out_of_area_cost", d, loc, p.out_of_area_cost * days / 365.25)
             elif leaves_list <= now:
@@ -321,7 +357,27 @@ def problems_and_placements(draw):
     openings = sorted(p.openings)
     import dataclasses
 
-    return dataclasses.replace(p, openings=tuple(openings)), Placements(offered, started, pool)
+    p = dataclasses.replace(p, openings=tuple(openings))
+    if draw(st.booleans()):  # the one account of need: children leave only by need
+        extra = st.one_of(st.just(0.0), st.just(np.inf), st.floats(0, 900))
+        never = np.full(n, np.inf)
+        exits = Exits(p.exits.age_out, never, never.copy(), p.exits.out_of_area)
+        n_else = draw(st.integers(0, 3))
+        account = NeedAccount(
+            child_until=p.exits.age_out + np.array([draw(extra) for _ in range(n)], dtype=float),
+            occupant_until=p.occupants.exit
+            + np.array([draw(extra) for _ in range(len(p.occupants.exit))], dtype=float),
+            elsewhere_designation=np.array(
+                [draw(st.integers(0, p.n_designations - 1)) for _ in range(n_else)],
+                dtype=np.int64,
+            ),
+            elsewhere_locality=np.array(
+                [draw(st.integers(0, p.n_localities - 1)) for _ in range(n_else)], dtype=np.int64
+            ),
+            elsewhere_until=np.array([draw(times) for _ in range(n_else)], dtype=float),
+        )
+        p = dataclasses.replace(p, exits=exits, account=account)
+    return p, Placements(offered, started, pool)
 
 
 @given(problems_and_placements())

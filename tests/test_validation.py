@@ -231,7 +231,16 @@ def test_demand_expecting_too_many_children_is_refused_by_validate_and_run(tmp_p
 )  # fmt: skip
 def test_ages_are_sen2_ages_youngest_first(tmp_path, old, new, field):
     # an age of 10^9 passed the schema and crashed the run (the fuzz suite's long tier)
-    text = yaml.safe_dump(yaml.safe_load(_baseline()), sort_keys=False)
+    data = yaml.safe_load(_baseline())
+    data["placement"]["initial_waiting"] = [  # a typed list (overriding SEN2's)
+        {
+            "children": {"ASD": 18, "SEMH": 14},
+            "referred_from": "2024-04-15",
+            "referred_to": "2024-08-31",
+            "age": [4, 14],
+        }
+    ]
+    text = yaml.safe_dump(data, sort_keys=False)
     assert old in text
     _rejected(_write(tmp_path, text.replace(old, new, 1)), field, "")
 
@@ -387,7 +396,10 @@ def test_a_different_demand_model_replaces_the_base_demand(tmp_path):
     assert scenario.demand.model == "fixed"
     assert scenario.placement == pp.load_scenario("herts-baseline").placement
     # the same model merges key by key
-    merged = _write(tmp_path, "extends: herts-baseline\nname: m\ndemand: {base_year: 2024}\n")
+    merged = _write(
+        tmp_path,
+        "extends: herts-baseline\nname: m\nstart: 2024-01-08\ndemand: {base_year: 2024}\n",
+    )
     assert pp.load_scenario(merged).demand.need_designation["ASD"] == "ASD"
 
 

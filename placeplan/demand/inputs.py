@@ -6,7 +6,7 @@ the rules in :func:`cohort_inputs`; nothing is typed in by hand.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -49,6 +49,12 @@ class CohortInputs:
         The SEN2 release(s) the inputs come from.
     attribution : str
         The licence attribution the SEN2 figures must carry.
+    caseload : dict
+        The base January's caseload figures the starting state is derived from:
+        ``special`` (special schools of every type), ``special_independent``,
+        ``special_non_maintained``, ``ed_elsewhere`` (educated elsewhere) and
+        ``await_prov`` (awaiting provision, to 2022) [children]; NaN where not
+        published.
 
     """
 
@@ -62,6 +68,32 @@ class CohortInputs:
     need_mix: np.ndarray
     release: str
     attribution: str
+    caseload: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def special_table(self) -> np.ndarray:
+        """Plans in special schools of every type in the base January, ``[age, need]`` [plans]."""
+        return self.stock * self.special_share
+
+
+_CASELOAD = (
+    "special",
+    "special_independent",
+    "special_non_maintained",
+    "ed_elsewhere",
+    "await_prov",
+)
+"""Columns of the SEN2 January caseload the starting state uses."""
+
+
+def _caseload(t: sen2.SEN2Tables, year: int) -> dict[str, float]:
+    """The base January's special school and queue-signal counts (NaN if not published)."""
+    frame = t.plans_total[t.plans_total["year"] == year]
+    out = {}
+    for column in _CASELOAD:
+        values = frame[column].dropna() if column in frame else frame.iloc[0:0]
+        out[column] = float(values.iloc[-1]) if len(values) else float("nan")
+    return out
 
 
 def _by_age(frame: pd.DataFrame, value: str) -> np.ndarray:
@@ -231,6 +263,7 @@ def cohort_inputs(
         need_mix=need_mix,
         release=t.release,
         attribution=t.attribution,
+        caseload=_caseload(t, base_year),
     )
 
 

@@ -9,8 +9,10 @@ from datetime import date
 import numpy as np
 
 from placeplan.calendar import TermCalendar
-from placeplan.demand.cohort import expected_referrals, project
+from placeplan.demand.cohort import project
 from placeplan.demand.inputs import CohortInputs
+from placeplan.demand.need import NeedPath, need_path
+from placeplan.demand.start import own_designations
 from placeplan.scenario import NEEDS, CohortDemand, FixedReferrals, PoissonReferrals, Uncertain
 
 __all__ = [
@@ -79,6 +81,9 @@ class DemandDraw:
         ``[year, designation]`` children needing a place of each designation [children].
     referrals : Referrals
         Children referred from the start of the forecast to its end.
+    path : NeedPath or None
+        The cohort projection's children needing a place and the flows behind them
+        (:func:`~placeplan.demand.need.need_path`); None without a cohort projection.
 
     """
 
@@ -87,6 +92,7 @@ class DemandDraw:
     specialist_demand: np.ndarray
     specialist_by_designation: np.ndarray
     referrals: Referrals
+    path: NeedPath | None = None
 
 
 def _uniform_times(
@@ -130,8 +136,9 @@ def draw_cohort_demand(
     parameters: np.random.Generator,
     referrals: np.random.Generator,
     values: Mapping[str, float] | None = None,
+    start_need: np.ndarray | None = None,
 ) -> DemandDraw:
-    """Project plans with parameters drawn for one replication, and draw its referrals.
+    """Project plans and need with parameters drawn for one replication; draw its referrals.
 
     Parameters
     ----------
@@ -149,6 +156,10 @@ def draw_cohort_demand(
         This replication's values of the assumptions, by dotted path
         (:meth:`placeplan.model.Model.assumption_values`); their central values if
         omitted.
+    start_need : numpy.ndarray, optional
+        ``[age, need]`` children needing a special school place at the start: in the
+        council's places, placed elsewhere and waiting (:mod:`placeplan.demand.start`)
+        [children]; the SEN2 special school children if omitted.
 
     Returns
     -------
@@ -156,16 +167,17 @@ def draw_cohort_demand(
 
     Notes
     -----
-    Per replication: the growth rate of new plans and the trend of the special
-    school share are drawn once (parameter uncertainty); the log of new plans then
-    steps each year by the (damped) growth plus a normal deviation (year-to-year
-    variation, accumulating as a random walk, as in the calibration); each year's
-    referrals of each age and need are Poisson around their expectation, at
-    instants uniform over the year.
+    Per replication: the assumptions (growth of new plans, its damping, the trend
+    of the share needing a place, the re-recording of needs) are drawn once; the log
+    of new plans then steps each year by the (damped) growth plus a normal deviation
+    (year-to-year variation, accumulating as a random walk, as in the calibration).
+    The share of plans needing a place starts at ``start_need`` over the plans and
+    moves by the trend; :func:`~placeplan.demand.need.need_path` turns plans × share
+    into the flows of children (leaving need, and newly needing a place). Each
+    year's referrals of each age and need are Poisson around that year's inflow, at
+    instants uniform over the year from the start.
 
     """
-    base = inputs.base_year
-    n_years = end.year - base + 1
     values = values or {}
 
     def value(name: str) -> float:
@@ -177,6 +189,8 @@ def draw_cohort_demand(
     trend = value("specialist_share_trend")
     damping = value("new_plans_growth_damping")
     recoding = value("need_recoding")
+    base = inputs.base_year
+    n_years = end.year - base + 1
     # New plans of calendar year base + y (y = 0, 1, ...), relative to the latest year
     # published: a random walk in logs whose drift is damped year by year.
     ahead = (base - inputs.new_plans_year) + np.arange(n_years)  # 1 for the base year
@@ -188,36 +202,44 @@ def draw_cohort_demand(
     new_by_year = inputs.new_plans[None, :, :] * factor[:, None, None]
     stock = project(inputs.stock, inputs.cease_rate, new_by_year, inputs.need_mix, recoding)
     years = np.arange(n_years + 1)
-    share = np.minimum(inputs.special_share[None] * np.exp(trend * years)[:, None, None], 1.0)
-    specialist = stock * share
+    first = inputs.special_table if start_need is None else np.asarray(start_need, dtype=float)
+    share0 = np.clip(
+        np.divide(first, inputs.stock, out=np.zeros_like(first), where=inputs.stock > 0), 0, 1
+    )
+    share = np.minimum(share0[None] * np.exp(trend * years)[:, None, None], 1.0)
+    target = stock * share
+    target[0] = first  # the state at the start, whole
+    path = need_path(target, inputs.cease_rate, spec.referral_ages)
 
-    need_to_desig = np.array([designations.index(spec.need_designation[n]) for n in NEEDS])
+    own = own_designations(spec, designations)
     by_desig = np.zeros((n_years + 1, len(designations)))
     for j in range(len(NEEDS)):
-        by_desig[:, need_to_desig[j]] += specialist[:, :, j].sum(axis=1)
+        by_desig[:, own[j]] += path.need[:, :, j].sum(axis=1)
 
-    expected = expected_referrals(specialist, inputs.cease_rate, spec.referral_ages)
-    _check_size(expected[:n_years], growth, trend)
+    _check_size(path.inflow[:n_years], growth, trend)
     parts = []
     for y in range(n_years):
-        jan = date(base + y, 1, 1).toordinal()
+        jan = max(date(base + y, 1, 1).toordinal(), start.toordinal())
         september = date(base + y, 9, 1).toordinal()
         nxt = date(base + y + 1, 1, 1).toordinal()
-        counts = referrals.poisson(expected[y])
+        if nxt <= jan:
+            continue
+        counts = referrals.poisson(path.inflow[y])
         times = _uniform_times(referrals, counts, jan, nxt)
         age_jan, need = np.nonzero(counts)
         reps = counts[age_jan, need]
         age_jan, need = np.repeat(age_jan, reps), np.repeat(need, reps)
         age = age_jan - (times < september)
-        keep = (times >= start.toordinal()) & (times < end.toordinal())
-        parts.append(Referrals(times[keep], age[keep], need[keep], need_to_desig[need[keep]]))
+        keep = times < end.toordinal()
+        parts.append(Referrals(times[keep], age[keep], need[keep], own[need[keep]]))
     januaries = np.array([date(base + y, 1, 1).toordinal() for y in years], dtype=float)
     return DemandDraw(
         januaries=januaries,
         ehcp_plans=stock.sum(axis=(1, 2)),
-        specialist_demand=specialist.sum(axis=(1, 2)),
+        specialist_demand=path.need.sum(axis=(1, 2)),
         specialist_by_designation=by_desig,
         referrals=Referrals.concat(parts),
+        path=path,
     )
 
 

@@ -57,6 +57,9 @@ class _Replication:
     school_locality: np.ndarray  # of the place offered (-1: none; never tallied)
     occupant_designation: np.ndarray  # of the occupant's pool
     occupant_locality: np.ndarray
+    need_until: np.ndarray  # when each child stops needing a place
+    occupant_until: np.ndarray  # when each pupil at the start stops needing a place
+    elsewhere: tuple[np.ndarray, np.ndarray, np.ndarray]  # designation, locality, until
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,42 @@ def _occupied(r: _Replication, s: _Snapshot) -> list[Part]:
     ]
 
 
+def _pupils(r: _Replication, s: _Snapshot) -> list[Part]:
+    """Children in the council's places: at the start and still there, or taken up and not left."""
+    inside = (r.started <= s.now) & (r.leaves_placed > s.now)
+    return [
+        (s.present, r.occupant_designation, r.occupant_locality),
+        (inside, r.designation, r.school_locality),
+    ]
+
+
+def _elsewhere(r: _Replication, s: _Snapshot) -> list[Part]:
+    """Children needing a place who are placed outside the council's places.
+
+    Placed elsewhere at the start; placed out of area from the list; or moved on
+    from a council place (at the school's oldest age) while still needing one.
+    """
+    designation, locality, until = r.elsewhere
+    moved_on = s.placed & (r.leaves_placed <= s.now) & (r.need_until > s.now)
+    out_of_area = s.moved & (r.moved_until > s.now)
+    pupils_moved_on = ~s.present & (r.occupant_until > s.now)
+    return [
+        (until > s.now, designation, locality),
+        (out_of_area | moved_on, r.designation, r.home),
+        (pupils_moved_on, r.occupant_designation, r.occupant_locality),
+    ]
+
+
+def _need(r: _Replication, s: _Snapshot) -> list[Part]:
+    """Children needing a place, from when each starts and stops needing one alone."""
+    designation, locality, until = r.elsewhere
+    return [
+        (r.occupant_until > s.now, r.occupant_designation, r.occupant_locality),
+        (until > s.now, designation, locality),
+        (s.referred & (r.need_until > s.now), r.designation, r.home),
+    ]
+
+
 def _long_terms(r: _Replication, s: _Snapshot) -> np.ndarray:
     waited = rules.whole_terms_waited(r.p.referral_terms, s.term)
     return s.waiting & (waited >= r.p.long_wait_terms)
@@ -112,6 +151,9 @@ def _cost(r: _Replication, s: _Snapshot) -> np.ndarray:
 
 
 RULES: dict[str, Callable[[_Replication, _Snapshot], list[Part]]] = {
+    "need": _need,
+    "pupils": _pupils,
+    "placed_elsewhere": _elsewhere,
     "capacity": _capacity,
     "occupied": _occupied,
     "referred": lambda r, s: _children(r, s.referred),
@@ -162,21 +204,39 @@ def _replication(p: PlacementProblem, placements: Placements) -> _Replication:
     school = np.full(len(c), -1, dtype=np.int64)
     school[offered] = p.pools.locality[pool[offered]]
     home = p.localities
+    leaves_placed = p.leaves_places(placements)
+    moved_until = np.where(moves, np.minimum(p.exits.age_out, ooa + p.exits.stay), -np.inf)
+    a = p.account
+    if a is None:  # a child needs a place until they leave the list, their place or out of area
+        need_until = np.where(
+            np.isfinite(placements.started),
+            leaves_placed,
+            np.where(moves, moved_until, leaves_list),
+        )
+        occupant_until = p.occupants.exit
+        empty = np.zeros(0, dtype=np.int64)
+        elsewhere = (empty, empty, np.zeros(0))
+    else:
+        need_until, occupant_until = a.child_until, a.occupant_until
+        elsewhere = (a.elsewhere_designation, a.elsewhere_locality, a.elsewhere_until)
     return _Replication(
         p=p,
         designation=c.designation,
         home=home,
         offered=placements.offered,
         started=placements.started,
-        leaves_placed=p.leaves_places(placements),
+        leaves_placed=leaves_placed,
         leaves_list=leaves_list,
         aged_out=p.exits.age_out <= leaves_list,
         moves_at=np.where(moves, ooa, np.inf),
-        moved_until=np.where(moves, np.minimum(p.exits.age_out, ooa + p.exits.stay), -np.inf),
+        moved_until=moved_until,
         own=offered & (school == home),
         school_locality=school,
         occupant_designation=p.pools.designation[p.occupants.pool],
         occupant_locality=p.pools.locality[p.occupants.pool],
+        need_until=need_until,
+        occupant_until=occupant_until,
+        elsewhere=elsewhere,
     )
 
 

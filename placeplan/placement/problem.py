@@ -21,7 +21,7 @@ from placeplan.placement import rules
 from placeplan.placement.population import Exits, Occupants
 from placeplan.placement.schedule import Schedule
 
-__all__ = ["PlacementProblem", "Placements", "Pools"]
+__all__ = ["NeedAccount", "PlacementProblem", "Placements", "Pools"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,35 @@ class Pools:
 
 
 @dataclass(frozen=True)
+class NeedAccount:
+    """When each child stops needing a special school place (the one account of need).
+
+    With cohort demand every child of the placement model is one of the projection's
+    children needing a place, who stops needing one at a time drawn from the
+    projection (:func:`placeplan.demand.need.need_exits`); a pupil leaving a place
+    before that (at the school's oldest age) is then placed elsewhere. Children
+    placed outside the council's places at the start are followed too.
+
+    Attributes
+    ----------
+    child_until : numpy.ndarray
+        When each referred child stops needing a place [days].
+    occupant_until : numpy.ndarray
+        When each pupil in a place at the start stops needing one [days].
+    elsewhere_designation, elsewhere_locality : numpy.ndarray
+        Designation and locality of each child placed elsewhere at the start.
+    elsewhere_until : numpy.ndarray
+        When each of them stops needing a place [days].
+    """
+
+    child_until: np.ndarray
+    occupant_until: np.ndarray
+    elsewhere_designation: np.ndarray
+    elsewhere_locality: np.ndarray
+    elsewhere_until: np.ndarray
+
+
+@dataclass(frozen=True)
 class PlacementProblem:
     """Everything one replication of the placement model needs.
 
@@ -118,6 +147,9 @@ class PlacementProblem:
     priority_class : numpy.ndarray, optional
         Priority of each child, 0 first (e.g. out of school); all 0 if omitted.
         Within a class, children are offered places in order of referral.
+    account : NeedAccount, optional
+        When each child stops needing a place (cohort demand); without it a child
+        needs a place until they leave the list or their place.
     """
 
     n_designations: int
@@ -139,9 +171,23 @@ class PlacementProblem:
     child_locality: np.ndarray | None = None
     n_localities: int = 1
     priority_class: np.ndarray | None = None
+    account: NeedAccount | None = None
 
     def __post_init__(self) -> None:
         n, n_pools = len(self.children), len(self.pools)
+        a = self.account
+        if a is not None:
+            if len(a.child_until) != n or len(a.occupant_until) != len(self.occupants.pool):
+                raise ValueError("the need account does not cover every child and pupil")
+            if np.isfinite(self.exits.patience).any() or np.isfinite(self.exits.stay).any():
+                raise ValueError(
+                    "with a need account children leave only when their need ends, by a "
+                    "place or out of area (no patience, no mid-year stay)"
+                )
+            if (a.child_until < self.exits.age_out).any():
+                raise ValueError("a child leaves need before leaving by age")
+            if (a.occupant_until < self.occupants.exit).any():
+                raise ValueError("a pupil leaves need before leaving their place")
         if len(self.exits) != n:
             raise ValueError(f"{len(self.exits)} exits for {n} children")
         occ_pool = np.asarray(self.occupants.pool)

@@ -1,0 +1,162 @@
+"""One account of need: the children the cohort projection says need a special school place.
+
+The projection gives a *target* each January: the plans of each age and primary need
+times the share of them needing a special school place (in one, placed elsewhere, or
+waiting for one). The queue model follows children one by one, so the target has to
+be reached by flows a child can make:
+
+- a child needing a place in January ``y`` at age ``a`` still needs one in January
+  ``y + 1`` (at ``a + 1``) unless their plan ceases (the SEN2 ceasing rate of their
+  age) or, where the target of the older age is below the survivors, they stop
+  needing a special school place (the share by age falls: leavers at 16, 19);
+- where the target is above the survivors, the gap is children newly needing a
+  place: referrals, at the ages at which children are referred.
+
+:func:`need_path` turns the target into those flows and into the expected number
+needing a place each January (``need``). It is the *only* source of leaving for the
+children of the queue model (:func:`need_exits`): the continuation probabilities
+that take ``need[y]`` to ``need[y + 1]`` in expectation are the ones each child's
+exit is drawn from. Pure functions: no I/O; randomness only from the generator given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+__all__ = ["NeedPath", "need_exits", "need_path"]
+
+
+@dataclass(frozen=True)
+class NeedPath:
+    """The projection's children needing a place, and the flows that make them.
+
+    Attributes
+    ----------
+    need : numpy.ndarray
+        ``[year + 1, age, need]`` expected children needing a special school place
+        each January from the base January [children].
+    stay : numpy.ndarray
+        ``[year, age, need]`` probability that a child needing a place in January
+        ``y`` at ``age`` still needs one in January ``y + 1`` [1]; 0 at the oldest age.
+    inflow : numpy.ndarray
+        ``[year, age, need]`` expected children newly needing a place between January
+        ``y`` and ``y + 1``, by their age in January ``y + 1`` [children].
+    """
+
+    need: np.ndarray
+    stay: np.ndarray
+    inflow: np.ndarray
+
+
+def need_path(target: np.ndarray, cease_rate: np.ndarray, ages: tuple[int, int]) -> NeedPath:
+    """The flows that carry the children needing a place towards the projection's target.
+
+    Parameters
+    ----------
+    target : numpy.ndarray
+        ``[year + 1, age, need]`` children the projection says need a place each
+        January (plans × share needing a place) [children]; ``target[0]`` is the
+        state at the start.
+    cease_rate : numpy.ndarray
+        ``[age]`` share of plans ceasing within a year (SEN2) [per year].
+    ages : tuple of int
+        Youngest and oldest SEN2 age, in the later January, at which children are
+        newly referred [years].
+
+    Returns
+    -------
+    NeedPath
+        ``need[0] == target[0]``; at every later January ``need`` equals the target
+        wherever the target can be reached (no referral is needed outside the
+        referral ages, no child has to be added where survivors exceed it), and
+        always ``need[y + 1, a + 1] == need[y, a] * stay[y, a] + inflow[y, a + 1]``.
+    """
+    target = np.asarray(target, dtype=float)
+    years = target.shape[0] - 1
+    n_ages = target.shape[1]
+    survive = 1.0 - np.clip(np.asarray(cease_rate, dtype=float), 0.0, 1.0)
+    admissible = np.zeros(n_ages, dtype=bool)
+    admissible[ages[0] : ages[1] + 1] = True
+    need = np.zeros_like(target)
+    need[0] = target[0]
+    stay = np.zeros((years, *target.shape[1:]))
+    inflow = np.zeros((years, *target.shape[1:]))
+    for y in range(years):
+        now = need[y, :-1]
+        survivors = now * survive[:-1, None]
+        later = target[y + 1, 1:]
+        keep = np.divide(later, survivors, out=np.ones_like(later), where=survivors > 1e-9)
+        stay[y, :-1] = survive[:-1, None] * np.minimum(keep, 1.0)
+        inflow[y, 1:] = np.where(admissible[1:, None], np.maximum(later - survivors, 0.0), 0.0)
+        inflow[y, 0] = target[y + 1, 0] if admissible[0] else 0.0
+        need[y + 1, 1:] = now * stay[y, :-1] + inflow[y, 1:]
+        need[y + 1, 0] = inflow[y, 0]
+    return NeedPath(need=need, stay=stay, inflow=inflow)
+
+
+def need_exits(
+    rng: np.random.Generator,
+    first_january: np.ndarray,
+    age: np.ndarray,
+    need: np.ndarray,
+    stay: np.ndarray,
+    base_year: int,
+) -> np.ndarray:
+    """When each child stops needing a place: 1 September after their last January in need.
+
+    A child counted in January ``base_year + first_january`` at ``age`` stays to each
+    next January with the probability :attr:`NeedPath.stay` of that year, age and
+    need (past the projection's last year, the last year's), and otherwise leaves at
+    the end of that academic year.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        One ``(n, 26)`` block of uniforms is drawn.
+    first_january : numpy.ndarray
+        Index (0 = the base January) of the first January the child is counted in.
+    age : numpy.ndarray
+        SEN2 age in that January [years].
+    need : numpy.ndarray
+        Primary need index of each child.
+    stay : numpy.ndarray
+        ``[year, age, need]`` continuation probabilities (:func:`need_path`).
+    base_year : int
+        Calendar year of the base January.
+
+    Returns
+    -------
+    numpy.ndarray
+        Day ordinal of 1 September of the year the child leaves [days].
+    """
+    first_january = np.asarray(first_january, dtype=np.int64)
+    age = np.asarray(age, dtype=np.int64)
+    need = np.asarray(need, dtype=np.int64)
+    n = len(age)
+    n_years, n_ages = stay.shape[0], stay.shape[1]
+    steps = n_ages
+    k = np.arange(steps)[None, :]
+    years = np.minimum(first_january[:, None] + k, n_years - 1)
+    ages = age[:, None] + k
+    p = np.where(
+        ages < n_ages,
+        stay[years, np.minimum(ages, n_ages - 1), need[:, None]] if n_years else 0.0,
+        0.0,
+    )
+    u = rng.random((n, steps))
+    leaves = u >= p
+    last = np.argmax(leaves, axis=1)  # every row leaves by the oldest age
+    return _septembers(base_year + first_january + last)
+
+
+def _septembers(years: np.ndarray) -> np.ndarray:
+    """1 September of each calendar year [days]; ``inf`` past 2401 (beyond any forecast)."""
+    years = np.asarray(years, dtype=np.int64)
+    out = np.full(years.shape, np.inf)
+    unique, where = np.unique(years, return_inverse=True)
+    days = np.array([date(int(y), 9, 1).toordinal() if y <= 2401 else np.inf for y in unique])
+    out[...] = days[where.reshape(years.shape)] if len(unique) else out
+    return out
