@@ -168,9 +168,7 @@ def _yearly_sd(diffs: np.ndarray) -> np.ndarray:
     return out
 
 
-def share_trend(
-    count: np.ndarray, plans: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def share_trend(count: np.ndarray, plans: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The unshrunk trend of the log share ``count / plans`` of each area.
 
     The mean of the yearly changes of the log share over the years given (gaps
@@ -197,10 +195,7 @@ def share_trend(
         changes = np.diff(np.log(np.where(share > 0, share, np.nan)), axis=1)
         k = np.maximum(np.isfinite(changes).sum(axis=1), 1)
         change_sd = _pooled_sd(_yearly_sd(changes))
-        if changes.shape[1]:
-            trend = np.nanmean(changes, axis=1)
-        else:
-            trend = np.full(len(k), np.nan)
+        trend = np.nanmean(changes, axis=1) if changes.shape[1] else np.full(len(k), np.nan)
     return trend, change_sd / k, change_sd
 
 

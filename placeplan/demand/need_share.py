@@ -66,7 +66,7 @@ import pandas as pd
 
 from placeplan import sen2
 
-__all__ = ["AWAIT_FOLDED_FROM", "FIRST_YEAR", "COLUMNS", "need_series", "waiting_signal"]
+__all__ = ["AWAIT_FOLDED_FROM", "COLUMNS", "FIRST_YEAR", "need_series", "waiting_signal"]
 
 AWAIT_FOLDED_FROM = 2023
 """First January in which awaiting provision is counted within educated elsewhere."""
@@ -152,7 +152,7 @@ def need_series(
     """
     one = sen2.load(area, sen2_dir=sen2_dir) if isinstance(area, str) else area
     totals = one.plans_total
-    if totals["code"].nunique() > 1:
+    if len(set(totals["code"].dropna())) > 1:
         raise ValueError("need_series takes the tables of one area (sen2.load(area))")
     totals = totals[totals["year"] >= FIRST_YEAR]
     if until is not None:
