@@ -223,7 +223,7 @@ def demand_block(c: CalibratedDemand, template: dict[str, Any] | None, command: 
         f"  new_plans_growth_damping: {t.get('new_plans_growth_damping', 1.0)}",
         "  # share of continuing plans re-recorded to the need mix of their age (assumption)",
         f"  need_recoding: {t.get('need_recoding', 1.0)}",
-        "  # yearly change of the log share of plans NEEDING a special school since 2019,",
+        "  # yearly change of the log share of plans needing a special school since 2019,",
         "  # shrunk towards the median council. Need = children in special schools of every",
         "  # type (incl. independent, non-maintained) + the waiting signal (educated elsewhere,",
         "  # plus awaiting provision up to 2022, after which SEN2 counts it within educated",
