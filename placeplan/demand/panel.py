@@ -64,8 +64,12 @@ class Panel:
         return self.special + self.waiting
 
     def series(self, quantity: str) -> np.ndarray:
-        """``plans`` for ``ehcp_plans``, ``special`` for ``special_school``."""
-        return {"ehcp_plans": self.plans, "special_school": self.special}[quantity]
+        """A series by name: ``ehcp_plans``, ``special_school`` or ``specialist_need``."""
+        return {
+            "ehcp_plans": self.plans,
+            "special_school": self.special,
+            "specialist_need": self.need,
+        }[quantity]
 
     def select(self, mask: np.ndarray) -> Panel:
         """The panel of the areas where ``mask`` is true."""
