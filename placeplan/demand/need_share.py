@@ -31,19 +31,20 @@ awaiting provision are counted inside *educated elsewhere*. The evidence:
   specific setting is named, those out of provision", and ``await_prov_2022`` is
   described as "Awaiting provision (pre 2023 only)".
 - England: educated elsewhere was 22,364 in January 2022 and 31,640 in 2023
-  (+41%, after +35%, +22%, +14% a year in 2020–2022 in logs: 0.30, 0.22, 0.14);
+  (+41%, after +35%, +24%, +15% a year in 2020–2022);
   educated elsewhere plus awaiting provision was 28,706 in 2022 (6,342 awaiting),
   so the combined series grows 0.31, 0.20, 0.13, then 0.10 into 2023, 0.25 and
   0.20 after: no break.
-- Across the 146 councils with both series: the median yearly log growth of
+- Across the councils (about 150) with both series: the median yearly log growth of
   educated elsewhere is 0.27, 0.21, 0.15 in 2020–2022, then 0.39 into 2023, then
   0.28 and 0.21; that of the combined series is 0.23, 0.22, 0.13, 0.18, 0.28,
   0.21. As a share of plans, the combined series runs 3.9%, 4.4%, 4.9%, 4.9%,
   5.5%, 6.7%, 7.0% (median council, 2019–2025), educated elsewhere alone jumps
   from 4.3% to 5.5% in 2023. A council's 2023 jump in educated elsewhere grows
-  with its awaiting provision in 2022: the slope of the log jump on
-  ``log((ed + await) / ed)`` of 2022 is 0.60, against 0.25–0.42 for the same
-  regression one year earlier (2020–2022), where no folding happened.
+  with its awaiting provision in 2022: over the 146 councils with at least 20
+  educated elsewhere, the slope of the log jump on ``log((ed + await) / ed)`` of
+  2022 is 0.60, against 0.25–0.42 for the same regression in 2020–2022, where no
+  folding happened.
 - Hertfordshire: 74 + 107, 109 + 112, 93 + 130, 145 + 133 (2019–2022), then 384,
   638, 653: the 2023 step (278 to 384) is that of its neighbouring years, not 145
   to 384.
