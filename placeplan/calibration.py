@@ -20,7 +20,7 @@ import numpy as np
 
 from placeplan import sen2
 from placeplan._version import __version__
-from placeplan.demand.calibrate import fit
+from placeplan.demand.calibrate import BETWEEN_FLOOR, Shrinkage, fit
 from placeplan.demand.panel import panel
 from placeplan.errors import InputError
 from placeplan.scenario import NEEDS
@@ -53,8 +53,10 @@ DEFAULT_NEED_DESIGNATION: dict[str, str] = {
 METHOD = (
     "SEN2 series of every council; new-plan growth: mean yearly log growth over the last "
     "4 years, shrunk towards the median council (normal-normal empirical Bayes); "
-    "special school share trend: mean yearly change of the log share since 2019, shrunk "
-    "likewise (placeplan.demand.calibrate)"
+    "specialist share trend: mean yearly change since 2019 of the log share of plans "
+    "needing a special school, (special schools of every type + educated elsewhere + "
+    "awaiting provision up to 2022) / plans, shrunk likewise (placeplan.demand.calibrate, "
+    "placeplan.demand.need_share)"
 )
 
 _FIRST_AGE_YEAR = 2024
@@ -79,6 +81,16 @@ class CalibratedDemand:
 
 def _round(x: float, digits: int = 4) -> float:
     return float(np.round(float(x), digits))
+
+
+def _between(how: Shrinkage) -> str:
+    """Whether the between-council variance of a shrinkage was estimated or floored."""
+    if how.floored:
+        return (
+            f"floored at {BETWEEN_FLOOR:g}: the moment estimate "
+            f"{how.between_var_estimated:.2e} is below it"
+        )
+    return f"estimated by moments: {how.between_var:.2e}"
 
 
 def calibrate(
@@ -124,7 +136,15 @@ def calibrate(
     f = fit(p, until)
     if not np.isfinite(f.growth[i]) or not np.isfinite(f.plans0[i]):
         raise InputError(f"{one.name}: the SEN2 series up to {until} are too short to fit")
+    if not np.isfinite(f.share_trend_raw[i]):
+        raise InputError(
+            f"{one.name}: SEN2 has no two Januaries from 2019 to {until} with plans, special "
+            "school plans and educated elsewhere (and awaiting provision before 2023), so "
+            "the trend of the share needing a special school cannot be fitted"
+        )
     o = p.year(until)
+    start = p.year(2019)
+    shrink, shrink_placed = f.share_shrinkage, f.share_shrinkage_placements
     with np.errstate(divide="ignore", invalid="ignore"):
         growths = np.diff(np.log(p.new[i, o - 5 : o]))
     diagnostics: dict[str, float | int | str] = {
@@ -134,10 +154,22 @@ def calibrate(
         "new_plans_growth_median_council": _round(np.nanmedian(f.growth)),
         "growth_years_used": int(f.years_used[i]),
         "ceasing_rate_identity": _round(f.cease[i]),
-        "special_share_2019": _round(p.special[i, p.year(2019)] / p.plans[i, p.year(2019)]),
-        "special_share_at_origin": _round(f.share0[i]),
-        "special_share_trend_median_council": _round(np.nanmedian(f.share_trend)),
-        "special_share_yearly_deviation_sd": _round(f.share_noise[i]),
+        "need_share_2019": _round(p.need[i, start] / p.plans[i, start]),
+        "need_share_at_origin": _round(f.share0[i]),
+        "waiting_signal_2019": int(p.waiting[i, start]),
+        "waiting_signal_at_origin": int(p.waiting[i, o]),
+        "need_share_trend_unshrunk": _round(f.share_trend_raw[i]),
+        "need_share_trend_median_council": _round(shrink.centre),
+        "need_share_yearly_deviation_sd": _round(f.share_noise[i]),
+        "need_share_between_council_sd": _round(np.sqrt(shrink.between_var)),
+        "need_share_between_council_variance": _between(shrink),
+        "special_share_2019": _round(p.special[i, start] / p.plans[i, start]),
+        "special_share_at_origin": _round(f.share0_placements[i]),
+        "special_share_trend_placements": _round(f.share_trend_placements[i]),
+        "special_share_trend_placements_sd": _round(f.share_trend_placements_se[i]),
+        "special_share_trend_placements_unshrunk": _round(f.share_trend_placements_raw[i]),
+        "special_share_trend_placements_median_council": _round(shrink_placed.centre),
+        "special_share_between_council_variance": _between(shrink_placed),
     }
     return CalibratedDemand(
         code=str(one.code),
@@ -191,9 +223,12 @@ def demand_block(c: CalibratedDemand, template: dict[str, Any] | None, command: 
         f"  new_plans_growth_damping: {t.get('new_plans_growth_damping', 1.0)}",
         "  # share of continuing plans re-recorded to the need mix of their age (assumption)",
         f"  need_recoding: {t.get('need_recoding', 1.0)}",
-        "  # yearly change of the log share of plans in special schools since 2019, shrunk",
-        "  # towards the median council. It is fitted to placements, which places cap: where",
-        "  # places run short it understates the trend of need.",
+        "  # yearly change of the log share of plans needing a special school since 2019,",
+        "  # shrunk towards the median council. Need = children in special schools of every",
+        "  # type (incl. independent, non-maintained) + the waiting signal (educated elsewhere,",
+        "  # plus awaiting provision up to 2022, after which SEN2 counts it within educated",
+        "  # elsewhere), over plans: not placements alone, which places cap. The trend of",
+        "  # placements is in the diagnostics (special_share_trend_placements).",
         f"  specialist_share_trend: {{mean: {c.share_trend}, sd: {c.share_trend_se}}}",
         f"  referral_ages: {_flow(ages)}   # assumption",
         "  need_designation:   # assumption: the designation meeting each primary need",

@@ -321,6 +321,9 @@ def calibrate(
     """Fit a scenario's demand section to a council's SEN2 series.
 
     Without --template, writes the demand section alone; with it, a whole scenario.
+    The special school share trend is fitted to need (special schools of every
+    type plus children educated elsewhere or awaiting provision), not to
+    placements alone, which places cap.
     """
     from placeplan.calibration import calibrate as fit_council
     from placeplan.calibration import command_line, demand_block, replace_demand_block
@@ -339,6 +342,7 @@ def calibrate(
             raise InputError(f"{template}: the template has no demand section")
     with reading_sen2(sen2_dir):
         fitted = fit_council(council, until, sen2_dir)
+    placed = fitted.diagnostics["special_share_trend_placements"]
     block = demand_block(fitted, (template_data or {}).get("demand"), command_line(args))
     if template is None:
         text = block
@@ -350,8 +354,9 @@ def calibrate(
         atomic_write_text(out, text)
     click.echo(
         f"{fitted.name} ({fitted.code}) to January {until}: new plans growth "
-        f"{fitted.growth:+.3f} ± {fitted.growth_se:.3f} a year (log), special school share "
-        f"trend {fitted.share_trend:+.3f} ± {fitted.share_trend_se:.3f} a year\nwrote {out}"
+        f"{fitted.growth:+.3f} ± {fitted.growth_se:.3f} a year (log), share needing a "
+        f"special school {fitted.share_trend:+.3f} ± {fitted.share_trend_se:.3f} a year "
+        f"(placements alone: {placed:+.3f})\nwrote {out}"
     )
 
 

@@ -26,6 +26,10 @@ def test_panel_matches_published_figures(councils):
     assert councils.plans[i, councils.year(2025)] == 12920
     assert councils.special[i, councils.year(2025)] == 3375
     assert councils.new[i, councils.year(2024)] == 1849
+    # the waiting signal: educated elsewhere, plus awaiting provision up to 2022
+    assert councils.waiting[i, councils.year(2022)] == 145 + 133
+    assert councils.waiting[i, councils.year(2025)] == 653
+    assert councils.need[i, councils.year(2025)] == 3375 + 653
     assert len(councils.codes) >= 150
     # the 2022 Yorkshire new plans blanked in the totals come back from the age breakdown
     assert np.isfinite(councils.new[:, councils.year(2022)]).sum() >= 150
@@ -63,12 +67,17 @@ def test_forecasts_use_only_data_known_at_the_origin(councils):
         # new plans of the origin's own calendar year are not known in its January
         np.where(np.arange(councils.new.shape[1]) >= later - 1, 1.0, councils.new),
         np.where(np.arange(councils.special.shape[1]) >= later, 1.0, councils.special),
+        np.where(np.arange(councils.waiting.shape[1]) >= later, 1.0, councils.waiting),
         councils.release,
     )
     a = backtest(councils, [origin], 3)
     b = backtest(scrambled, [origin], 3)
     pd.testing.assert_frame_equal(a.drop(columns="actual"), b.drop(columns="actual"))
     assert not a["actual"].equals(b["actual"])
+    # the need share trend, too, uses only the waiting signal known at the origin
+    fa, fb = fit(councils, origin), fit(scrambled, origin)
+    np.testing.assert_array_equal(fa.share_trend, fb.share_trend)
+    np.testing.assert_array_equal(fa.share0, fb.share0)
 
 
 def test_fit_shrinks_towards_the_median_council(councils):

@@ -163,6 +163,15 @@ def test_calibrate_writes_a_demand_section_that_validates(tmp_path):
     assert demand.sen2_area == "E06000001" and demand.base_year == 2025
     assert demand.calibration.diagnostics["plans_at_origin"] > 0
     assert 0 < demand.new_plans_growth.sd < 0.2
+    # the trend written is that of need; the placements trend is a diagnostic beside it
+    from placeplan.calibration import calibrate
+
+    fitted = calibrate("E06000001")
+    assert demand.specialist_share_trend.mean == fitted.share_trend
+    diagnostics = demand.calibration.diagnostics
+    assert diagnostics["special_share_trend_placements"] != fitted.share_trend
+    assert "need" in demand.calibration.method and "educated elsewhere" in out.read_text()
+    assert "share needing a special school" in proc.stdout
 
 
 def test_calibrate_bad_input_exits_2(tmp_path):

@@ -56,6 +56,7 @@ def backtest(
     horizon: int = 3,
     replications: int = 2000,
     seed: int = 0,
+    quantities: tuple[str, ...] = QUANTITIES,
 ) -> pd.DataFrame:
     """Forecast every area of a panel from each origin and set the forecasts beside what happened.
 
@@ -71,6 +72,10 @@ def backtest(
         Draws behind each interval [1].
     seed : int
         Root seed; each origin draws from its own stream.
+    quantities : tuple of str
+        Quantities scored: those of :data:`~placeplan.demand.calibrate.QUANTITIES`
+        by default; ``specialist_need`` (special school plans plus the waiting
+        signal, forecast with the need share trend) may be added.
 
     Returns
     -------
@@ -83,7 +88,7 @@ def backtest(
     for origin in origins:
         draws = forecast_draws(p, origin, horizon, replications, seed)
         o = p.year(origin)
-        for quantity in QUANTITIES:
+        for quantity in quantities:
             series = p.series(quantity)
             last, previous = series[:, o], series[:, o - 1]
             with np.errstate(divide="ignore", invalid="ignore"):

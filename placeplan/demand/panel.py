@@ -1,8 +1,9 @@
 """SEN2 series of every council as arrays: the panel that calibration and backtests read.
 
 ``plans[c, y]`` are plans each January, ``new[c, y]`` new plans made in calendar year
-``y``, ``special[c, y]`` plans in special schools each January (from 2019), for
-council ``c`` and year ``y`` in :data:`YEARS`. Missing values are NaN.
+``y``, ``special[c, y]`` plans in special schools each January (from 2019) and
+``waiting[c, y]`` the waiting signal (:func:`~placeplan.demand.need_share.waiting_signal`),
+for council ``c`` and year ``y`` in :data:`YEARS`. Missing values are NaN.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from placeplan import sen2
+from placeplan.demand.need_share import waiting_signal
 
 __all__ = ["YEARS", "Panel", "panel"]
 
@@ -33,7 +35,11 @@ class Panel:
     new : numpy.ndarray
         New plans made in each calendar year, ``[area, year]`` [plans per year].
     special : numpy.ndarray
-        Plans in special schools each January, ``[area, year]`` [plans].
+        Plans in special schools (of every type) each January, ``[area, year]`` [plans].
+    waiting : numpy.ndarray
+        The waiting signal each January, ``[area, year]`` [children]: educated
+        elsewhere, plus awaiting provision up to 2022
+        (:func:`~placeplan.demand.need_share.waiting_signal`).
     release : str
         The SEN2 release(s).
     """
@@ -43,6 +49,7 @@ class Panel:
     plans: np.ndarray
     new: np.ndarray
     special: np.ndarray
+    waiting: np.ndarray
     release: str
 
     def year(self, y: int) -> int:
@@ -51,9 +58,18 @@ class Panel:
             raise ValueError(f"{y} is outside the SEN2 years {YEARS[0]}–{YEARS[-1]}")
         return int(y - YEARS[0])
 
+    @property
+    def need(self) -> np.ndarray:
+        """Children needing a special school: in one, or waiting (``special + waiting``)."""
+        return self.special + self.waiting
+
     def series(self, quantity: str) -> np.ndarray:
-        """``plans`` for ``ehcp_plans``, ``special`` for ``special_school``."""
-        return {"ehcp_plans": self.plans, "special_school": self.special}[quantity]
+        """A series by name: ``ehcp_plans``, ``special_school`` or ``specialist_need``."""
+        return {
+            "ehcp_plans": self.plans,
+            "special_school": self.special,
+            "specialist_need": self.need,
+        }[quantity]
 
     def select(self, mask: np.ndarray) -> Panel:
         """The panel of the areas where ``mask`` is true."""
@@ -63,6 +79,7 @@ class Panel:
             self.plans[mask],
             self.new[mask],
             self.special[mask],
+            self.waiting[mask],
             self.release,
         )
 
@@ -97,6 +114,9 @@ def panel(level: str = "la", tables: sen2.SEN2Tables | None = None) -> Panel:
     names = totals.drop_duplicates("code").set_index("code")["name"].reindex(codes)
     plans = _pivot(totals, "plans", codes)
     special = _pivot(totals, "special", codes)
+    waiting = waiting_signal(
+        _pivot(totals, "ed_elsewhere", codes), _pivot(totals, "await_prov", codes), YEARS
+    )
     new_totals = t.new_plans_total[t.new_plans_total["level"] == level]
     new = _pivot(new_totals, "new_plans", codes)
     by_age = t.new_plans_by_age[t.new_plans_by_age["level"] == level]
@@ -109,5 +129,6 @@ def panel(level: str = "la", tables: sen2.SEN2Tables | None = None) -> Panel:
         plans=plans,
         new=new,
         special=special,
+        waiting=waiting,
         release=t.release,
     )
