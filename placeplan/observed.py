@@ -64,8 +64,8 @@ SHADOWS: dict[str, str] = {
 the referral list and of the places it waits for, not the list itself."""
 
 _COMPARED_SIGNALS = {
-    "ed_elsewhere": "SEN2 educated elsewhere",
-    "await_prov": "SEN2 awaiting provision",
+    "ed_elsewhere": "DfE SEN2, educated elsewhere",
+    "await_prov": "DfE SEN2, awaiting provision",
 }
 """SEN2 signals set beside the simulated list (``waiting``) at the January census."""
 
@@ -203,7 +203,7 @@ def _figure_points(record: Published) -> list[dict]:
                 "value": float(f.value),
                 "units": f.units,
                 "measure": f.measure,
-                "date": f.date,
+                "date": f.at,
                 "start": f.start,
                 "end": f.end,
                 "quote": " / ".join(f"“{q.text}”" for q in f.quotes),
@@ -224,7 +224,7 @@ def _signal_points(signals: pd.DataFrame) -> list[dict]:
                 {
                     "id": f"sen2-{column.replace('_', '-')}-{row.year}",
                     "what": f"Children {SHADOWS[column]}, January {row.year}",
-                    "source": f"{short} (a shadow of the list)",
+                    "source": short,
                     "licence": signals.attrs.get("attribution", ""),
                     "shadow": True,
                     "kind": "count",
@@ -530,7 +530,7 @@ def observed_table(results: Results, observed=None) -> pd.DataFrame:
                 if compared
                 else "—",
                 "compared with": f"{label} ({row['compared_at']})" if row["compared_at"] else label,
-                "band": row["band"] if compared else row["status"],
+                "band": row["band"] if compared else row["status"].split(":")[0],
                 "P(bound holds)": f"{row['p_holds']:.0%}"
                 if compared and row["kind"] == "bound"
                 else "",
@@ -638,12 +638,24 @@ def observed_section(results: Results, observed=None) -> list[str]:
             out.append("| " + " | ".join(md_escape(v, block=False) for v in row) + " |")
         out.append("")
     out += [md_escape(agreement(table)), ""]
+    problems = table[table["status"] != "compared"]
+    for row in problems.to_dict("records"):
+        out += [md_escape(f"{row['what']}: {row['status']}."), ""]
     outside = table.attrs.get("outside", [])
     if outside:
-        out += [md_escape(f"Outside the run, not compared: {', '.join(outside)}."), ""]
+        first, last = table.attrs["span"]
+        out += [
+            md_escape(
+                f"Outside the run ({first} to {last}), not compared: "
+                f"{_count(len(outside), 'point')} ({', '.join(outside)})."
+            ),
+            "",
+        ]
     licences = sorted({str(x) for x in table["licence"] if isinstance(x, str) and x})
     if licences:
-        out += [md_escape("Sources and licences: " + " ".join(licences)), ""]
+        out += ["Sources and licences:", ""]
+        out += [f"- {md_escape(text)}" for text in licences]
+        out.append("")
     return out
 
 

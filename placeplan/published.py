@@ -5,9 +5,9 @@ any file of the same form) lists the documents (``sources``), each with its lice
 and the figures they give. Every figure quotes the sentences it comes from and is
 typed:
 
-- ``count``: a level at a date (``date``), or in force over a period (``start``,
+- ``count``: a level on a day (``at``), or in force over a period (``start``,
   and ``end``), with ``relation`` ``"="`` or ``"about"``;
-- ``bound``: a level at a date that is ``"<"``, ``"<="``, ``">"`` or ``">="`` the value;
+- ``bound``: a level on a day (``at``) that is ``"<"``, ``"<="``, ``">"`` or ``">="`` the value;
 - ``interval``: a count of events between ``start`` and ``end`` (children placed,
   say), with any relation.
 
@@ -96,7 +96,7 @@ class Figure(_Model):
     value: float = Field(ge=0)
     units: Literal["children", "places"]
     measure: str = Field(description="The model measure it is compared with.")
-    date: datetime.date | None = None
+    at: datetime.date | None = Field(None, description="The day a level is of.")
     start: datetime.date | None = None
     end: datetime.date | None = None
     quotes: tuple[Quote, ...] = Field(min_length=1)
@@ -110,17 +110,17 @@ class Figure(_Model):
         if self.kind == "count" and self.relation not in ("=", "about"):
             raise ValueError("a count's relation is '=' or 'about' (a bound is kind: bound)")
         if self.kind == "interval":
-            if self.start is None or self.end is None or self.date is not None:
-                raise ValueError("an interval count gives start and end (no date)")
+            if self.start is None or self.end is None or self.at is not None:
+                raise ValueError("an interval count gives start and end (no at)")
             if stock:
                 raise ValueError(
                     f"an interval count needs a measure of events, not the level {self.measure!r}"
                 )
         else:
-            if (self.date is None) == (self.start is None):
-                raise ValueError(f"a {self.kind} gives a date, or a period (start, and end)")
-            if self.date is not None and self.end is not None:
-                raise ValueError("end goes with start, not with date")
+            if (self.at is None) == (self.start is None):
+                raise ValueError(f"a {self.kind} gives a day (at), or a period (start, and end)")
+            if self.at is not None and self.end is not None:
+                raise ValueError("end goes with start, not with at")
             if not stock:
                 raise ValueError(
                     f"a {self.kind} at a date needs a level, not the events {self.measure!r} "
@@ -156,7 +156,7 @@ class Statement(_Model):
 
     id: _Key
     what: _Text
-    date: datetime.date | None = None
+    at: datetime.date | None = None
     quotes: tuple[Quote, ...] = Field(min_length=1)
     why_not_compared: _Text
 
