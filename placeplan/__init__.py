@@ -13,7 +13,7 @@ Examples
 
 """
 
-from placeplan import sen2
+from placeplan import observed, sen2
 from placeplan._version import __version__
 from placeplan.bundled import bundled_scenarios
 from placeplan.calendar import Term, TermCalendar
@@ -36,6 +36,7 @@ __all__ = [
     "compare",
     "example",
     "load_scenario",
+    "observed",
     "open_results",
     "run",
     "sen2",

@@ -111,18 +111,31 @@ class Plots:
         headline = _label(self.results, measures.HEADLINE)
         return _CAPTIONS[name].format(headline=headline)
 
-    def figures(self) -> dict[str, Figure]:
+    def figures(self, observed=None) -> dict[str, Figure]:
         """Every figure that applies, by file stem (as ``placeplan plot`` writes them).
 
         ``fan-waiting-over-3-terms`` (the headline, January censuses), ``fan-waiting``
         (everyone waiting, every census), ``demand-and-places``, and where they apply
         ``terms-waited`` and ``placed-in-own-locality``.
+
+        Parameters
+        ----------
+        observed : pandas.DataFrame, Published or str, optional
+            Published points (:func:`placeplan.observed.observations`) to draw on the
+            fan charts of their measures. A measure with a point inside the run that
+            has no fan chart above gets one (``fan-waiting-over-52-weeks``,
+            ``fan-capacity``).
         """
         out = {
-            "fan-waiting-over-3-terms": self.fan(),
-            "fan-waiting": self.fan("waiting"),
+            "fan-waiting-over-3-terms": self.fan(observed=observed),
+            "fan-waiting": self.fan("waiting", observed=observed),
             "demand-and-places": self.demand_capacity(),
         }
+        if observed is not None:
+            drawn = {measures.HEADLINE, "waiting"}
+            for variable in _plottable(self.results, observed)["measure"].drop_duplicates():
+                if variable not in drawn:
+                    out[f"fan-{variable.replace('_', '-')}"] = self.fan(variable, observed=observed)
         available = self.available()
         if "terms_waited" in available:
             out["terms-waited"] = self.terms_waited()
@@ -134,7 +147,9 @@ class Plots:
         t = pd.to_datetime(self.results.dataset["time"].to_numpy())
         return np.asarray(t.month == 1)
 
-    def fan(self, variable: str = measures.HEADLINE, january: bool | None = None) -> Figure:
+    def fan(
+        self, variable: str = measures.HEADLINE, january: bool | None = None, observed=None
+    ) -> Figure:
         """Fan chart: median, 50% and 80% bands of a measure over time.
 
         Parameters
@@ -146,6 +161,14 @@ class Plots:
             census). By default True for the headline and False otherwise; with no
             January census in the run every snapshot is drawn. When every snapshot
             is drawn, the January censuses are marked with dots.
+
+        observed : pandas.DataFrame, Published or str, optional
+            Published points (:func:`placeplan.observed.observations`, a council's
+            :class:`~placeplan.published.Published` figures, or an area) drawn where
+            they are of this measure, a level, and within the plotted span: a
+            diamond for a count, a hollow triangle for a bound (pointing down for
+            "fewer than", up for "more than"), a hollow circle for a SEN2 shadow of
+            the list; the legend says "published: <source>".
 
         For long waits the strategy's aim — nobody waiting longer than the
         threshold — is marked at zero.
@@ -188,6 +211,11 @@ class Plots:
                 ax.plot(
                     t[jan], median[jan], "o", color="C0", ms=3.5, label="median, January census"
                 )
+        drawn = 0
+        if observed is not None:
+            points = _plottable(self.results, observed, variable, (t[0], t[-1]))
+            _draw_observed(ax, points)
+            drawn = len(points)
         label = _label(self.results, variable)
         if variable.startswith("waiting_over"):
             ax.axhline(0, color="C3", lw=1.2, ls="--", label="aim: nobody waits that long")
@@ -195,9 +223,10 @@ class Plots:
         ax.set_title("\n".join(textwrap.wrap(f"{label} {when}", 80)), fontsize=11)
         ax.set_xlabel("January census" if january else "census day")
         ax.set_ylabel(f"[{measures.get(variable).units}]")
-        ax.set_ylim(bottom=min(0.0, float(q.min())) - 0.5)
+        ax.set_ylim(bottom=min(0.0, float(q.min())) - 0.5)  # after the points: they set the top
         _dates(ax)
-        ax.legend(loc="upper left", fontsize=8, framealpha=0.9)
+        # published points may sit anywhere: then the legend goes where it hides least
+        ax.legend(loc="best" if drawn else "upper left", fontsize=8, framealpha=0.9)
         _footer(fig, self.results)
         return fig
 
@@ -378,6 +407,81 @@ class Plots:
                 label.set_horizontalalignment("right")
         _footer(fig, self.results)
         return fig
+
+
+_UP = (">", ">=")
+_DOWN = ("<", "<=")
+
+
+def _plottable(
+    results: Results,
+    observed,
+    variable: str | None = None,
+    span: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+) -> pd.DataFrame:
+    """Published levels (counts and bounds) of ``variable`` within the run, with a ``day``.
+
+    A level at a date is drawn on that date, one in force over a period on the
+    run's first snapshot in the period (where :func:`placeplan.observed.compare`
+    reads it); counts over an interval are not levels and are left to the report's
+    table. Only points within ``span`` (default: the run's snapshots).
+    """
+    from placeplan.observed import _day, _points
+
+    points = _points(results, observed)
+    points = points[points["kind"].isin(["count", "bound"])].copy()
+    if variable is not None:
+        points = points[points["measure"] == variable]
+    times = pd.to_datetime(results.dataset["time"].to_numpy())
+    if span is None:
+        span = (times[0], times[-1])
+
+    def at(row) -> pd.Timestamp | None:
+        if _day(row["date"]) is not None:
+            return pd.Timestamp(_day(row["date"]))
+        start = pd.Timestamp(_day(row["start"]))
+        end = pd.Timestamp(_day(row["end"]) or pd.Timestamp.max.date())
+        inside = times[(times >= start) & (times <= end)]
+        return inside[0] if len(inside) else None
+
+    day = [at(row) for row in points.to_dict("records")]
+    points["day"] = pd.to_datetime(pd.Series(day, index=points.index, dtype=object))
+    inside = (points["day"] >= span[0]) & (points["day"] <= span[1])
+    return points[inside & points["measure"].isin(list(results.dataset.data_vars))]
+
+
+def _draw_observed(ax: Axes, points: pd.DataFrame) -> None:
+    """Markers for published points, one legend entry per source and kind of point.
+
+    The legend names a point's first source (the report's table names them all).
+    """
+    colours = {}
+    for (source, relation, shadow), rows in points.groupby(
+        ["source", "relation", "shadow"], sort=False
+    ):
+        colour = colours.setdefault(source, f"C{3 + len(colours) % 6}")
+        if shadow:
+            style = {"marker": "o", "mfc": "none", "mew": 1.6, "ms": 7}
+            kind = " (a shadow of the list)"
+        elif relation in _DOWN:
+            style = {"marker": "v", "mfc": "none", "mew": 1.6, "ms": 9}
+            kind = " (upper bound)"
+        elif relation in _UP:
+            style = {"marker": "^", "mfc": "none", "mew": 1.6, "ms": 9}
+            kind = " (lower bound)"
+        else:
+            style = {"marker": "D", "ms": 6, "mec": "white", "mew": 0.8}
+            kind = ""
+        ax.plot(
+            rows["day"],
+            rows["value"].astype(float),
+            ls="none",
+            color=colour,
+            zorder=5,
+            gid="observed",
+            label="\n".join(textwrap.wrap(f"published: {source.split('; ')[0]}{kind}", 48)),
+            **style,
+        )
 
 
 def comparison(c: Comparison, variable: str = measures.HEADLINE) -> Figure:

@@ -78,6 +78,22 @@ class _UniqueKeyLoader(_SafeLoader):
             seen[key] = key_node.start_mark.line + 1
         return super().construct_mapping(node, deep=deep)
 
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        """A date, or the text as written if it is no day (``2024-02-30``).
+
+        PyYAML raises a bare ``ValueError`` for an impossible date; kept as text, the
+        schema reports it with its file, line and field.
+        """
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_UniqueKeyLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp", _UniqueKeyLoader.construct_yaml_timestamp
+)
+
 
 def _check_events(text: str) -> None:
     """Refuse nesting deeper than :data:`MAX_DEPTH` before anything recursive runs."""
