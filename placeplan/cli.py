@@ -238,7 +238,7 @@ def _print_headline(results) -> None:
         click.echo(f"{row.census!s:<12}{median}  {interval}  {p_none}".rstrip())
     click.echo("")
     for note in mcerror.notes(errors):
-        click.echo(textwrap.fill(note, width=88))
+        click.echo(textwrap.fill(note, width=88, subsequent_indent="  "))
     click.echo("")
 
 
