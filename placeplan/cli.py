@@ -209,6 +209,10 @@ def _headline_label(scenario) -> str:
 
 
 def _print_headline(results) -> None:
+    import textwrap
+
+    from placeplan import mcerror
+
     s = results.scenario
     prov = results.provenance
     table = results.headline()
@@ -220,10 +224,21 @@ def _print_headline(results) -> None:
         f"({results.replications} replications, seed {prov['seed']['given']}"
         f" / entropy {prov['seed']['entropy']}, placeplan {prov['placeplan_version']})\n"
     )
-    click.echo(f"{'census':<12}{'median':>8}{'80% interval':>16}{'P(nobody)':>12}")
-    for row in table.itertuples(index=False):
-        interval = f"{row.p10:.0f} – {row.p90:.0f}"
-        click.echo(f"{row.census!s:<12}{row.median:>8.0f}{interval:>16}{row.p_none:>12.0%}")
+    errors = mcerror.headline_errors(results)
+
+    def cell(value: float, se: float, percent: bool = False) -> str:
+        shown = f"{value:.0%}" if percent else f"{value:.0f}"
+        return f"{shown:>6} {mcerror.se_text(se, percent):<5}"
+
+    click.echo(f"{'census':<12}{'median':>6}{'80% interval':>26}{'P(nobody)':>19}")
+    for row, e in zip(table.itertuples(index=False), errors.itertuples(index=False), strict=True):
+        interval = f"{cell(row.p10, e.p10_se)} – {cell(row.p90, e.p90_se)}"
+        median = cell(row.median, e.median_se)
+        p_none = cell(row.p_none, e.p_none_se, percent=True)
+        click.echo(f"{row.census!s:<12}{median}  {interval}  {p_none}".rstrip())
+    click.echo("")
+    for note in mcerror.notes(errors):
+        click.echo(textwrap.fill(note, width=88, subsequent_indent="  "))
     click.echo("")
 
 

@@ -59,11 +59,24 @@ def _desig_sheet(name: str) -> str:
     return _sheet_name(f"{name} by desig")
 
 
+_ERROR_COLUMNS = {
+    "median_se": "median: Monte Carlo s.e. [children]",
+    "p10_se": "10th percentile: Monte Carlo s.e. [children]",
+    "p90_se": "90th percentile: Monte Carlo s.e. [children]",
+    "p_none_se": "P(nobody): Monte Carlo s.e.",
+    "mean": "mean [children]",
+    "mean_se": "mean: Monte Carlo s.e. [children]",
+}
+"""The headline sheet's Monte Carlo columns (:func:`placeplan.mcerror.headline_errors`)."""
+
+
 def _headline(results: Results) -> pd.DataFrame:
+    from placeplan.mcerror import headline_errors
     from placeplan.report import january_headline
 
     h = january_headline(results)
     label = measures.get(measures.HEADLINE).long_name(measures.Thresholds.of(results.scenario))
+    e = headline_errors(results) if len(h) else pd.DataFrame(columns=_ERROR_COLUMNS)
     return pd.DataFrame(
         {
             "January census": h["census"],
@@ -71,6 +84,7 @@ def _headline(results: Results) -> pd.DataFrame:
             "10th percentile [children]": h["p10"],
             "90th percentile [children]": h["p90"],
             "P(nobody waits that long)": h["p_none"],
+            **{title: e[column].to_numpy() for column, title in _ERROR_COLUMNS.items()},
         }
     )
 
@@ -171,6 +185,7 @@ def _about(results: Results, sheets: dict[str, str]) -> pd.DataFrame:
             f"{p['engine']} engine, placeplan {p['placeplan_version']}, {p['started']}",
         ),
         ("reproduce with", reproduce_command(p)),
+        ("Monte Carlo error", " ".join(_monte_carlo_notes(results))),
         ("citation", results.citation()),
         ("", ""),
         ("sheet", "what it holds"),
@@ -180,6 +195,17 @@ def _about(results: Results, sheets: dict[str, str]) -> pd.DataFrame:
         *(("", text) for text in limitations(results)),
     ]
     return pd.DataFrame(rows, columns=["item", "value"])
+
+
+def _monte_carlo_notes(results: Results) -> list[str]:
+    """What the headline's ± errors are and whether they meet the criterion.
+
+    None without a January census (the headline sheet is then empty).
+    """
+    from placeplan.mcerror import headline_errors, notes
+    from placeplan.report import january_headline
+
+    return notes(headline_errors(results)) if len(january_headline(results)) else []
 
 
 def _replicates(results: Results, name: str) -> pd.DataFrame:
@@ -254,9 +280,11 @@ def write_workbook(results: Results, path: str | Path) -> Path:
     Notes
     -----
     Sheets, in order: ``about`` (the scenario, the question, the command that
-    reproduces the run, what each sheet holds, the limitations), ``headline``
-    (the January censuses: median, 10th and 90th percentiles [children] and the
-    probability that nobody waits longer than the threshold), ``summary`` (every
+    reproduces the run, whether the Monte Carlo error meets its criterion, what
+    each sheet holds, the limitations), ``headline`` (the January censuses:
+    median, 10th and 90th percentiles [children] and the probability that nobody
+    waits longer than the threshold, each with its Monte Carlo standard error
+    (:mod:`placeplan.mcerror`), and the mean with its error), ``summary`` (every
     total measure's mean and percentiles at every census), ``NAME by desig`` for
     the measures in :data:`BY_DESIGNATION` (median, 10th and 90th percentiles per
     designation per census), ``programme`` (the build programme: designation,
@@ -278,8 +306,9 @@ def write_workbook(results: Results, path: str | Path) -> Path:
     t = measures.Thresholds.of(results.scenario)
     sheets: dict[str, str] = {
         "headline": f"{measures.get(measures.HEADLINE).long_name(t)} at each January census: "
-        "median, 10th and 90th percentiles over replications [children], and the share of "
-        "replications in which nobody waits that long",
+        "median, 10th and 90th percentiles over replications [children], the share of "
+        "replications in which nobody waits that long, each figure's Monte Carlo standard "
+        "error (how far it could move with another seed), and the mean with its error",
         "summary": "every measure at every census day: mean, 10th, 50th and 90th percentiles "
         "over replications (units in 'measures')",
         **{
@@ -307,9 +336,11 @@ def write_workbook(results: Results, path: str | Path) -> Path:
 
         _headline(results).to_excel(xl, sheet_name="headline", index=False)
         count = FORMATS["children"]
+        error = "#,##0.0"  # one decimal: a small error does not show as 0
         _format(
             xl.sheets["headline"],
-            {1: FORMATS["date"], 2: count, 3: count, 4: count, 5: FORMATS["probability"]},
+            {1: FORMATS["date"], 2: count, 3: count, 4: count, 5: FORMATS["probability"]}
+            | {6: error, 7: error, 8: error, 9: "0.0%", 10: "#,##0.0", 11: error},
         )
 
         summary.to_excel(xl, sheet_name="summary", index=False)

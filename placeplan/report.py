@@ -157,19 +157,38 @@ def _no_january(results: Results) -> str:
 
 
 def _headline(results: Results) -> pd.DataFrame:
+    """The January table of the report: each figure with its Monte Carlo error (±).
+
+    The errors come from :func:`placeplan.mcerror.headline_errors`, which picks the
+    same censuses as :meth:`Results.headline`.
+    """
+    from placeplan.mcerror import headline_errors, with_se
+
     h = january_headline(results)
-    return pd.DataFrame(
-        {
-            "January census": [str(c) for c in h["census"]],
-            "median [children]": h["median"].round(0).astype(int),
-            "80% interval [children]": [
-                f"{a:.0f} – {b:.0f}" for a, b in zip(h["p10"], h["p90"], strict=True)
-            ],
-            f"P(nobody waits longer than {measures.spell_terms(_thresholds(results).terms)})": [
-                f"{p:.0%}" for p in h["p_none"]
-            ],
-        }
-    )
+    columns = ["January census", "median [children]", "80% interval [children]"]
+    chance = f"P(nobody waits longer than {measures.spell_terms(_thresholds(results).terms)})"
+    if not len(h):
+        return pd.DataFrame(columns=[*columns, chance])
+    e = headline_errors(results)
+    rows = [
+        (
+            str(row.census),
+            with_se(row.median, err.median_se),
+            f"{with_se(row.p10, err.p10_se)} – {with_se(row.p90, err.p90_se)}",
+            with_se(row.p_none, err.p_none_se, percent=True),
+        )
+        for row, err in zip(h.itertuples(index=False), e.itertuples(index=False), strict=True)
+    ]
+    return pd.DataFrame(rows, columns=[*columns, chance])
+
+
+def _monte_carlo_notes(results: Results) -> list[str]:
+    """Sentences under the headline table: what ± is, and whether the errors are small enough."""
+    from placeplan.mcerror import headline_errors, notes
+
+    if not len(january_headline(results)):
+        return []
+    return notes(headline_errors(results))
 
 
 def _programme(results: Results) -> pd.DataFrame:
@@ -463,6 +482,7 @@ def report_html(results: Results, compare: Sequence[Results] = ()) -> str:
         _table(_headline(results), numeric=["median [children]"])
         if len(_headline(results))
         else f"<p>{_e(_no_january(results))}</p>",
+        *(f"<p>{_e(text)}</p>" for text in _monte_carlo_notes(results)),
     ]
     for title, fig in figures:
         parts.append(
@@ -542,6 +562,8 @@ def report_markdown(results: Results, compare: Sequence[Results] = ()) -> str:
         md(_headline(results)) if len(_headline(results)) else md_escape(_no_january(results)),
         "",
     ]
+    for text in _monte_carlo_notes(results):
+        out += [md_escape(text), ""]
     if compare:
         from placeplan.compare import Comparison
 
