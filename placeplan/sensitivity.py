@@ -226,15 +226,14 @@ class Sensitivity:
         if lead is not None:
             second = self.table.iloc[1]
             text += (
-                f" The next, the {second['label']}, swings it by {second['swing']:+,.1f} {self.units}"
-                + (
-                    "."
-                    if lead[2]
-                    else (
-                        ", not told apart from the first by Monte Carlo noise: more "
-                        "replications would rank them."
-                    )
-                )
+                f" The next, the {second['label']}, swings it by "
+                f"{second['swing']:+,.1f} {self.units}"
+            )
+            text += (
+                "."
+                if lead[2]
+                else ", not told apart from the first by Monte Carlo noise: more "
+                "replications would rank them."
             )
         return text
 
