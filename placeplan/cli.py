@@ -7,7 +7,6 @@ message and no traceback; 1 only for a genuine bug.
 from __future__ import annotations
 
 import json
-import shlex
 import sys
 from pathlib import Path
 
@@ -558,11 +557,6 @@ def sensitivity_command(
     target = resolve_target(run_or_scenario)
     for warning in target.scenario.warnings:
         click.echo(str(warning), err=True)
-    replications = replications or target.replications or 200
-    if replications < 2:
-        raise InputError(f"{run_or_scenario}: a run of one replication; give -n 2 or more")
-    seed = target.seed if seed is None else seed
-    seed = 0 if seed is None else seed
     if out is None:
         where = Path(run_or_scenario)
         default = (
@@ -572,15 +566,9 @@ def sensitivity_command(
         )
         out = check_output(default, folder=True)
     check_replaceable(out)
-    words = ["placeplan", "sensitivity", run_or_scenario, "-n", str(replications)]
-    words += ["--seed", str(seed)]
-    if measure is not None:
-        words += ["--measure", measure]
-    if at is not None:
-        words += ["--at", at]
     progress = not quiet and sys.stderr.isatty()
     result = sensitivity(
-        target.scenario,
+        target,
         replications,
         seed,
         measure=measure or measures.HEADLINE,
@@ -588,8 +576,6 @@ def sensitivity_command(
         workers=workers,
         progress=progress,
         on_run=None if quiet else lambda what: click.echo(f"running: {what}", err=True),
-        command=" ".join(shlex.quote(w) for w in words),
-        source=target.source,
     )
     with writing(out):
         files = result.save(out)

@@ -599,9 +599,9 @@ def _swing(lo: np.ndarray, hi: np.ndarray) -> tuple[float, float, bool]:
 
 
 def sensitivity(
-    scenario: Scenario | str | Path,
-    replications: int = 200,
-    seed: int = 0,
+    scenario: Scenario | Target | str | Path,
+    replications: int | None = None,
+    seed: int | None = None,
     *,
     measure: str = measures.HEADLINE,
     at: str | date | None = None,
@@ -623,12 +623,14 @@ def sensitivity(
 
     Parameters
     ----------
-    scenario : Scenario, str or pathlib.Path
-        A scenario, a scenario file or a bundled scenario's name.
-    replications : int
-        Paired replications of each run [1] (at least 2).
-    seed : int
-        The common seed.
+    scenario : Scenario, Target, str or pathlib.Path
+        A scenario, or a run folder, a scenario file or a bundled scenario's name
+        (:func:`resolve_target`).
+    replications : int, optional
+        Paired replications of each run [1] (at least 2); by default the run's, or
+        200.
+    seed : int, optional
+        The common seed; by default the run's, or 0.
     measure : str
         The headline measure (:data:`placeplan.measures.MEASURES`; by default
         children waiting longer than ``long_wait_terms``).
@@ -646,7 +648,8 @@ def sensitivity(
     command : str, optional
         The command that reproduces this, for the report (built if omitted).
     source : mapping, optional
-        Where the scenario came from, for the provenance.
+        Where the scenario came from, for the provenance (a run folder's or a
+        file's own by default).
 
     Returns
     -------
@@ -660,15 +663,21 @@ def sensitivity(
         If the scenario has no assumption given as a distribution, the measure is
         unknown, the date is outside the forecast, or an option is out of range.
     """
-    from placeplan.experiment import load_user_scenario, run
+    from placeplan.experiment import run
     from placeplan.model import ASSUMPTION_BOUNDS
 
-    file = None
-    if not isinstance(scenario, Scenario):
-        name = str(scenario)
-        scenario, file = load_user_scenario(scenario)
-        source = source or {"scenario": str(file)}
-        command = command or _command(name, replications, seed, measure, at, low, high)
+    if not isinstance(scenario, Scenario | Target):
+        scenario = resolve_target(scenario)
+    name = None
+    if isinstance(scenario, Target):
+        target = scenario
+        scenario, name = target.scenario, target.name
+        source = source or target.source
+        replications = replications if replications is not None else target.replications
+        seed = seed if seed is not None else target.seed
+    replications = 200 if replications is None else replications
+    seed = 0 if seed is None else seed
+    command = command or _command(name, replications, seed, measure, at, low, high)
     if isinstance(replications, bool) or not isinstance(replications, int) or replications < 2:
         raise InputError(
             f"replications: expected a whole number of at least 2, got {replications!r}"
@@ -703,7 +712,6 @@ def sensitivity(
             seed,
             workers=workers,
             progress=progress,
-            scenario_file=file,
             pins=pins,
         )
         values = results.dataset[measure].sel(time=pd.Timestamp(when))
@@ -749,7 +757,7 @@ def sensitivity(
         "at": str(when),
         "quantiles": {"low": low, "high": high},
         "runs": runs,
-        "command": command or _command(None, replications, seed, measure, at, low, high),
+        "command": command,
         "started": started.isoformat(timespec="seconds"),
         "wall_time_s": round(time.perf_counter() - clock, 3),
     }
@@ -771,7 +779,7 @@ def _command(
     high: float,
 ) -> str:
     """The ``placeplan sensitivity`` command that computes this again."""
-    words = ["placeplan", "sensitivity", name or "SCENARIO_FOLDER/scenario.yaml"]
+    words = ["placeplan", "sensitivity", name or "SENSITIVITY_FOLDER/scenario.yaml"]
     words += ["-n", str(replications), "--seed", str(seed)]
     if measure != measures.HEADLINE:
         words += ["--measure", measure]
