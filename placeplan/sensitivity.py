@@ -46,10 +46,12 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = [
+    "COLUMNS",
     "FILES",
     "LABELS",
     "Sensitivity",
     "Target",
+    "check_replaceable",
     "label_of",
     "pick_snapshot",
     "resolve_target",
@@ -351,8 +353,8 @@ class Sensitivity:
             md_escape(self.sentence()),
             "",
             md_escape(
-                f"Headline: the mean of {self.label[0].lower()}{self.label[1:]} in {self.when} "
-                f"[{self.units}], over {self.replications} paired replications (seed "
+                f"Headline: {self.label[0].lower()}{self.label[1:]} in {self.when}, the mean "
+                f"over {self.replications} paired replications [{self.units}] (seed "
                 f"{self.seed}). Each assumption given as a distribution was held at its "
                 f"{self._pct(self.low)} and then its {self._pct(self.high)} percentile in "
                 "every replication, every other assumption and random number drawn as in the "
@@ -361,6 +363,9 @@ class Sensitivity:
                 "differences. A swing whose 95% interval includes 0 is not told apart from "
                 "Monte Carlo noise."
             ),
+            "",
+            "![Tornado: the headline with each assumption at its low and high percentile]"
+            "(tornado.png)",
             "",
         ]
         if len(frame):
