@@ -22,6 +22,7 @@ from placeplan.errors import InputError, ScenarioError
 from placeplan.experiment import run
 from placeplan.results import Results, open_results
 from placeplan.scenario import Scenario, load_scenario
+from placeplan.sensitivity import Sensitivity, sensitivity
 
 __all__ = [
     "Comparison",
@@ -29,6 +30,7 @@ __all__ = [
     "Results",
     "Scenario",
     "ScenarioError",
+    "Sensitivity",
     "Term",
     "TermCalendar",
     "__version__",
@@ -40,6 +42,7 @@ __all__ = [
     "open_results",
     "run",
     "sen2",
+    "sensitivity",
 ]
 
 

@@ -7,7 +7,9 @@ import platform
 import sys
 import time
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -104,14 +106,16 @@ def _replicate_range(
     first: int,
     count: int,
     model: Model | None = None,
+    pins: Mapping[str, float] | None = None,
 ) -> tuple[list[dict[str, np.ndarray]], list]:
     """Replications ``first`` … ``first + count - 1``: what each adds to the Dataset.
 
     A module-level function of plain arguments, so that worker processes and Dask
     can run it; each replication draws only from its own streams, so the result
-    does not depend on where it runs.
+    does not depend on where it runs. ``pins`` holds assumptions at quantiles
+    (:class:`placeplan.model.Model`); ignored when ``model`` is given.
     """
-    model = model if model is not None else Model(scenario)
+    model = model if model is not None else Model(scenario, pins)
     parts, logs = [], []
     for r in range(first, first + count):
         rep = model.replicate(Streams(entropy, r), engine)  # type: ignore[arg-type]
@@ -202,6 +206,27 @@ def _check_options(
         )
 
 
+def _check_pins(pins: Mapping[str, float] | None) -> dict[str, float]:
+    """The pins as a plain dict, or InputError naming an unknown path or a bad quantile."""
+    import math
+
+    from placeplan.errors import InputError
+    from placeplan.streams import ASSUMPTIONS
+
+    out: dict[str, float] = {}
+    for path, u in (pins or {}).items():
+        if path not in ASSUMPTIONS:
+            raise InputError(f"pins: no assumption {path!r}; assumptions: {', '.join(ASSUMPTIONS)}")
+        if (
+            isinstance(u, bool)
+            or not isinstance(u, int | float)
+            or not (math.isfinite(u) and 0 < u < 1)
+        ):
+            raise InputError(f"pins: {path}: expected a probability in (0, 1), got {u!r}")
+        out[path] = float(u)
+    return dict(sorted(out.items()))
+
+
 def _chunks(replications: int, workers: int, dask: str | bool | None) -> list[tuple[int, int]]:
     """Split replications into (first, count) chunks: one each when serial, batches otherwise."""
     if workers <= 1 and not dask:
@@ -212,11 +237,12 @@ def _chunks(replications: int, workers: int, dask: str | bool | None) -> list[tu
 
 def _execute(model, scenario, entropy, engine, keep_log, chunks, workers, dask, timeout=10.0):
     """Yield (first replication, results) for each chunk, serially, on a pool or on Dask."""
+    task = partial(_replicate_range, pins=model.pins) if model.pins else _replicate_range
     if dask:
         from placeplan.parallel import dask_map
 
         yield from dask_map(
-            _replicate_range,
+            task,
             scenario,
             entropy,
             engine,
@@ -231,7 +257,7 @@ def _execute(model, scenario, entropy, engine, keep_log, chunks, workers, dask, 
 
         with ProcessPoolExecutor(max_workers=workers) as pool:
             futures = {
-                pool.submit(_replicate_range, scenario, entropy, engine, keep_log, first, n): first
+                pool.submit(task, scenario, entropy, engine, keep_log, first, n): first
                 for first, n in chunks
             }
             for future in as_completed(futures):
@@ -256,6 +282,7 @@ def run(
     min_replications: int = 20,
     max_replications: int = 2000,
     dask_timeout: float = 10.0,
+    pins: Mapping[str, float] | None = None,
 ) -> Results:
     """Run a scenario's replications and gather the results.
 
@@ -295,6 +322,11 @@ def run(
         Bounds when ``precision`` is given.
     dask_timeout : float
         Seconds to wait for the Dask scheduler at ``dask`` to answer [s].
+    pins : mapping, optional
+        Assumptions held at a quantile in every replication, by dotted path
+        (:data:`placeplan.streams.ASSUMPTIONS`) → probability in (0, 1); every other
+        draw is as in the unpinned run of the same seed (common random numbers).
+        Recorded in the provenance (``pins``) and the Dataset's ``pins`` attribute.
 
     Returns
     -------
@@ -310,12 +342,13 @@ def run(
     _check_options(
         replications, engine, workers, precision, min_replications, max_replications, dask_timeout
     )
+    pins = _check_pins(pins)
     if not isinstance(scenario, Scenario):
         scenario, scenario_file = load_user_scenario(scenario)
     entropy = root_entropy(seed)
     started = datetime.now(UTC)
     clock = time.perf_counter()
-    model = Model(scenario)
+    model = Model(scenario, pins)
     done: dict[int, tuple[list, list]] = {}
     target = replications if precision is None else max(min_replications, 2)
     cap = replications if precision is None else max(max_replications, target)
@@ -372,6 +405,8 @@ def run(
         precision,
         achieved,
     )
+    if pins:
+        dataset.attrs["pins"] = json.dumps(pins, sort_keys=True)
     dataset.attrs.update(
         title=f"placeplan forecast: {scenario.title}",
         scenario=scenario.name,
@@ -422,6 +457,7 @@ def _provenance(
             "resolved_sha256": scenario.digest(),
         },
         "seed": {"given": seed, "entropy": str(entropy)},
+        "pins": dict(model.pins),
         "replications": replications,
         "engine": engine,
         "workers": workers,
