@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 
 from placeplan import sen2
 from placeplan._version import __version__
@@ -220,9 +221,9 @@ def demand_block(c: CalibratedDemand, template: dict[str, Any] | None, command: 
         "  # sd of one year's step of the log of new plans (half own, half median council)",
         f"  new_plans_noise_sd: {c.growth_noise}",
         "  # damping of growth per year ahead (assumption, kept from the template)",
-        f"  new_plans_growth_damping: {t.get('new_plans_growth_damping', 1.0)}",
+        f"  new_plans_growth_damping: {_flow(t.get('new_plans_growth_damping', 1.0))}",
         "  # share of continuing plans re-recorded to the need mix of their age (assumption)",
-        f"  need_recoding: {t.get('need_recoding', 1.0)}",
+        f"  need_recoding: {_flow(t.get('need_recoding', 1.0))}",
         "  # yearly change of the log share of plans needing a special school since 2019,",
         "  # shrunk towards the median council. Need = children in special schools of every",
         "  # type (incl. independent, non-maintained) + the waiting signal (educated elsewhere,",
@@ -233,7 +234,21 @@ def demand_block(c: CalibratedDemand, template: dict[str, Any] | None, command: 
         f"  referral_ages: {_flow(ages)}   # assumption",
         "  need_designation:   # assumption: the designation meeting each primary need",
     ]
-    lines += [f"    {need}: {designation[need]}" for need in NEEDS]
+    lines += [f"    {need}: {_flow(designation[need])}" for need in NEEDS]
+    if "need_designation_source" in t:
+        lines.append(f"  need_designation_source: {_flow(t['need_designation_source'])}")
+    lines += [
+        "  # The state at the start is derived from the SEN2 January caseload of base_year",
+        "  # (the run's provenance records each number): children in special schools of every",
+        "  # type fill the council's places, the rest are placed elsewhere, and the list is the",
+        "  # children educated elsewhere × a share drawn per replication. Children stop needing",
+        "  # a place at the projection's own rates: there are no separate leaving rates.",
+    ]
+    if t.get("starting_state"):
+        dumped = yaml.safe_dump(
+            {"starting_state": t["starting_state"]}, sort_keys=False, allow_unicode=True, width=86
+        )
+        lines += ["  " + line for line in dumped.splitlines()]
     lines += [
         f"  source: {_flow(f'{c.release}; fitted by placeplan calibrate')}",
         "  calibration:",
