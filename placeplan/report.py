@@ -222,6 +222,48 @@ def _programme(results: Results) -> pd.DataFrame:
     )
 
 
+def _leaving_rows(results: Results) -> list[tuple[Any, ...]]:
+    """How children leave, and (cohort) who needs a place at the start, with derivations."""
+    p = results.scenario.placement
+    start = results.provenance.get("starting_state")
+    if start is None:
+        return [
+            (
+                "leaving at the end of the year, by age",
+                dict(p.leaving.end_of_year),
+                "probability",
+                p.leaving.source,
+            ),
+            ("leaving a place mid-year", p.leaving.mid_year_rate, "per year", p.leaving.source),
+        ]
+    labels = {
+        "special_school_children": "special school children at the start",
+        "council_pupils": "in the council's places at the start",
+        "placed_elsewhere": "placed elsewhere at the start",
+        "list": "on the list at the start",
+        "list_mean_terms_waited": "mean time the list at the start has waited",
+    }
+    units = {"list_mean_terms_waited": "terms"}
+    rows: list[tuple[Any, ...]] = [
+        (
+            "leaving need",
+            "at the end of an academic year, with the cohort projection's probabilities",
+            "",
+            "SEN2 ceasing by age and the share needing a place by age (one source)",
+        )
+    ]
+    for key, item in start.items():
+        rows.append(
+            (
+                labels.get(key, key.replace("_", " ")),
+                item["value"],
+                units.get(key, "children"),
+                f"{item['derivation']} ({item['source']})",
+            )
+        )
+    return rows
+
+
 def _assumptions(results: Results) -> pd.DataFrame:
     s = results.scenario
     p = s.placement
@@ -262,13 +304,7 @@ def _assumptions(results: Results) -> pd.DataFrame:
             "scenario",
         ),
         ("places taken up", p.panels.start_places, "", "scenario"),
-        (
-            "leaving at the end of the year, by age",
-            dict(p.leaving.end_of_year),
-            "probability",
-            p.leaving.source,
-        ),
-        ("leaving a place mid-year", p.leaving.mid_year_rate, "per year", p.leaving.source),
+        *_leaving_rows(results),
         ("out of area after", p.out_of_area.after_terms, "terms", p.out_of_area.source),
         ("out-of-area cost", p.out_of_area.yearly_cost_gbp, "GBP per year", p.out_of_area.source),
         ("priority", p.priority, "", "scenario"),
@@ -378,6 +414,7 @@ def limitations(results: Results) -> list[str]:
             f"{len(p.localities)} localities with fixed shares of referrals; where in a "
             "locality a child lives, and journey times, are not modelled."
         )
+    cohort = getattr(d, "model", None) == "cohort"
     if p.initial_waiting:
         n = sum(sum(g.children.values()) for g in p.initial_waiting)
         sources = sorted({g.source for g in p.initial_waiting if g.source})
@@ -387,22 +424,58 @@ def limitations(results: Results) -> list[str]:
             "dates and ages within each group are drawn evenly over its ranges"
             + (f" (source: {'; '.join(sources)})." if sources else ".")
         )
+    elif cohort and d.starting_state.list_size is not None:
+        out.append(
+            f"The list at the start ({d.starting_state.list_size} children) is given in "
+            "the scenario; how long they have already waited is drawn "
+            f"({d.starting_state.list_mean_terms_waited:g} terms on average)."
+        )
+    elif cohort:
+        start = d.starting_state
+        out.append(
+            "SEN2 publishes no waiting list: the list at the start is the council's "
+            "children with plans educated elsewhere in the January caseload × a share "
+            f"drawn per replication ({start.list_share_of_educated_elsewhere:g}), and how "
+            f"long they have already waited is an assumption ({start.list_mean_terms_waited:g} "
+            "terms on average). Children waiting in unsuitable mainstream schools are not "
+            "counted by SEN2 at all."
+        )
     else:
         out.append("Nobody is on the referral list at the start.")
-    if getattr(d, "model", None) == "cohort":
+    if cohort:
         out.append(
-            "The trend of the share of plans in special schools "
-            f"({d.specialist_share_trend:+g} a year, log) is fitted to placements, "
-            "which the places available cap: where places ran short it understates the "
-            "growth of need."
+            "The trend of the share of plans needing a special school "
+            f"({d.specialist_share_trend:+g} a year, log) is fitted to need measured as "
+            "children in special schools of every type plus those educated elsewhere "
+            "(plus awaiting provision, published to 2022): children waiting unrecorded "
+            "make it a lower bound."
         )
-        designations = sorted(set(d.need_designation.values()))
         out.append(
-            "Each primary need maps to one designation "
-            f"({len(d.need_designation)} needs onto {', '.join(designations)}); secondary "
-            "needs, and children of one need suited to different schools, are not "
-            "distinguished."
+            "Children stop needing a place at the cohort projection's own rates, all at "
+            "the end of an academic year (moves mid-year are not modelled); a child's "
+            "primary need never changes, so re-recording in the projection shows as "
+            "children leaving one need and newly needing another. Children placed "
+            "elsewhere (independent, non-maintained, other councils' schools) stay there "
+            "until their need ends and never return to the council's places."
         )
+        ranked = {
+            n: v for n, v in d.need_designation.items() if not isinstance(v, str) and len(v) > 1
+        }
+        own = sorted({v if isinstance(v, str) else v[0] for v in d.need_designation.values()})
+        if ranked:
+            out.append(
+                f"{len(ranked)} of {len(d.need_designation)} primary needs may be placed in "
+                "another designation's places after their own (a ranked list, "
+                f"{getattr(d, 'need_designation_source', '') or 'an assumption'}); "
+                "secondary needs are not distinguished."
+            )
+        else:
+            out.append(
+                "Each primary need maps to one designation "
+                f"({len(d.need_designation)} needs onto {', '.join(own)}); secondary "
+                "needs, and children of one need suited to different schools, are not "
+                "distinguished."
+            )
         if s.years > 3:
             out.append(
                 "The demand method is backtested on SEN2 up to three years ahead; this "
@@ -446,9 +519,10 @@ def limitations(results: Results) -> list[str]:
         "held for children from other councils are not modelled."
     )
     out.append(
-        "No hindcast against observed waits yet: demand is backtested on SEN2, but the "
-        "simulated waits have not been compared with a council's recorded waits, which "
-        "are not published."
+        "Councils publish no waiting list: simulated waits can be set only beside the "
+        "SEN2 shadows of the list (educated elsewhere, awaiting provision) and the few "
+        "figures councils have published (`placeplan hindcast` runs a scenario from a "
+        "past origin and does so)."
     )
     return out
 
@@ -464,6 +538,31 @@ def _figures(results: Results, compare: Sequence[Results]) -> list[tuple[str, An
         c = Comparison([results, *compare])
         figures.append((f"Options compared: {c.label().lower()}", comparison(c)))
     return figures
+
+
+def _record(results: Results) -> tuple[pd.DataFrame, str] | None:
+    """The published record within the run, as a table and a sentence (None: nothing).
+
+    Needs the council's SEN2 rows or bundled published figures; a scenario with neither
+    (a made-up council code) has no record to set the run beside.
+    """
+    from placeplan.observed import agreement, compare, observed_table
+
+    try:
+        table = compare(results)
+    except (KeyError, ValueError, LookupError):
+        return None
+    if not len(table):
+        return None
+    sentence = agreement(table)
+    d = results.scenario.demand
+    typed = results.scenario.placement.initial_waiting
+    if getattr(d, "model", None) == "cohort" and d.starting_state.list_size is None and not typed:
+        sentence += (
+            f" The list at the start is derived from the January {d.base_year} "
+            "educated-elsewhere count, so agreement at that census is by construction."
+        )
+    return observed_table(results), sentence
 
 
 def report_html(results: Results, compare: Sequence[Results] = ()) -> str:
@@ -484,6 +583,18 @@ def report_html(results: Results, compare: Sequence[Results] = ()) -> str:
         else f"<p>{_e(_no_january(results))}</p>",
         *(f"<p>{_e(text)}</p>" for text in _monte_carlo_notes(results)),
     ]
+    record = _record(results)
+    if record is not None:
+        table, sentence = record
+        parts += [
+            "<h2>Against the published record</h2>",
+            "<p>Each published figure within the run beside the simulated distribution at "
+            "its date, and the band it falls in. SEN2 educated elsewhere and awaiting "
+            "provision are shadows of the referral list, set beside the children waiting "
+            "at the January census.</p>",
+            _table(table) if len(table) else "",
+            f"<p>{_e(sentence)}</p>",
+        ]
     for title, fig in figures:
         parts.append(
             f"<figure><img alt='{_e(title)}' src='data:image/png;base64,{_png(fig)}'>"
@@ -564,6 +675,13 @@ def report_markdown(results: Results, compare: Sequence[Results] = ()) -> str:
     ]
     for text in _monte_carlo_notes(results):
         out += [md_escape(text), ""]
+    record = _record(results)
+    if record is not None:
+        from placeplan import observed
+
+        section = observed.observed_section(results)
+        plain = md_escape(observed.agreement(observed.compare(results)))
+        out += [md_escape(record[1]) if line == plain else line for line in section]
     if compare:
         from placeplan.compare import Comparison
 

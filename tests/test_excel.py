@@ -39,7 +39,9 @@ def test_sheets_and_the_about_sheet(book):
     assert about["reproduce with"] == "placeplan run herts-baseline -n 5 --seed 2"
     described = [r[0] for r in rows[rows.index(("sheet", "what it holds")) + 1 :] if r[0]]
     assert [n for n in names if n != "about"] == described[: len(names) - 1]
-    assert "limitations" in about and any("No hindcast" in str(r[1]) for r in rows)
+    assert "limitations" in about and any(
+        "Councils publish no waiting list" in str(r[1]) for r in rows
+    )
 
 
 def test_frozen_headers_and_widths(book):
@@ -139,8 +141,10 @@ def test_assumptions_sheet(book, run):
     table = {r[0]: r for r in rows}
     asd = run.scenario.placement.designations["ASD"]
     assert table["places: ASD"][1:] == (asd.places, "places", asd.source)
-    leaving = run.scenario.placement.leaving
-    assert table["leaving a place mid-year"][3] == leaving.source
+    assert table["special school children at the start"][1] == 3375  # SEN2, January 2025
+    assert "SEN2 January 2025 caseload" in table["special school children at the start"][3]
+    assert table["placed elsewhere at the start"][1] == 3375 - 3054
+    assert "one source" in table["leaving need"][3]
     assert any(r[0].startswith("on the list at the start") for r in rows)
 
 

@@ -123,9 +123,12 @@ def test_need_trend_recovers_the_true_trend_where_placements_do_not(seed, places
     # their stated interval
     assert np.mean(f.share_trend_placements - truth) < -0.05
     assert np.mean(np.abs(z_placed) < 2.5) <= 0.05
-    # the between-council spread of true trends (sd 0.015) is estimated, not floored
-    assert not f.share_shrinkage.floored
-    assert f.share_shrinkage.between_var == pytest.approx(f.share_shrinkage.between_var_estimated)
+    # the between-council spread of true trends (sd 0.015) is estimated: used as
+    # estimated whenever it is above the floor (by chance it can fall below it)
+    how = f.share_shrinkage
+    assert how.floored == (how.between_var_estimated < 1e-4)
+    if not how.floored:
+        assert how.between_var == pytest.approx(how.between_var_estimated)
 
 
 def test_one_capped_council_among_the_real_ones():

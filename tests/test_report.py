@@ -156,14 +156,17 @@ def test_limitations_follow_the_scenario(run_dirs):
     items = limitations(base)
     text = " ".join(items)
     assert "One locality (county)" in text
-    assert "200 children in 2 groups" in text  # the typed-in list at the start
-    assert "fitted to placements" in text and "-0.0632" in text
+    # the list at the start is derived from SEN2, its share and waits drawn
+    assert "educated elsewhere in the January caseload" in text and "uniform 0.5–1.5" in text
+    assert "fitted to need" in text and "-0.0453" in text
     assert "12 needs onto ASD, MLD, PSI, SEMH, SLD" in text
-    assert "No hindcast against observed waits" in text
+    assert "Councils publish no waiting list" in text
+    assert "at the cohort projection's own rates" in text
     assert "not be referred again" in text  # all-age places: phase transfers not modelled
     assert "Nobody is placed out of area" in text
     for page in (report_html(base), report_markdown(base)):
-        assert "Limitations" in page and "No hindcast against observed waits" in page
+        assert "Limitations" in page and "Councils publish no waiting list" in page
+        assert "Against the published record" in page and "by construction" in page
     # another scenario, other limitations
     s = base.scenario
     p = s.placement
@@ -188,7 +191,7 @@ def test_limitations_follow_the_scenario(run_dirs):
     )
     text = " ".join(limitations(_with(base, other)))
     assert "2 localities" in text and "One locality" not in text
-    assert "Nobody is on the referral list at the start" in text
+    assert "educated elsewhere in the January caseload" in text  # derived, not typed
     assert "take pupils younger than 18" in text and primary.name in text
     assert "£65,000 a year" in text and "Nobody is placed out of area" not in text
 
