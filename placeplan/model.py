@@ -35,7 +35,7 @@ from placeplan.placement import (
 )
 from placeplan.placement.problem import Pools
 from placeplan.placement.schedule import AT_OPENING
-from placeplan.scenario import CohortDemand, FixedReferrals, Scenario
+from placeplan.scenario import NEEDS, CohortDemand, FixedReferrals, Scenario
 from placeplan.streams import ASSUMPTIONS, Streams
 from placeplan.validation import cohort_inputs_for
 
@@ -183,6 +183,47 @@ class Model:
         u = streams.rng("out_of_school").random(len(children))
         return np.where(u < share[children.designation], 0, 1).astype(np.int64)
 
+    def child_routes(self, children: Referrals) -> tuple[tuple[tuple[int, ...], ...], np.ndarray]:
+        """The designations whose places each child may be offered, in order.
+
+        A child of a modelled need (cohort demand) is offered the designations its
+        need names (``demand.need_designation``), any other child its own
+        designation; then each designation whose places also serve the child's own
+        (``also_serves``), in the scenario's order
+        (:func:`~placeplan.placement.rules.designation_route`).
+
+        Returns
+        -------
+        routes, route
+            The distinct routes (designation indices), and the index of each child's.
+
+        Raises
+        ------
+        ValueError
+            If a child of a modelled need is not of the designation its need names first.
+        """
+        s = self.scenario
+        names = s.designations
+        also = [[names.index(x) for x in d.also_serves] for d in s.placement.designations.values()]
+        by_need: dict[int, tuple[int, ...]] = {}
+        if isinstance(s.demand, CohortDemand):
+            ranked = s.demand.designation_routes
+            by_need = {k: tuple(map(names.index, ranked[need])) for k, need in enumerate(NEEDS)}
+        pairs = np.stack([np.asarray(children.need), np.asarray(children.designation)], axis=1)
+        kinds, kind = np.unique(pairs.reshape(-1, 2), axis=0, return_inverse=True)
+        routes: dict[tuple[int, ...], int] = {}
+        of_kind = []
+        for need, own in kinds.tolist():
+            listed = by_need.get(need, (own,))
+            if listed[0] != own:
+                raise ValueError(
+                    f"a child of need {NEEDS[need]} is of designation {names[own]}, not "
+                    f"{names[listed[0]]} as demand.need_designation says"
+                )
+            of_kind.append(routes.setdefault(rules.designation_route(listed, also), len(routes)))
+        route = np.array(of_kind, dtype=np.int64)[kind.reshape(-1)]
+        return tuple(routes), route
+
     def localities_of(self, streams: Streams, n: int) -> np.ndarray:
         """Locality of each of ``n`` children, drawn from the localities' shares."""
         if len(self._locality_shares) == 1:
@@ -295,6 +336,7 @@ class Model:
         # the list at the start was referred before the start, so it stays first
         children = Referrals.concat([waiting, new])
         referral_terms = self.calendar.term_indices(children.time)
+        routes, route = self.child_routes(children)
         exits = Exits.concat([waiting_exits, new_exits]).with_out_of_area(
             self._out_of_area(children, referral_terms)
         )
@@ -318,6 +360,8 @@ class Model:
             child_locality=self.localities_of(streams, len(children)),
             n_localities=len(self.localities),
             priority_class=self.priority_classes(streams, children),
+            routes=routes,
+            route=route,
         )
         initial = np.arange(len(children)) < len(waiting)
         return demand, problem, initial

@@ -377,13 +377,31 @@ def limitations(results: Results) -> list[str]:
             "which the places available cap: where places ran short it understates the "
             "growth of need."
         )
-        designations = sorted(set(d.need_designation.values()))
-        out.append(
-            "Each primary need maps to one designation "
-            f"({len(d.need_designation)} needs onto {', '.join(designations)}); secondary "
-            "needs, and children of one need suited to different schools, are not "
-            "distinguished."
-        )
+        routes = d.designation_routes
+        designations = sorted(set(d.own_designation.values()))
+        ranked = sorted(need for need, names in routes.items() if len(names) > 1)
+        serving = {
+            name: spec.also_serves
+            for name, spec in s.placement.designations.items()
+            if spec.also_serves
+        }
+        if ranked or serving:
+            fallbacks = [f"{need} → {', '.join(routes[need])}" for need in ranked]
+            fallbacks += [f"{name} places also serve {', '.join(v)}" for name, v in serving.items()]
+            out.append(
+                "Each primary need maps to its own designation "
+                f"({len(routes)} needs onto {', '.join(designations)}), and places of "
+                f"another may serve it once every child has been offered their own "
+                f"({'; '.join(fallbacks)}; {d.need_designation_source}); secondary needs are "
+                "not otherwise distinguished."
+            )
+        else:
+            out.append(
+                "Each primary need maps to one designation "
+                f"({len(routes)} needs onto {', '.join(designations)}); secondary "
+                "needs, and children of one need suited to different schools, are not "
+                "distinguished."
+            )
         if s.years > 3:
             out.append(
                 "The demand method is backtested on SEN2 up to three years ahead; this "

@@ -191,7 +191,7 @@ def draw_cohort_demand(
     share = np.minimum(inputs.special_share[None] * np.exp(trend * years)[:, None, None], 1.0)
     specialist = stock * share
 
-    need_to_desig = np.array([designations.index(spec.need_designation[n]) for n in NEEDS])
+    need_to_desig = np.array([designations.index(spec.own_designation[n]) for n in NEEDS])
     by_desig = np.zeros((n_years + 1, len(designations)))
     for j in range(len(NEEDS)):
         by_desig[:, need_to_desig[j]] += specialist[:, :, j].sum(axis=1)
