@@ -183,6 +183,9 @@ def simulate_reference(problem: PlacementProblem, start: float, end: float) -> P
     """
     env = simpy.Environment(initial_time=start)
     m = _Model(env, problem)
+    # openings first, as in the epoch engine: a change of places at the start counts
+    # before the first allocation (which comes after everything else due then)
+    env.process(m.openings())
     occ = problem.occupants
     for q, leaves in zip(occ.pool, occ.exit, strict=True):
         m.occupied[int(q)] += 1
@@ -190,7 +193,6 @@ def simulate_reference(problem: PlacementProblem, start: float, end: float) -> P
             env.process(m.pupil(int(q), float(leaves)))
     for i in range(len(problem.children)):
         env.process(m.child(i))
-    env.process(m.openings())
     if not problem.continuous:
         env.process(m.panels())
         env.process(m.term_starts())
