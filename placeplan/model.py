@@ -209,19 +209,20 @@ class Model:
         if isinstance(s.demand, CohortDemand):
             ranked = s.demand.designation_routes
             by_need = {k: tuple(map(names.index, ranked[need])) for k, need in enumerate(NEEDS)}
-        pairs = np.stack([np.asarray(children.need), np.asarray(children.designation)], axis=1)
-        kinds, kind = np.unique(pairs.reshape(-1, 2), axis=0, return_inverse=True)
+        nd = len(names)
+        key = (np.asarray(children.need, dtype=np.int64) + 1) * nd + children.designation
+        table = np.full((len(NEEDS) + 1) * nd, -1, dtype=np.int64)  # route of each kind
         routes: dict[tuple[int, ...], int] = {}
-        of_kind = []
-        for need, own in kinds.tolist():
+        for k in np.flatnonzero(np.bincount(key, minlength=len(table))).tolist():
+            need, own = k // nd - 1, k % nd
             listed = by_need.get(need, (own,))
             if listed[0] != own:
                 raise ValueError(
                     f"a child of need {NEEDS[need]} is of designation {names[own]}, not "
                     f"{names[listed[0]]} as demand.need_designation says"
                 )
-            of_kind.append(routes.setdefault(rules.designation_route(listed, also), len(routes)))
-        route = np.array(of_kind, dtype=np.int64)[kind.reshape(-1)]
+            table[k] = routes.setdefault(rules.designation_route(listed, also), len(routes))
+        route = table[key]
         return tuple(routes), route
 
     def localities_of(self, streams: Streams, n: int) -> np.ndarray:

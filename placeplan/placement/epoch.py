@@ -70,8 +70,8 @@ class _EpochQueue:
             if p.route is None:
                 at = own == step[1]  # round 0 alone: each child's own designation
             else:
-                ks = [k for k, r in enumerate(routes) if rules.offered_in(r, step)]
-                at = np.isin(route, ks)
+                offered = np.array([rules.offered_in(r, step) for r in routes], dtype=bool)
+                at = offered[route]
             if step[0] > 0 and not at.any():
                 continue
             lists = [np.flatnonzero(at & (classes == k)).tolist() for k in np.unique(classes)]

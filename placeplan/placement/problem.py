@@ -223,7 +223,8 @@ class PlacementProblem:
         """Rounds of a decision epoch: the longest route (1 without routes)."""
         if self.route is None or not len(self.route):
             return 1
-        return max(len(self.routes[k]) for k in np.unique(self.route))
+        used = np.bincount(self.route, minlength=len(self.routes)) > 0
+        return int(max(len(r) for r, u in zip(self.routes, used, strict=True) if u))
 
     def capacity_at(self, now: float) -> np.ndarray:
         """Places by pool at ``now`` [places]."""
