@@ -22,8 +22,8 @@ Rules (shared with :mod:`placeplan.placement.reference`)
   :func:`~placeplan.placement.rules.leaves_place`.
 
 Bookkeeping is incremental: per step (round × designation) and priority class, a
-pointer into its children in order of referral (everyone before it has been offered a place or
-has left the list for good); per pool of places (a school's places of one
+pointer into its children in order of referral (everyone before it has been offered
+a place or has left the list for good); per pool of places (a school's places of one
 designation), a count of the places held and a heap of the instants at which they
 free up — so an epoch at which no place has freed costs a comparison per pool, and
 filling a place costs a few list operations.
@@ -60,8 +60,9 @@ class _EpochQueue:
         self.stay = p.exits.stay.tolist()
         classes = p.classes
         # the waiting lists: by step of an epoch (round, designation: rules.offer_steps),
-        # the children offered places at it, each split by priority class, in order;
-        # steps no child takes part in are left out
+        # the children offered places at it, each split by priority class, in order,
+        # with a pointer into each (all before it are placed or gone); the steps of
+        # later rounds no child takes part in are left out
         route = p.route if p.route is not None else np.zeros(n, dtype=np.int64)
         routes = p.routes if p.route is not None else ((),)
         own = p.children.designation
@@ -75,8 +76,7 @@ class _EpochQueue:
             if step[0] > 0 and not at.any():
                 continue
             lists = [np.flatnonzero(at & (classes == k)).tolist() for k in np.unique(classes)]
-            self.steps.append((step[1], lists, [0] * len(lists)))  # pointers: all before
-            # are placed or gone
+            self.steps.append((step[1], lists, [0] * len(lists)))
         self.totals = [0] * nd  # free places of each designation in this epoch [places]
         pools = p.pools
         self.pools_of = [np.flatnonzero(pools.designation == d).tolist() for d in range(nd)]
