@@ -200,7 +200,7 @@ def demand_block(c: CalibratedDemand, template: dict[str, Any] | None, command: 
         The fit.
     template : dict, optional
         A template's demand section: its assumptions that are not fitted
-        (``need_designation``, ``referral_ages``, ``need_recoding``,
+        (``need_designation`` and its source, ``referral_ages``, ``need_recoding``,
         ``new_plans_growth_damping``) are kept.
     command : str
         The command line, recorded in the section.
@@ -234,7 +234,10 @@ def demand_block(c: CalibratedDemand, template: dict[str, Any] | None, command: 
         f"  referral_ages: {_flow(ages)}   # assumption",
         "  need_designation:   # assumption: the designation meeting each primary need",
     ]
-    lines += [f"    {need}: {_flow(designation[need])}" for need in NEEDS]
+    lines += [
+        f"    {need}: {names if isinstance(names, str) else _flow(list(names))}"
+        for need, names in ((n, designation[n]) for n in NEEDS)
+    ]
     if "need_designation_source" in t:
         lines.append(f"  need_designation_source: {_flow(t['need_designation_source'])}")
     lines += [

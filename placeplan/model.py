@@ -46,7 +46,7 @@ from placeplan.placement import (
 from placeplan.placement.population import Occupants
 from placeplan.placement.problem import NeedAccount, Pools
 from placeplan.placement.schedule import AT_OPENING
-from placeplan.scenario import CohortDemand, FixedReferrals, Scenario
+from placeplan.scenario import NEEDS, CohortDemand, FixedReferrals, Scenario
 from placeplan.streams import ASSUMPTIONS, Streams
 from placeplan.validation import cohort_inputs_for
 
@@ -193,6 +193,48 @@ class Model:
         share = np.array([placement.out_of_school.get(d, 0.0) for d in self.scenario.designations])
         u = streams.rng("out_of_school").random(len(children))
         return np.where(u < share[children.designation], 0, 1).astype(np.int64)
+
+    def child_routes(self, children: Referrals) -> tuple[tuple[tuple[int, ...], ...], np.ndarray]:
+        """The designations whose places each child may be offered, in order.
+
+        A child of a modelled need (cohort demand) is offered the designations its
+        need names (``demand.need_designation``), any other child its own
+        designation; then each designation whose places also serve the child's own
+        (``also_serves``), in the scenario's order
+        (:func:`~placeplan.placement.rules.designation_route`).
+
+        Returns
+        -------
+        routes, route
+            The distinct routes (designation indices), and the index of each child's.
+
+        Raises
+        ------
+        ValueError
+            If a child of a modelled need is not of the designation its need names first.
+        """
+        s = self.scenario
+        names = s.designations
+        also = [[names.index(x) for x in d.also_serves] for d in s.placement.designations.values()]
+        by_need: dict[int, tuple[int, ...]] = {}
+        if isinstance(s.demand, CohortDemand):
+            ranked = s.demand.designation_routes
+            by_need = {k: tuple(map(names.index, ranked[need])) for k, need in enumerate(NEEDS)}
+        nd = len(names)
+        key = (np.asarray(children.need, dtype=np.int64) + 1) * nd + children.designation
+        table = np.full((len(NEEDS) + 1) * nd, -1, dtype=np.int64)  # route of each kind
+        routes: dict[tuple[int, ...], int] = {}
+        for k in np.flatnonzero(np.bincount(key, minlength=len(table))).tolist():
+            need, own = k // nd - 1, k % nd
+            listed = by_need.get(need, (own,))
+            if listed[0] != own:
+                raise ValueError(
+                    f"a child of need {NEEDS[need]} is of designation {names[own]}, not "
+                    f"{names[listed[0]]} as demand.need_designation says"
+                )
+            table[k] = routes.setdefault(rules.designation_route(listed, also), len(routes))
+        route = table[key]
+        return tuple(routes), route
 
     def localities_of(self, streams: Streams, n: int, source: str = "localities") -> np.ndarray:
         """Locality of each of ``n`` children, drawn from the localities' shares."""
@@ -486,6 +528,7 @@ class Model:
     ) -> PlacementProblem:
         s = self.scenario
         placement = s.placement
+        routes, route = self.child_routes(children)
         return PlacementProblem(
             n_designations=len(s.designations),
             pools=self.pools,
@@ -507,6 +550,8 @@ class Model:
             n_localities=len(self.localities),
             priority_class=self.priority_classes(streams, children),
             account=account,
+            routes=routes,
+            route=route,
         )
 
     def problem(self, streams: Streams) -> tuple[DemandDraw, PlacementProblem, np.ndarray]:

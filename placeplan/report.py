@@ -458,21 +458,28 @@ def limitations(results: Results) -> list[str]:
             "elsewhere (independent, non-maintained, other councils' schools) stay there "
             "until their need ends and never return to the council's places."
         )
-        ranked = {
-            n: v for n, v in d.need_designation.items() if not isinstance(v, str) and len(v) > 1
+        routes = d.designation_routes
+        designations = sorted(set(d.own_designation.values()))
+        ranked = sorted(need for need, names in routes.items() if len(names) > 1)
+        serving = {
+            name: spec.also_serves
+            for name, spec in s.placement.designations.items()
+            if spec.also_serves
         }
-        own = sorted({v if isinstance(v, str) else v[0] for v in d.need_designation.values()})
-        if ranked:
+        if ranked or serving:
+            fallbacks = [f"{need} → {', '.join(routes[need])}" for need in ranked]
+            fallbacks += [f"{name} places also serve {', '.join(v)}" for name, v in serving.items()]
             out.append(
-                f"{len(ranked)} of {len(d.need_designation)} primary needs may be placed in "
-                "another designation's places after their own (a ranked list, "
-                f"{getattr(d, 'need_designation_source', '') or 'an assumption'}); "
-                "secondary needs are not distinguished."
+                "Each primary need maps to its own designation "
+                f"({len(routes)} needs onto {', '.join(designations)}), and places of "
+                f"another may serve it once every child has been offered their own "
+                f"({'; '.join(fallbacks)}; {d.need_designation_source}); secondary needs are "
+                "not otherwise distinguished."
             )
         else:
             out.append(
                 "Each primary need maps to one designation "
-                f"({len(d.need_designation)} needs onto {', '.join(own)}); secondary "
+                f"({len(routes)} needs onto {', '.join(designations)}); secondary "
                 "needs, and children of one need suited to different schools, are not "
                 "distinguished."
             )

@@ -96,6 +96,9 @@ MAX_CHILDREN = 1_000_000
 MAX_RATE = 1_000_000.0
 """Highest referral rate of a designation [children per year]."""
 
+MAX_ROUTE = 100
+"""Most designations a need's ranked list, or a designation's ``also_serves``, names."""
+
 Day = Annotated[
     date,
     Field(ge=FIRST_DAY, le=LAST_DAY, json_schema_extra={"range": f"{FIRST_DAY} to {LAST_DAY}"}),
@@ -475,8 +478,23 @@ class CohortDemand(_Model):
         description="Youngest and oldest SEN2 age (at 31 August) referred for a place.",
         json_schema_extra=_units("years"),
     )
-    need_designation: dict[Need, str] = Field(
-        description="Which special school designation meets each primary need."
+    need_designation: dict[
+        Need, str | Annotated[list[str], Field(min_length=1, max_length=MAX_ROUTE)]
+    ] = Field(
+        description=(
+            "Which special school designation meets each primary need: a designation, or a "
+            "ranked list of designations whose places can serve it (e.g. `MLD: [MLD, SLD]`). "
+            "The first is the child's own designation (its places first; the child is "
+            "counted under it); the others are offered, in order, only after every child "
+            "waiting has been offered places of their own designation."
+        )
+    )
+    need_designation_source: str = Field(
+        "assumption: each primary need is met by the designations named for it, in the order given",
+        description=(
+            "Where the designations of each need and their order come from, or "
+            "'assumption: ...' with the reasoning."
+        ),
     )
     starting_state: StartingState = Field(
         StartingState(),
@@ -489,6 +507,19 @@ class CohortDemand(_Model):
     calibration: Calibration | None = Field(
         None, description="How the fitted parameters were fitted, if by placeplan calibrate."
     )
+
+    @property
+    def designation_routes(self) -> dict[str, tuple[str, ...]]:
+        """The ranked designations of each primary need, the need's own first."""
+        return {
+            need: (names,) if isinstance(names, str) else tuple(names)
+            for need, names in self.need_designation.items()
+        }
+
+    @property
+    def own_designation(self) -> dict[str, str]:
+        """The designation of each primary need: the first it names."""
+        return {need: names[0] for need, names in self.designation_routes.items()}
 
     @model_validator(mode="after")
     def _check(self) -> CohortDemand:
@@ -559,6 +590,18 @@ class DesignationSpec(_Model):
         ge=0, le=MAX_PLACES, description="Places at the start.", json_schema_extra=_units("places")
     )
     source: str = Field("", description="Where the figure comes from, or 'assumption: ...'.")
+    also_serves: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_ROUTE,
+        description=(
+            "Other designations whose children these places may also serve, after their own "
+            "designation's places (and the designations their need names), once every child "
+            "waiting has been offered places of their own designation."
+        ),
+    )
+    also_serves_source: str = Field(
+        "", description="Where `also_serves` comes from, or 'assumption: ...'."
+    )
 
 
 class PanelSpec(_Model):

@@ -8,7 +8,8 @@ naming the file, line and field:
 - the forecast starts from 1995-09-01 to 2399-08-31, lasts at least a day, ends by
   2400-09-01, and records from 1 to 4,000 snapshots;
 - every designation and locality named is defined, and schools' places add up to
-  their designations';
+  their designations'; a need's ranked designations and a designation's
+  `also_serves` name each designation once (and `also_serves` not its own);
 - build projects open on or after the start; the children on the list at the start
   were referred before it, and not before they were born; a cohort projection
   starts no earlier than 1 January of its base year; no term start is given twice;
@@ -30,9 +31,10 @@ Warnings (`file:line: field: warning: ...`, also `Scenario.warnings`) flag likel
 mistakes: nobody ever leaves a place, without a cohort projection (write
 `end_of_year: {}` and `mid_year_rate: 0` to say so on purpose), a build project
 opening after the forecast, a designation nobody is referred to (no need maps to
-it, or no referrals are given for it), no January census in the forecast (an empty
-headline), temporary places closed before the start, a waiting list referred up to
-or after the start, and a first panel after the forecast.
+it, or no referrals are given for it, and its places serve no other designation), no
+January census in the forecast (an empty headline), temporary places closed before
+the start, a waiting list referred up to or after the start, and a first panel after
+the forecast.
 """
 
 from __future__ import annotations
@@ -153,10 +155,27 @@ def _references(s: Scenario, found: _Findings) -> None:
         if name is not None and name not in p.localities:
             found.error(path, f"unknown locality {name!r}; expected one of: {', '.join(places)}")
 
+    def ranked(path: tuple, names: list[str]) -> None:
+        """Each name a designation, named once."""
+        first: dict[str, int] = {}
+        for k, name in enumerate(names):
+            if name in first:
+                found.error(
+                    (*path, k),
+                    f"{name!r} is named twice (first as {path[-1]}[{first[name]}]); expected "
+                    "each designation once",
+                )
+            else:
+                designation((*path, k), name)
+            first.setdefault(name, k)
+
     demand = s.demand
     if isinstance(demand, CohortDemand):
-        for need, name in demand.need_designation.items():
-            designation(("demand", "need_designation", need), name)
+        for need, names in demand.need_designation.items():
+            if isinstance(names, str):
+                designation(("demand", "need_designation", need), names)
+            else:
+                ranked(("demand", "need_designation", need), names)
     elif isinstance(demand, PoissonReferrals):
         for name in demand.rate:
             designation(("demand", "rate", name), name)
@@ -183,6 +202,15 @@ def _references(s: Scenario, found: _Findings) -> None:
                     f"{spec.places} places, but the schools' {name} places add up to "
                     f"{totals[name]}; expected the same",
                 )
+    for name, spec in p.designations.items():
+        where = ("placement", "designations", name, "also_serves")
+        ranked(where, spec.also_serves)
+        if name in spec.also_serves:
+            found.error(
+                (*where, spec.also_serves.index(name)),
+                f"{name!r} is this designation itself; expected other designations, whose "
+                "children its places may also serve",
+            )
     for name in p.out_of_school:
         designation(("placement", "out_of_school", name), name)
     for k, name in enumerate(p.out_of_area.at_once):
@@ -278,14 +306,22 @@ def _demand(s: Scenario, found: _Findings, check_data: bool) -> None:
             f"about {expected:,.0f} referrals expected over the forecast; expected at most "
             f"{_max_children():,} (a forecast must fit in memory)",
         )
+    serving = _serving(s)
     for name in s.designations:
         values = given.get(name)
+        if name in serving:
+            continue
         if values is None or not np.any(np.asarray(values, dtype=float) > 0):
             found.warn(
                 ("placement", "designations", name),
                 f"nobody is referred to this designation ({'.'.join(where)} gives no "
                 "referrals for it)",
             )
+
+
+def _serving(s: Scenario) -> set[str]:
+    """The designations whose places also serve another's children."""
+    return {name for name, spec in s.placement.designations.items() if spec.also_serves}
 
 
 def _max_children() -> int:
@@ -339,13 +375,14 @@ def _cohort(s: Scenario, demand: Any, found: _Findings, check_data: bool) -> Non
             f"e^{trend.extreme(_SIGMAS) * years:.0f} over the forecast; "
             f"expected at most e^{_MAX_TREND_LOG:.0f}",
         )
-    used = set(demand.need_designation.values())
+    used = {name for names in demand.designation_routes.values() for name in names}
+    used |= _serving(s)
     for name in s.designations:
         if name not in used:
             found.warn(
                 ("placement", "designations", name),
-                "no need maps to this designation (demand.need_designation): nobody is "
-                "referred to its places",
+                "no need maps to this designation (demand.need_designation), and its places "
+                "serve no other (also_serves): nobody is referred to its places",
             )
     if check_data:
         _sen2(s, demand, found)

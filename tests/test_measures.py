@@ -92,7 +92,7 @@ def oracle(p, placements) -> dict[str, np.ndarray]:
             ooa = e.out_of_area[i]
             goes_out = not np.isfinite(off) and np.isfinite(ooa) and ooa == leaves_list
             if np.isfinite(off) and off <= now and _leaves_place(p, i, started, q) > now:
-                add("occupied", d, pools.locality[q])
+                add("occupied", pools.designation[q], pools.locality[q])  # the place's
             if referred > now:
                 continue
             add("referred", d, loc)

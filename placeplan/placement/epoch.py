@@ -10,7 +10,10 @@ Rules (shared with :mod:`placeplan.placement.reference`)
 - A place is held from the moment it is offered until its pupil leaves it.
 - Children are offered places first come, first served within a designation,
   among those a panel has agreed, and only if they will still be on the list when
-  the place is taken up.
+  the place is taken up. An epoch offers places in rounds
+  (:func:`~placeplan.placement.rules.offer_steps`): each designation's places to
+  its own children first, then, round by round, to the children still waiting
+  whose route of designations names it next.
 - At a term start a child takes the place up at once; at a panel, at the next term
   start or at once (``panels.start_places``); in continuous mode, at once
   (:func:`~placeplan.placement.rules.take_up`).
@@ -18,9 +21,9 @@ Rules (shared with :mod:`placeplan.placement.reference`)
   (:func:`~placeplan.placement.rules.first_free_pool`) and leaves it at
   :func:`~placeplan.placement.rules.leaves_place`.
 
-Bookkeeping is incremental: per designation and priority class, a pointer into
-its children in order of referral (everyone before it has been offered a place or
-has left the list for good); per pool of places (a school's places of one
+Bookkeeping is incremental: per step (round × designation) and priority class, a
+pointer into its children in order of referral (everyone before it has been offered
+a place or has left the list for good); per pool of places (a school's places of one
 designation), a count of the places held and a heap of the instants at which they
 free up — so an epoch at which no place has freed costs a comparison per pool, and
 filling a place costs a few list operations.
@@ -55,17 +58,26 @@ class _EpochQueue:
         self.leaves = p.leaves_list.tolist()
         self.age_out = p.exits.age_out.tolist()
         self.stay = p.exits.stay.tolist()
-        designation = p.children.designation
         classes = p.classes
-        # the waiting lists: by designation, each split by priority class, in order
-        self.lists = [
-            [
-                np.flatnonzero((designation == d) & (classes == k)).tolist()
-                for k in np.unique(classes)
-            ]
-            for d in range(nd)
-        ]
-        self.next = [[0] * len(lists) for lists in self.lists]  # all before: placed or gone
+        # the waiting lists: by step of an epoch (round, designation: rules.offer_steps),
+        # the children offered places at it, each split by priority class, in order,
+        # with a pointer into each (all before it are placed or gone); the steps of
+        # later rounds no child takes part in are left out
+        route = p.route if p.route is not None else np.zeros(n, dtype=np.int64)
+        routes = p.routes if p.route is not None else ((),)
+        own = p.children.designation
+        self.steps: list[tuple[int, list[list[int]], list[int]]] = []
+        for step in rules.offer_steps(p.n_rounds, nd):
+            if p.route is None:
+                at = own == step[1]  # round 0 alone: each child's own designation
+            else:
+                offered = np.array([rules.offered_in(r, step) for r in routes], dtype=bool)
+                at = offered[route]
+            if step[0] > 0 and not at.any():
+                continue
+            lists = [np.flatnonzero(at & (classes == k)).tolist() for k in np.unique(classes)]
+            self.steps.append((step[1], lists, [0] * len(lists)))
+        self.totals = [0] * nd  # free places of each designation in this epoch [places]
         pools = p.pools
         self.pools_of = [np.flatnonzero(pools.designation == d).tolist() for d in range(nd)]
         self.ages = pools.ages
@@ -123,7 +135,12 @@ class _EpochQueue:
         self.release_at[q] = self._next_release(q)
 
     def match(self, take_up: float) -> None:
-        """Offer the free places of every designation, first come first served."""
+        """Offer the free places of every designation, first come first served.
+
+        Step by step (:func:`~placeplan.placement.rules.offer_steps`): in round 0
+        each designation's places go to its own children; in round ``r`` to the
+        children still waiting whose route names it ``r``-th.
+        """
         now = self.env.now
         agreed = bisect.bisect_right(self.decided, now)
         leaves, offered, started, where = self.leaves, self.offered, self.started, self.pool
@@ -139,6 +156,7 @@ class _EpochQueue:
         school_out = self.school_out
         locality = self.locality
         year = rules.academic_year_of(take_up)
+        totals = self.totals
         for d, qs in enumerate(self.pools_of):
             total = 0
             for q in qs:
@@ -147,13 +165,16 @@ class _EpochQueue:
                 free[q] = capacity[q] - held[q]
                 if free[q] > 0:
                     total += free[q]
+            totals[d] = total
+        preference = self.p.pools.preference
+        for d, lists, pointers in self.steps:
+            total = totals[d]
             if total <= 0:
                 continue
-            preference = self.p.pools.preference
-            for k, rows in enumerate(self.lists[d]):
+            for k, rows in enumerate(lists):
                 if total <= 0:
                     break
-                j = self.next[d][k]
+                j = pointers[k]
                 end = len(rows)
                 first_waiting = -1
                 while total > 0 and j < end:
@@ -182,7 +203,8 @@ class _EpochQueue:
                         self.release_at[q] = frees
                     if continuous and frees < math.inf:
                         self.env.process(self._freed(frees))
-                self.next[d][k] = first_waiting if first_waiting >= 0 else j
+                pointers[k] = first_waiting if first_waiting >= 0 else j
+            totals[d] = total
 
     # ------------------------------------------------------------ processes
     def openings(self) -> Iterator[simpy.Event]:

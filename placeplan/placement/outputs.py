@@ -55,6 +55,7 @@ class _Replication:
     moved_until: np.ndarray  # leaves the out-of-area place (-inf: never there)
     own: np.ndarray  # took a place up in a school of its own locality
     school_locality: np.ndarray  # of the place offered (-1: none; never tallied)
+    school_designation: np.ndarray  # of the place offered (-1: none; never tallied)
     occupant_designation: np.ndarray  # of the occupant's pool
     occupant_locality: np.ndarray
     need_until: np.ndarray  # when each child stops needing a place
@@ -94,7 +95,7 @@ def _capacity(r: _Replication, s: _Snapshot) -> list[Part]:
 def _occupied(r: _Replication, s: _Snapshot) -> list[Part]:
     return [
         (s.present, r.occupant_designation, r.occupant_locality),
-        (s.held, r.designation, r.school_locality),
+        (s.held, r.school_designation, r.school_locality),  # a place counts as its school's
     ]
 
 
@@ -203,6 +204,8 @@ def _replication(p: PlacementProblem, placements: Placements) -> _Replication:
     offered = pool != rules.NO_POOL
     school = np.full(len(c), -1, dtype=np.int64)
     school[offered] = p.pools.locality[pool[offered]]
+    school_designation = np.full(len(c), -1, dtype=np.int64)
+    school_designation[offered] = p.pools.designation[pool[offered]]
     home = p.localities
     leaves_placed = p.leaves_places(placements)
     moved_until = np.where(moves, np.minimum(p.exits.age_out, ooa + p.exits.stay), -np.inf)
@@ -232,6 +235,7 @@ def _replication(p: PlacementProblem, placements: Placements) -> _Replication:
         moved_until=moved_until,
         own=offered & (school == home),
         school_locality=school,
+        school_designation=school_designation,
         occupant_designation=p.pools.designation[p.occupants.pool],
         occupant_locality=p.pools.locality[p.occupants.pool],
         need_until=need_until,

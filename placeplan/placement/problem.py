@@ -150,6 +150,13 @@ class PlacementProblem:
     account : NeedAccount, optional
         When each child stops needing a place (cohort demand); without it a child
         needs a place until they leave the list or their place.
+    routes : tuple of tuple of int
+        The distinct routes of the children: each the designations whose places a
+        child may be offered, in order, its own designation first
+        (:func:`~placeplan.placement.rules.designation_route`).
+    route : numpy.ndarray, optional
+        Index into ``routes`` of each child; if omitted, each child's route is its
+        own designation alone.
     """
 
     n_designations: int
@@ -172,6 +179,8 @@ class PlacementProblem:
     n_localities: int = 1
     priority_class: np.ndarray | None = None
     account: NeedAccount | None = None
+    routes: tuple[tuple[int, ...], ...] = ()
+    route: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n, n_pools = len(self.children), len(self.pools)
@@ -202,6 +211,26 @@ class PlacementProblem:
         home = self.child_locality
         if home is not None and len(home) and (home.min() < 0 or home.max() >= self.n_localities):
             raise ValueError(f"a child's locality is not one of {self.n_localities}")
+        self._check_routes()
+
+    def _check_routes(self) -> None:
+        """Raise ``ValueError`` unless every child has a route starting at its own designation."""
+        n, nd, routes = len(self.children), self.n_designations, self.routes
+        for k, r in enumerate(routes):
+            if not r or len(set(r)) != len(r) or any(not 0 <= d < nd for d in r):
+                raise ValueError(
+                    f"routes[{k}] = {r}: expected distinct designations in [0, {nd}), at least one"
+                )
+        if self.route is None:
+            return
+        route = np.asarray(self.route)
+        if len(route) != n:
+            raise ValueError(f"route has {len(route)} rows for {n} children")
+        if len(route) and (route.min() < 0 or route.max() >= len(routes)):
+            raise ValueError(f"a child's route is not one of the {len(routes)} routes")
+        own = np.array([r[0] for r in routes], dtype=np.int64)
+        if len(route) and (own[route] != self.children.designation).any():
+            raise ValueError("a child's route must start at its own designation")
 
     @property
     def decided(self) -> np.ndarray:
@@ -228,6 +257,20 @@ class PlacementProblem:
         if self.child_locality is None:
             return np.zeros(len(self.children), dtype=np.int64)
         return self.child_locality
+
+    def route_of(self, i: int) -> tuple[int, ...]:
+        """The designations whose places child ``i`` may be offered, in order."""
+        if self.route is None:
+            return (int(self.children.designation[i]),)
+        return self.routes[int(self.route[i])]
+
+    @property
+    def n_rounds(self) -> int:
+        """Rounds of a decision epoch: the longest route (1 without routes)."""
+        if self.route is None or not len(self.route):
+            return 1
+        used = np.bincount(self.route, minlength=len(self.routes)) > 0
+        return int(max(len(r) for r, u in zip(self.routes, used, strict=True) if u))
 
     def capacity_at(self, now: float) -> np.ndarray:
         """Places by pool at ``now`` [places]."""
@@ -284,14 +327,18 @@ class PlacementProblem:
             )
         return out
 
-    def pool_for(self, i: int, instant: float, free: list[int]) -> int:
+    def pool_for(
+        self, i: int, instant: float, free: list[int], designation: int | None = None
+    ) -> int:
         """The pool offered to child ``i`` taking a place up at ``instant``, or ``NO_POOL``.
 
         :func:`placeplan.placement.rules.first_free_pool` over the child's order of
-        preference; ``free`` holds the free places of each pool.
+        preference among the pools of ``designation`` (the child's own if omitted);
+        ``free`` holds the free places of each pool.
         """
         pools = self.pools
-        order = pools.preference[int(self.localities[i])][int(self.children.designation[i])]
+        d = int(self.children.designation[i]) if designation is None else designation
+        order = pools.preference[int(self.localities[i])][d]
         return rules.first_free_pool(order, free, pools.ages, self.age_at(i, instant))
 
 

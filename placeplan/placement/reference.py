@@ -34,7 +34,7 @@ class _Model:
         self.occupied = [0] * len(p.pools)
         self.pool = np.full(n, rules.NO_POOL)
         self.inbox: deque[int] = deque()  # referrals the panel has not yet seen
-        self.queue: list[deque[int]] = [deque() for _ in range(p.n_designations)]
+        self.queue: list[int] = []  # referrals the panel has agreed, still waiting
         self.on_list = np.zeros(n, dtype=bool)
         self.offers: dict[int, simpy.Event] = {}
         self.leaves_list = p.leaves_list
@@ -59,7 +59,7 @@ class _Model:
         self.count(+1)
         offer = self.offers[i] = env.event()
         if p.continuous:
-            self.queue[p.children.designation[i]].append(i)
+            self.queue.append(i)
             self.request_allocation()
         else:
             self.inbox.append(i)
@@ -102,43 +102,48 @@ class _Model:
         self.allocate(rules.take_up(now, (), "immediate"))
 
     def allocate(self, take_up: float) -> None:
-        """Offer free places to the children waiting, in order, in each designation.
+        """Offer free places to the children waiting, in order, step by step.
 
-        Each child, in turn, takes the first free place it can (own locality first,
-        then neighbours, then the rest of the county; a school taking its age).
+        In round 0, designation by designation, the children of that designation;
+        in round ``r``, the children still waiting whose route names it ``r``-th
+        (:func:`~placeplan.placement.rules.offer_steps`). Within a step, children in
+        order of priority class, then referral; each, in turn, takes the first free
+        place of the designation it can (own locality first, then neighbours, then
+        the rest of the county; a school taking its age).
         """
+        p = self.p
         free = [c - o for c, o in zip(self.capacity, self.occupied, strict=True)]
-        classes = self.p.classes
-        for d, queue in enumerate(self.queue):
-            waiting = queue
-            if self.p.priority_class is not None:  # priority order, each class by referral
-                waiting = deque(sorted(queue, key=lambda i: (classes[i], i)))
-            kept: deque[int] = deque()
-            while waiting:
-                i = waiting.popleft()
-                if not self.on_list[i]:
-                    continue  # has left the list
-                q = rules.NO_POOL
-                if self.leaves_list[i] > take_up:
-                    q = self.p.pool_for(i, take_up, free)
-                if q != rules.NO_POOL:
-                    free[q] -= 1
-                    self.occupied[q] += 1
-                    self.pool[i] = q
-                    self.on_list[i] = False
-                    self.offered[i] = self.env.now
-                    self.started[i] = take_up  # decided now, even if after the horizon
-                    self.offers[i].succeed(take_up)
-                else:
-                    kept.append(i)
-            self.queue[d] = kept
+        classes = p.classes
+        waiting = sorted((i for i in self.queue if self.on_list[i]), key=lambda i: (classes[i], i))
+        at: list[list[int]] = []
+        for r, d in rules.offer_steps(p.n_rounds, p.n_designations):
+            if d == 0:  # a new round: whom each designation's places are offered to in it
+                at = [[] for _ in range(p.n_designations)]
+                for i in waiting:
+                    here = rules.offered_at(p.route_of(i), r)
+                    if self.on_list[i] and here is not None:
+                        at[here].append(i)
+            for i in at[d]:
+                if self.leaves_list[i] <= take_up:
+                    continue  # will have left the list by the time it could start
+                q = p.pool_for(i, take_up, free, d)
+                if q == rules.NO_POOL:
+                    continue
+                free[q] -= 1
+                self.occupied[q] += 1
+                self.pool[i] = q
+                self.on_list[i] = False
+                self.offered[i] = self.env.now
+                self.started[i] = take_up  # decided now, even if after the horizon
+                self.offers[i].succeed(take_up)
+        self.queue = [i for i in waiting if self.on_list[i]]
 
     def hear_referrals(self) -> None:
         """The panel agrees every referral received so far."""
         while self.inbox:
             i = self.inbox.popleft()
             if self.on_list[i]:
-                self.queue[self.p.children.designation[i]].append(i)
+                self.queue.append(i)
 
     def panels(self) -> Iterator[simpy.Event]:
         for when in self.p.schedule.panels:
@@ -178,6 +183,9 @@ def simulate_reference(problem: PlacementProblem, start: float, end: float) -> P
     """
     env = simpy.Environment(initial_time=start)
     m = _Model(env, problem)
+    # openings first, as in the epoch engine: a change of places at the start counts
+    # before the first allocation (which comes after everything else due then)
+    env.process(m.openings())
     occ = problem.occupants
     for q, leaves in zip(occ.pool, occ.exit, strict=True):
         m.occupied[int(q)] += 1
@@ -185,7 +193,6 @@ def simulate_reference(problem: PlacementProblem, start: float, end: float) -> P
             env.process(m.pupil(int(q), float(leaves)))
     for i in range(len(problem.children)):
         env.process(m.child(i))
-    env.process(m.openings())
     if not problem.continuous:
         env.process(m.panels())
         env.process(m.term_starts())

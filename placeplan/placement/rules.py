@@ -9,6 +9,9 @@ bookkeeping.
   (2024 for 1 September 2024 to 31 August 2025).
 - :func:`take_up`: when a child offered a place takes it up.
 - :func:`preference`, :func:`first_free_pool`: which pool a child is offered.
+- :func:`designation_route`, :func:`offer_steps`, :func:`offered_in`: which
+  designations' places a child is offered, and in what order a decision epoch
+  offers them.
 - :func:`school_out`, :func:`leaves_place` (and array forms): when a pupil leaves
   a place.
 - :func:`whole_terms_waited`, :func:`waited_over_weeks`: the long-wait thresholds.
@@ -34,11 +37,15 @@ __all__ = [
     "academic_year_of",
     "academic_years",
     "age_ranges",
+    "designation_route",
     "first_free_pool",
     "leaves_place",
     "leaves_places",
     "leaving_septembers",
     "locality_order",
+    "offer_steps",
+    "offered_at",
+    "offered_in",
     "preference",
     "school_out",
     "school_outs",
@@ -217,6 +224,62 @@ def first_free_pool(
         if free[q] > 0 and age in ages[q]:
             return q
     return NO_POOL
+
+
+def designation_route(
+    listed: Sequence[int], also_serves: Sequence[Sequence[int]]
+) -> tuple[int, ...]:
+    """The designations whose places a child may be offered, in order.
+
+    The designations listed for the child's need (the first is the child's own
+    designation), then each designation whose places also serve the child's own
+    designation, in the scenario's order, without repeats.
+
+    Parameters
+    ----------
+    listed : sequence of int
+        The ranked designations of the child's need; ``(designation,)`` where the
+        scenario ranks none.
+    also_serves : sequence of sequence of int
+        ``also_serves[D]``: the designations whose children places of ``D`` also
+        serve (after their own designation's places).
+
+    Raises
+    ------
+    ValueError
+        For an empty list.
+    """
+    if not listed:
+        raise ValueError("a route needs the child's own designation first")
+    route = list(dict.fromkeys(int(d) for d in listed))
+    own = route[0]
+    route += [d for d, serves in enumerate(also_serves) if own in serves and d not in route]
+    return tuple(route)
+
+
+def offer_steps(n_rounds: int, n_designations: int) -> list[tuple[int, int]]:
+    """The steps of a decision epoch, in order: ``(round, designation)``.
+
+    In round ``r``, designation by designation, the children still waiting whose
+    route's ``r``-th entry is that designation are offered its places, first come
+    first served within priority class. So every child is offered its own
+    designation's places (round 0) before any child falls back on another's; with
+    no route longer than one, an epoch is round 0 alone.
+    """
+    return [(r, d) for r in range(n_rounds) for d in range(n_designations)]
+
+
+def offered_at(route: Sequence[int], r: int) -> int | None:
+    """The designation whose places a child of this route is offered in round ``r``.
+
+    None once the route is spent (:func:`offer_steps`).
+    """
+    return int(route[r]) if r < len(route) else None
+
+
+def offered_in(route: Sequence[int], step: tuple[int, int]) -> bool:
+    """Whether a child of this route is offered places at ``step`` (:func:`offer_steps`)."""
+    return offered_at(route, step[0]) == step[1]
 
 
 def age_ranges(youngest: Sequence[int], oldest: Sequence[int]) -> list[range]:
