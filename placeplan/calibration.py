@@ -222,6 +222,8 @@ def demand_block(c: CalibratedDemand, template: dict[str, Any] | None, command: 
         f"  new_plans_noise_sd: {c.growth_noise}",
         "  # damping of growth per year ahead (assumption, kept from the template)",
         f"  new_plans_growth_damping: {_flow(t.get('new_plans_growth_damping', 1.0))}",
+        "  # multiplier of the SEN2 ceasing rates by age (assumption, kept from the template)",
+        f"  ceasing_scale: {_flow(t.get('ceasing_scale', 1.0))}",
         "  # share of continuing plans re-recorded to the need mix of their age (assumption)",
         f"  need_recoding: {_flow(t.get('need_recoding', 1.0))}",
         "  # yearly change of the log share of plans needing a special school since 2019,",

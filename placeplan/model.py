@@ -59,6 +59,7 @@ ASSUMPTION_BOUNDS: dict[str, tuple[float, float]] = {
     "demand.need_recoding": (0.0, 1.0),
     "demand.starting_state.list_share_of_educated_elsewhere": (0.0, 20.0),
     "demand.starting_state.list_mean_terms_waited": (0.0, 30.0),
+    "demand.ceasing_scale": (0.0, 5.0),
 }
 """Bounds of each assumption's draws (a normal's tails are clipped to them)."""
 

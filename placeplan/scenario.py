@@ -462,6 +462,14 @@ class CohortDemand(_Model):
         ),
         json_schema_extra=_units("per year"),
     )
+    ceasing_scale: Annotated[Uncertain, uncertain_within(0, 5, "ceasing_scale")] = Field(
+        Uncertain(mean=1.0),
+        description=(
+            "Multiplier of the SEN2 ceasing rates by age (averaged over the years "
+            "published): how fast plans, and with them the need for a place, end. 1 keeps "
+            "the published average."
+        ),
+    )
     specialist_share_trend: Annotated[
         Uncertain, uncertain_within(-1, 1, "specialist_share_trend")
     ] = Field(

@@ -67,6 +67,7 @@ LABELS: dict[str, str] = {
         "share of 'educated elsewhere' on the list at the start"
     ),
     "demand.starting_state.list_mean_terms_waited": "time the list at the start has waited",
+    "demand.ceasing_scale": "rate at which plans cease",
 }
 """Plain names of the assumptions (:data:`placeplan.streams.ASSUMPTIONS`)."""
 

@@ -36,6 +36,7 @@ ASSUMPTIONS: dict[str, int] = {
     "demand.need_recoding": 3,
     "demand.starting_state.list_share_of_educated_elsewhere": 4,
     "demand.starting_state.list_mean_terms_waited": 5,
+    "demand.ceasing_scale": 6,
 }
 """Parameters a scenario may give as a distribution, and the fixed slot of each one's
 stream. Each draws one uniform per replication from its own stream, so pinning one

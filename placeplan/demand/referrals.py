@@ -189,6 +189,7 @@ def draw_cohort_demand(
     trend = value("specialist_share_trend")
     damping = value("new_plans_growth_damping")
     recoding = value("need_recoding")
+    cease_rate = np.clip(inputs.cease_rate * value("ceasing_scale"), 0.0, 1.0)
     base = inputs.base_year
     n_years = end.year - base + 1
     # New plans of calendar year base + y (y = 0, 1, ...), relative to the latest year
@@ -200,7 +201,7 @@ def draw_cohort_demand(
     log_factor = np.concatenate([[0.0], np.cumsum(steps)])
     factor = np.exp(log_factor[ahead]) if n_years else np.zeros(0)
     new_by_year = inputs.new_plans[None, :, :] * factor[:, None, None]
-    stock = project(inputs.stock, inputs.cease_rate, new_by_year, inputs.need_mix, recoding)
+    stock = project(inputs.stock, cease_rate, new_by_year, inputs.need_mix, recoding)
     years = np.arange(n_years + 1)
     first = inputs.special_table if start_need is None else np.asarray(start_need, dtype=float)
     share0 = np.clip(
@@ -209,7 +210,7 @@ def draw_cohort_demand(
     share = np.minimum(share0[None] * np.exp(trend * years)[:, None, None], 1.0)
     target = stock * share
     target[0] = first  # the state at the start, whole
-    path = need_path(target, inputs.cease_rate, spec.referral_ages)
+    path = need_path(target, cease_rate, spec.referral_ages)
 
     own = own_designations(spec, designations)
     by_desig = np.zeros((n_years + 1, len(designations)))
