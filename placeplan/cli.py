@@ -312,10 +312,10 @@ _SEN2_DIR = click.option(
 @click.option("--council", required=True, help="Council name or ONS code, e.g. Hertfordshire.")
 @click.option(
     "--until",
-    type=click.IntRange(2024, 2025),
+    type=click.IntRange(2019, 2025),
     default=2025,
     show_default=True,
-    help="Last January of data used (the scenario's base year).",
+    help="Last January of data used (the scenario's base year); before 2025 for a hindcast.",
 )
 @click.option(
     "--template",
@@ -371,7 +371,9 @@ def calibrate(
         f"{fitted.name} ({fitted.code}) to January {until}: new plans growth "
         f"{fitted.growth:+.3f} ± {fitted.growth_se:.3f} a year (log), share needing a "
         f"special school {fitted.share_trend:+.3f} ± {fitted.share_trend_se:.3f} a year "
-        f"(placements alone: {placed:+.3f})\nwrote {out}"
+        f"(placements alone: {placed if isinstance(placed, str) else format(placed, '+.3f')})"
+        + (f"\n{fitted.share_trend_note}" if fitted.share_trend_note else "")
+        + f"\nwrote {out}"
     )
 
 
