@@ -33,6 +33,7 @@ from placeplan.demand.start import TERM_DAYS
 from placeplan.errors import InputError
 from placeplan.observed import (
     BANDS,
+    MAX_GAP,
     _day,
     _published_text,
     compare,
@@ -62,6 +63,7 @@ Z90 = 1.2815515655446004
 
 # ------------------------------------------------------------------ checks and points
 def _area(scenario: Scenario) -> str:
+    """The SEN2 area the demand is projected from."""
     demand = scenario.demand
     assert isinstance(demand, CohortDemand)
     return demand.sen2_area or scenario.council.code
@@ -70,12 +72,17 @@ def _area(scenario: Scenario) -> str:
 def check_hindcast(scenario: Scenario) -> pd.DataFrame:
     """Refuse a scenario a hindcast cannot run or compare; return the council's SEN2 signals.
 
+    The observed points are the council's (``council.code``: its published figures
+    and SEN2 signals); the demand may come from another SEN2 area
+    (``demand.sen2_area``).
+
     Raises
     ------
     InputError
         If demand is not a cohort projection (a hindcast starts from the council's
-        SEN2 data), the council has no SEN2 rows, or the scenario starts on or after
-        the latest published January census (nothing published to compare with).
+        SEN2 data), the council has no SEN2 rows, or no published January census falls
+        more than half a year after the start (the January of the start is the state
+        the run starts from: there would be nothing to compare).
     """
     demand = scenario.demand
     if not isinstance(demand, CohortDemand):
@@ -83,15 +90,15 @@ def check_hindcast(scenario: Scenario) -> pd.DataFrame:
             f"{scenario.name}: a hindcast projects demand from the council's SEN2 data known "
             f"at its origin; expected demand.model: cohort, got {demand.model!r}"
         )
-    area = _area(scenario)
-    signals = sen2_signals(area)
+    signals = sen2_signals(scenario.council.code)
     latest = signals["census"].max()
-    if scenario.start >= latest:
+    if (latest - scenario.start).days <= MAX_GAP.days:
         raise InputError(
-            f"{scenario.name}: starts on {scenario.start}, on or after the latest published "
-            f"January census ({latest}, SEN2 January {int(signals['year'].max())}); a hindcast "
-            "starts in the past, so that published figures fall within it (use `placeplan run` "
-            "for a forecast)"
+            f"{scenario.name}: starts on {scenario.start}; the latest published January "
+            f"census is {latest} (SEN2 January {int(signals['year'].max())}), the state the run "
+            "starts from, so no published January falls after it. A hindcast starts in the "
+            "past, at least half a year before the latest published January (use `placeplan "
+            "run` for a forecast)"
         )
     return signals
 
@@ -153,7 +160,7 @@ def observations(area: str, signals: pd.DataFrame | None = None) -> pd.DataFrame
 # ------------------------------------------------------------------ the state at a census
 def _census_snapshot(results: Results, when: date | None = None) -> tuple[date, date]:
     """The last January census within the run (or ``when``), and the snapshot read for it."""
-    from placeplan.observed import MAX_GAP, _january_census
+    from placeplan.observed import _january_census
 
     times = [d.date() for d in pd.to_datetime(results.dataset["time"].to_numpy())]
     if when is None:
@@ -176,7 +183,10 @@ def census_state(results: Results, when: date | None = None) -> pd.DataFrame:
 
     Read from the child log at the snapshot :func:`placeplan.observed.compare` reads
     for that census (the latest on or before it): children referred by then, not yet
-    in a place, not gone from the list nor placed out of area.
+    in a place, not gone from the list nor placed out of area. The log holds days, so
+    the snapshot is read at the start of its day (as weekly snapshots are taken):
+    children referred or placed that day come after it, children leaving the list
+    that day (at its start) before it.
 
     Parameters
     ----------
@@ -203,9 +213,11 @@ def census_state(results: Results, when: date | None = None) -> pd.DataFrame:
     referred = pd.to_datetime(log["referred"])
     placed = pd.to_datetime(log["placed"])
     left = pd.to_datetime(log["left"])
+    # the log holds days; the snapshot is read at the start of its day: referred and
+    # placed that day come after it, leaving the list (at 00:00) before it
     waiting = (
-        (referred <= at)
-        & (placed.isna() | (placed > at))
+        (referred < at)
+        & (placed.isna() | (placed >= at))
         & (placed.notna() | left.isna() | (left > at))
     )
     days = (at - referred).dt.days.where(waiting)
@@ -427,7 +439,7 @@ def hindcast(
     from placeplan.validation import cohort_inputs_for
 
     signals = check_hindcast(scenario)
-    points = observations(_area(scenario), signals)
+    points = observations(scenario.council.code, signals)
     results = run(
         scenario,
         replications,

@@ -634,8 +634,9 @@ def _ceasing(t: sen2.SEN2Tables, known_until: int, plans: np.ndarray) -> tuple[n
             f"ceasing by age: the rates of {year} (ceased over plans of January {year}), "
             "unscaled: no year before the origin has the stock identity's figures"
         )
-    shape_mean = float((np.clip(rates[year], 0, 1) * plans).sum() / max(plans.sum(), 1e-12))
-    return _scale_to(rates[year], plans, level), (
+    shape_mean = float((rates[year] * plans).sum() / max(plans.sum(), 1e-12))
+    shape = rates[year] / shape_mean if shape_mean > 0 else rates[year]  # free of its level
+    return _scale_to(shape * level, plans, level), (
         f"ceasing by age: the shape of {year} (ceased over plans of January {year}; "
         f"{shape_mean:.1%} of the base stock a year at its own level), scaled to "
         f"{level:.1%} a year, the ceasing of the stock identity plans[y+1] = plans[y](1 − c) "
