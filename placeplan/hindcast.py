@@ -44,6 +44,7 @@ from placeplan.results import Results
 from placeplan.scenario import CohortDemand, Scenario
 
 __all__ = [
+    "MIN_CONSISTENT",
     "SHARE_WIDTH",
     "WAITING_SIGNAL",
     "Hindcast",
@@ -241,18 +242,41 @@ as a distribution [1]: the width of placeplan's default assumption (0.5–1.5). 
 one would not narrow the assumption, so the hindcast does not support it."""
 
 
+MIN_CONSISTENT = 20
+"""Fewest replications whose list agrees with the data to take the waits from them [1];
+with fewer, the waits come from every replication (and the notes say so)."""
+
+
+def _default_share() -> tuple[float, float]:
+    """The default ``list_share_of_educated_elsewhere`` as (low, high) [1]."""
+    from placeplan.scenario import StartingState
+
+    share = StartingState().list_share_of_educated_elsewhere
+    return float(share.ppf(0.0, 0.0, 20.0)), float(share.ppf(1.0, 0.0, 20.0))
+
+
 def warm_start(
-    state: pd.DataFrame, signal: float | None, command: str, share_width: float = SHARE_WIDTH
+    state: pd.DataFrame,
+    signal: float | None,
+    command: str,
+    share_width: float = SHARE_WIDTH,
+    list_share: tuple[float, float] | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """The starting state a forecast from the census takes from the hindcast, and why.
 
-    ``list_mean_terms_waited`` becomes a normal distribution whose 10th and 90th
-    percentiles are the hindcast's (the waits are not observed: they come from the
-    historical run). ``list_share_of_educated_elsewhere`` — the list's size over
-    SEN2's educated elsewhere at that census — is given only if the hindcast supports
-    it: the SEN2 count lies inside the hindcast's 80% interval of the list, and that
+    A warm start in distribution: ``list_mean_terms_waited`` becomes a normal
+    distribution whose median and 10th and 90th percentiles are the hindcast's (the
+    waits are observed nowhere: they come from the historical run). The forecast's
+    list is SEN2's count times ``list_share`` (the count is observed: it comes from
+    data), and a list's waits grow with its size, so the waits are taken from the
+    replications whose list at the census lies in that range — the hindcast's waits
+    *given* a list the data allows (at least :data:`MIN_CONSISTENT` of them; else from
+    every replication, and the notes say so).
+
+    ``list_share_of_educated_elsewhere`` is given only if the hindcast supports it:
+    the SEN2 count lies inside the hindcast's 80% interval of the list, and that
     interval, as a share of the count, is at most ``share_width`` wide. Otherwise
-    the count comes from data and the share stays an assumption.
+    the share stays an assumption.
 
     Parameters
     ----------
@@ -264,16 +288,39 @@ def warm_start(
         The hindcast's command line, cited in the sources.
     share_width : float
         Widest 80% interval of the share worth giving (:data:`SHARE_WIDTH`) [1].
+    list_share : tuple of float, optional
+        The forecast's list as a share of the count, (low, high) [1]; placeplan's
+        default ``list_share_of_educated_elsewhere`` (0.5–1.5) if omitted.
 
     Returns
     -------
     dict, list of str
         The ``starting_state`` entries, and sentences on what was and was not taken.
     """
-    terms = state["mean_terms_waited"].dropna().to_numpy(dtype=float)
     census = state.attrs.get("census")
     notes: list[str] = []
     out: dict[str, Any] = {}
+    low, high = list_share if list_share is not None else _default_share()
+    every = state.dropna(subset=["mean_terms_waited"])
+    chosen, given = every, f"all {len(every)} replications with a list"
+    if signal is not None and np.isfinite(signal) and signal > 0:
+        fits = every[(every["waiting"] >= low * signal) & (every["waiting"] <= high * signal)]
+        lo_n, hi_n = low * signal, high * signal
+        if len(fits) >= MIN_CONSISTENT:
+            chosen = fits
+            given = (
+                f"the {len(fits)} of {len(every)} replications whose list was "
+                f"{lo_n:,.0f}–{hi_n:,.0f} children ({low:g}–{high:g} times SEN2 educated "
+                f"elsewhere, {signal:,.0f}), as a forecast from the census starts it"
+            )
+        else:
+            notes.append(
+                f"Only {len(fits)} replications had a list of {lo_n:,.0f}–{hi_n:,.0f} "
+                f"children ({low:g}–{high:g} times SEN2 educated elsewhere) at the census, "
+                f"fewer than {MIN_CONSISTENT}: the waits come from every replication, whose "
+                "lists may be larger or smaller than the data allow (run more replications)."
+            )
+    terms = chosen["mean_terms_waited"].to_numpy(dtype=float)
     if len(terms) >= 2:
         p10, p50, p90 = np.quantile(terms, [0.1, 0.5, 0.9])
         sd = max((p90 - p10) / (2 * Z90), 0.01)
@@ -281,12 +328,11 @@ def warm_start(
             "mean": round(float(p50), 2),
             "sd": round(float(sd), 2),
             "source": (
-                f"hindcast: `{command}`; the children on the list at the {census} census "
-                f"had waited {p50:.2f} terms on average (median over "
-                f"{len(terms)} replications; 80% interval {p10:.2f}–{p90:.2f}): a normal "
-                "with that median and 10th–90th percentiles. The waits are observed "
-                "nowhere, so they come from the historical run (a warm start in "
-                "distribution)."
+                f"hindcast: `{command}`; at the {census} census the children on the list "
+                f"had waited {p50:.2f} terms on average (median; 80% interval "
+                f"{p10:.2f}–{p90:.2f}) over {given}: a normal with that median and "
+                "10th–90th percentiles. The waits are observed nowhere, so they come from "
+                "the historical run (a warm start in distribution)."
             ),
         }
     else:
@@ -631,6 +677,13 @@ def hindcast_markdown(h: Hindcast) -> str:
     terms = state["mean_terms_waited"].dropna()
     q = np.quantile(terms, [0.1, 0.5, 0.9]) if len(terms) else [np.nan] * 3
     signal = h.signal_at_census
+    both = state.dropna(subset=["mean_terms_waited"])
+    both = both[both["waiting"] > 0]
+    corr = (
+        float(np.corrcoef(np.log(both["waiting"]), both["mean_terms_waited"])[0, 1])
+        if len(both) > 2 and both["mean_terms_waited"].std() > 0
+        else float("nan")
+    )
     lines += [
         f"## The state at the {census} census: a warm start for a forecast from then",
         "",
@@ -651,9 +704,18 @@ def hindcast_markdown(h: Hindcast) -> str:
             "Warm start in distribution, not weighting: how long the list has waited is "
             "observed nowhere, so a forecast from the census takes it from the historical "
             "run, as a distribution over the replications; the list's size is observed "
-            "(SEN2), so a forecast takes it from data. Weighting replications by their "
-            "agreement with published counts would need a likelihood for counts that are "
-            "only shadows of the list, and would spend most replications."
+            "(SEN2), so a forecast takes it from data (SEN2's count times the assumed "
+            "share). A longer list has waited longer"
+            + (
+                f" (correlation of the log list size and the mean wait over the "
+                f"replications: {corr:.2f})"
+                if np.isfinite(corr)
+                else ""
+            )
+            + ", so the waits are read from the replications whose list lies within the "
+            "range the forecast starts from: the two halves of the starting state agree. "
+            "Weighting every replication by its agreement with published counts would "
+            "need a likelihood for counts that are only shadows of the list."
         ),
         "",
     ]

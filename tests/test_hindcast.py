@@ -283,7 +283,7 @@ def test_warm_start_takes_waits_from_the_run_and_the_share_only_where_supported(
         {"waiting": np.arange(100, 200), "mean_terms_waited": np.linspace(1.0, 3.0, 100)}
     )
     state.attrs["census"] = date(2025, 1, 16)
-    entries, notes = warm_start(state, 150.0, "placeplan hindcast x")
+    entries, notes = warm_start(state, 150.0, "placeplan hindcast x", list_share=(0.5, 1.5))
     waited = entries["list_mean_terms_waited"]
     lo, hi = np.quantile(state["mean_terms_waited"], [0.1, 0.9])
     assert waited["mean"] == pytest.approx(2.0, abs=0.01)
@@ -294,9 +294,29 @@ def test_warm_start_takes_waits_from_the_run_and_the_share_only_where_supported(
     assert share["low"] < 1 < share["high"] and not notes
     entries, notes = warm_start(state, 400.0, "placeplan hindcast x")
     assert "list_share_of_educated_elsewhere" not in entries
-    assert "lies above it" in notes[0]
+    assert "lies above it" in notes[-1]
     entries, notes = warm_start(state, 150.0, "x", share_width=0.1)
     assert "list_share_of_educated_elsewhere" not in entries and "wider" in notes[0]
+
+
+def test_warm_start_reads_the_waits_where_the_list_agrees_with_the_data():
+    """A longer list has waited longer: the waits of lists the data allow are taken."""
+    state = pd.DataFrame(
+        {"waiting": np.arange(100, 1100, 10), "mean_terms_waited": np.linspace(1.0, 5.0, 100)}
+    )
+    state.attrs["census"] = date(2025, 1, 16)
+    entries, notes = warm_start(state, 200.0, "x", list_share=(0.5, 1.5))  # lists 100–300
+    consistent = state[(state["waiting"] >= 100) & (state["waiting"] <= 300)]
+    assert entries["list_mean_terms_waited"]["mean"] == pytest.approx(
+        float(consistent["mean_terms_waited"].median()), abs=0.01
+    )
+    assert (
+        "the 21 of 100 replications whose list was 100–300"
+        in (entries["list_mean_terms_waited"]["source"])
+    )
+    entries, notes = warm_start(state, 200.0, "x", list_share=(0.9, 1.1))  # too few
+    assert entries["list_mean_terms_waited"]["mean"] == pytest.approx(3.0, abs=0.01)
+    assert "fewer than 20" in notes[0]
 
 
 @pytest.fixture(scope="module")
