@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ from placeplan.scenario import NEEDS
 
 __all__ = [
     "DEFAULT_NEED_DESIGNATION",
+    "FIRST_ORIGIN",
+    "NO_TREND_SD",
     "CalibratedDemand",
     "calibrate",
     "command_line",
@@ -60,8 +63,17 @@ METHOD = (
     "placeplan.demand.need_share)"
 )
 
-_FIRST_AGE_YEAR = 2024
-"""First January with plans by single year of age in SEN2."""
+FIRST_ORIGIN = 2019
+"""First January a scenario can be calibrated to: SEN2's series of placements and
+queue signals begins then. Before 2024 the scenario starts from plans by age band
+(single-year shapes borrowed from later publications, named in the run's
+provenance: :func:`placeplan.demand.inputs.cohort_inputs`)."""
+
+NO_TREND_SD = 0.03
+"""Standard deviation of the special school share trend when no council's is known
+[per year]: an assumption (at an origin of 2019 SEN2 has one January of the need
+share, so no trend of it), wide enough that the share may move by about ±15% over
+five years at one standard deviation."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,7 @@ class CalibratedDemand:
     share_trend: float
     share_trend_se: float
     diagnostics: dict[str, float | int | str]
+    share_trend_note: str = ""
 
 
 def _round(x: float, digits: int = 4) -> float:
@@ -86,6 +99,8 @@ def _round(x: float, digits: int = 4) -> float:
 
 def _between(how: Shrinkage) -> str:
     """Whether the between-council variance of a shrinkage was estimated or floored."""
+    if not np.isfinite(how.between_var):
+        return "not estimated: fewer than three councils have a trend at this origin"
     if how.floored:
         return (
             f"floored at {BETWEEN_FLOOR:g}: the moment estimate "
@@ -118,11 +133,11 @@ def calibrate(
     InputError
         For an unknown council, or a year without the data the scenario needs.
     """
-    if not _FIRST_AGE_YEAR <= until <= 2025:
+    if not FIRST_ORIGIN <= until <= 2025:
         raise InputError(
-            f"--until {until}: a scenario starts from plans by single year of age, which "
-            f"SEN2 publishes from January {_FIRST_AGE_YEAR}; use `placeplan backtest` to "
-            "forecast from earlier origins"
+            f"--until {until}: a scenario starts from SEN2's January caseload of special "
+            f"school children and queue signals, published from January {FIRST_ORIGIN} to "
+            "2025; use `placeplan backtest` for the plans series from earlier origins"
         )
     try:
         tables = sen2.load(sen2_dir=sen2_dir)
@@ -137,12 +152,7 @@ def calibrate(
     f = fit(p, until)
     if not np.isfinite(f.growth[i]) or not np.isfinite(f.plans0[i]):
         raise InputError(f"{one.name}: the SEN2 series up to {until} are too short to fit")
-    if not np.isfinite(f.share_trend_raw[i]):
-        raise InputError(
-            f"{one.name}: SEN2 has no two Januaries from 2019 to {until} with plans, special "
-            "school plans and educated elsewhere (and awaiting provision before 2023), so "
-            "the trend of the share needing a special school cannot be fitted"
-        )
+    share_trend, share_trend_se, note = _share_trend(f, i, one.name, until)
     o = p.year(until)
     start = p.year(2019)
     shrink, shrink_placed = f.share_shrinkage, f.share_shrinkage_placements
@@ -159,17 +169,23 @@ def calibrate(
         "need_share_at_origin": _round(f.share0[i]),
         "waiting_signal_2019": int(p.waiting[i, start]),
         "waiting_signal_at_origin": int(p.waiting[i, o]),
-        "need_share_trend_unshrunk": _round(f.share_trend_raw[i]),
-        "need_share_trend_median_council": _round(shrink.centre),
-        "need_share_yearly_deviation_sd": _round(f.share_noise[i]),
-        "need_share_between_council_sd": _round(np.sqrt(shrink.between_var)),
+        "need_share_trend_unshrunk": _known(f.share_trend_raw[i], until),
+        "need_share_trend_median_council": _known(shrink.centre, until),
+        "need_share_yearly_deviation_sd": _known(
+            f.share_noise[i] if np.isfinite(f.share_trend_raw[i]) else np.nan, until
+        ),
+        "need_share_between_council_sd": _known(np.sqrt(shrink.between_var), until),
         "need_share_between_council_variance": _between(shrink),
         "special_share_2019": _round(p.special[i, start] / p.plans[i, start]),
         "special_share_at_origin": _round(f.share0_placements[i]),
-        "special_share_trend_placements": _round(f.share_trend_placements[i]),
-        "special_share_trend_placements_sd": _round(f.share_trend_placements_se[i]),
-        "special_share_trend_placements_unshrunk": _round(f.share_trend_placements_raw[i]),
-        "special_share_trend_placements_median_council": _round(shrink_placed.centre),
+        "special_share_trend_placements": _known(
+            f.share_trend_placements[i] if np.isfinite(shrink_placed.centre) else np.nan, until
+        ),
+        "special_share_trend_placements_sd": _known(
+            f.share_trend_placements_se[i] if np.isfinite(shrink_placed.centre) else np.nan, until
+        ),
+        "special_share_trend_placements_unshrunk": _known(f.share_trend_placements_raw[i], until),
+        "special_share_trend_placements_median_council": _known(shrink_placed.centre, until),
         "special_share_between_council_variance": _between(shrink_placed),
     }
     return CalibratedDemand(
@@ -180,9 +196,45 @@ def calibrate(
         growth=_round(f.growth[i]),
         growth_se=_round(f.growth_se[i]),
         growth_noise=_round(f.growth_noise[i]),
-        share_trend=_round(f.share_trend[i]),
-        share_trend_se=_round(f.share_trend_se[i]),
-        diagnostics=diagnostics,
+        share_trend=share_trend,
+        share_trend_se=share_trend_se,
+        diagnostics=diagnostics | ({"need_share_trend_fallback": note} if note else {}),
+        share_trend_note=note,
+    )
+
+
+def _known(value: float, until: int) -> float | str:
+    """A diagnostic rounded, or why it is not known at the origin."""
+    if np.isfinite(value):
+        return _round(value)
+    return f"not known at {until}: no council has two Januaries of the share from 2019"
+
+
+def _share_trend(f, i: int, name: str, until: int) -> tuple[float, float, str]:
+    """The council's share trend and its sd, or a stated fallback, and the fallback's note.
+
+    A council without two Januaries of the need share takes the median council's
+    trend (with the between-council sd); where no council has a trend (an origin of
+    2019: one January of the need share), no change with sd :data:`NO_TREND_SD`, an
+    assumption.
+    """
+    if np.isfinite(f.share_trend_raw[i]):
+        return _round(f.share_trend[i]), _round(f.share_trend_se[i]), ""
+    how = f.share_shrinkage
+    if np.isfinite(how.centre):
+        return (
+            _round(how.centre),
+            _round(np.sqrt(how.between_var)),
+            f"{name} has no two Januaries of the need share from 2019 to {until}: the trend "
+            "is the median council's, its sd the between-council sd",
+        )
+    return (
+        0.0,
+        NO_TREND_SD,
+        f"at an origin of {until} SEN2 has one January of the need share (its series of "
+        "placements and queue signals begins in 2019), so no council's trend, nor the "
+        "median council's, is known: assumption of no change, sd "
+        f"{NO_TREND_SD:g} a year (placeplan.calibration.NO_TREND_SD)",
     )
 
 
@@ -232,6 +284,11 @@ def demand_block(c: CalibratedDemand, template: dict[str, Any] | None, command: 
         "  # plus awaiting provision up to 2022, after which SEN2 counts it within educated",
         "  # elsewhere), over plans: not placements alone, which places cap. The trend of",
         "  # placements is in the diagnostics (special_share_trend_placements).",
+        *(
+            "  # " + line
+            for line in textwrap.wrap(f"Fallback: {c.share_trend_note}.", 84)
+            if c.share_trend_note
+        ),
         f"  specialist_share_trend: {{mean: {c.share_trend}, sd: {c.share_trend_se}}}",
         f"  referral_ages: {_flow(ages)}   # assumption",
         "  need_designation:   # assumption: the designation meeting each primary need",

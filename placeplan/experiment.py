@@ -481,5 +481,6 @@ def _provenance(
             "release": cohort.release if cohort is not None else "none (fixed demand)",
             "extract_manifest_sha256": _extract_digest() if cohort is not None else None,
             "attribution": cohort.attribution if cohort is not None else None,
+            "borrowed": list(cohort.borrowed) if cohort is not None else [],
         },
     }

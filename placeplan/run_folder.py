@@ -37,7 +37,7 @@ MANIFEST_FORMAT = "placeplan-run-folder/1"
 RUN_FILES = ("results.nc", "summary.csv", "provenance.json", "scenario.yaml", "children.csv.gz")
 """Files a run writes (``children.csv.gz`` only with the child log)."""
 
-_DERIVED = ("figures", "report.html", "report.md", "results.xlsx", ".DS_Store")
+_DERIVED = ("figures", "report.html", "report.md", "results.xlsx", "hindcast.md", ".DS_Store")
 """What other commands write into a run folder (replaced with the folder on a re-run)."""
 
 _TEMPORARY = re.compile(r"^\..+\.(\d+\.[0-9a-f]{12}\.tmp|[A-Za-z0-9_]{8}\.tmp)$")

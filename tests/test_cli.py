@@ -184,7 +184,7 @@ def test_calibrate_bad_input_exits_2(tmp_path):
             "--council",
             "Hertfordshire",
             "--until",
-            "2021",
+            "2018",
             "--out",
             str(tmp_path / "x.yaml"),
         ).returncode

@@ -128,13 +128,15 @@ def test_unknown_sen2_area_is_rejected_at_load(tmp_path):
 
 
 def test_base_year_without_sen2_figures_is_rejected_at_load(tmp_path):
+    # Cumberland (formed in 2023) has no SEN2 figures for January 2019
     text = (
         _baseline()
-        .replace("base_year: 2025", "base_year: 2023")
-        .replace("start: 2025-01-06", "start: 2023-01-09")
+        .replace("sen2_area: E10000015", "sen2_area: E06000063")
+        .replace("base_year: 2025", "base_year: 2019")
+        .replace("start: 2025-01-06", "start: 2019-01-04")
     )
     path = _write(tmp_path, text)
-    _rejected(path, "demand.base_year", "January 2023", _line(text, "base_year:"))
+    _rejected(path, "demand.base_year", "January 2019", _line(text, "base_year:"))
 
 
 def test_model_assumes_a_valid_scenario():
