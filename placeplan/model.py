@@ -60,6 +60,7 @@ ASSUMPTION_BOUNDS: dict[str, tuple[float, float]] = {
     "demand.starting_state.list_share_of_educated_elsewhere": (0.0, 20.0),
     "demand.starting_state.list_mean_terms_waited": (0.0, 30.0),
     "demand.ceasing_scale": (0.0, 5.0),
+    "placement.out_of_area.rate": (0.0, 10.0),
 }
 """Bounds of each assumption's draws (a normal's tails are clipped to them)."""
 
@@ -474,7 +475,7 @@ class Model:
         referral_terms = self.calendar.term_indices(children.time)
         never = np.full(len(children), np.inf)
         exits = Exits(until, never, never.copy()).with_out_of_area(
-            self._out_of_area(children, referral_terms)
+            self._out_of_area(children, referral_terms, streams)
         )
         account = NeedAccount(
             child_until=until,
@@ -590,18 +591,22 @@ class Model:
         children = Referrals.concat([waiting, new])
         referral_terms = self.calendar.term_indices(children.time)
         exits = Exits.concat([waiting_exits, new_exits]).with_out_of_area(
-            self._out_of_area(children, referral_terms)
+            self._out_of_area(children, referral_terms, streams)
         )
         problem = self._problem(streams, occupants, children, exits, referral_terms)
         initial = np.arange(len(children)) < len(waiting)
         return demand, problem, initial
 
-    def _out_of_area(self, children: Referrals, referral_terms: np.ndarray) -> np.ndarray:
+    def _out_of_area(
+        self, children: Referrals, referral_terms: np.ndarray, streams: Streams | None = None
+    ) -> np.ndarray:
         """When each child still waiting would be placed out of area [days] (``inf``: never).
 
         After ``after_terms`` whole terms beyond the term of referral: on the first day
         of the next term (not before the start); at referral for ``at_once``
-        designations.
+        designations; and, at ``rate`` a year, after an exponential time from referral
+        (or the start, for the list at the start), drawn from the ``independent``
+        stream — whichever comes first.
         """
         policy = self.scenario.placement.out_of_area
         when = np.full(len(children), np.inf)
@@ -617,6 +622,11 @@ class Model:
             at_once = [self.scenario.designations.index(d) for d in policy.at_once]
             now = np.isin(children.designation, at_once)
             when[now] = np.maximum(children.time[now], self._start)
+        if streams is not None:
+            rate = self.assumption_values(streams).get("placement.out_of_area.rate", 0.0)
+            if rate > 0 and len(children):
+                waited = streams.rng("independent").exponential(365.25 / rate, len(children))
+                when = np.minimum(when, np.maximum(children.time, self._start) + waited)
         return when
 
     def replicate(self, streams: Streams, engine: Engine = "epoch") -> Replication:

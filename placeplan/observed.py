@@ -242,6 +242,36 @@ def _signal_points(signals: pd.DataFrame) -> list[dict]:
                     ),
                 }
             )
+    for row in signals.itertuples(index=False):
+        independent = row.special_independent
+        if pd.isna(independent):
+            continue
+        nm = 0 if pd.isna(row.special_non_maintained) else row.special_non_maintained
+        rows.append(
+            {
+                "id": f"sen2-independent-{row.year}",
+                "what": (
+                    "Children with plans in independent or non-maintained special schools, "
+                    f"January {row.year}"
+                ),
+                "source": "DfE SEN2, independent and non-maintained special schools",
+                "licence": signals.attrs.get("attribution", ""),
+                "shadow": False,
+                "kind": "count",
+                "relation": "=",
+                "value": float(independent + nm),
+                "units": "children",
+                "measure": "placed_elsewhere",
+                "date": row.census,
+                "start": None,
+                "end": None,
+                "quote": "",
+                "note": (
+                    "Set beside the children placed elsewhere, which also counts other "
+                    "councils' state-funded schools: a lower bound of it."
+                ),
+            }
+        )
     return rows
 
 

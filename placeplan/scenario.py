@@ -796,6 +796,15 @@ class OutOfArea(_Model):
     at_once: tuple[str, ...] = Field(
         (), description="Designations whose children are placed out of area on referral."
     )
+    rate: Annotated[Uncertain, uncertain_within(0, 10, "out_of_area.rate")] = Field(
+        Uncertain(mean=0.0),
+        description=(
+            "Rate at which a child on the list is placed in an independent or out-of-area "
+            "school while waiting, whatever the wait (exponential, from referral or the "
+            "start): the route councils take case by case; 0: none."
+        ),
+        json_schema_extra=_units("per year"),
+    )
     yearly_cost_gbp: float = Field(
         0.0,
         ge=0,

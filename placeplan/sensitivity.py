@@ -68,6 +68,7 @@ LABELS: dict[str, str] = {
     ),
     "demand.starting_state.list_mean_terms_waited": "time the list at the start has waited",
     "demand.ceasing_scale": "rate at which plans cease",
+    "placement.out_of_area.rate": "rate of placements in independent schools while waiting",
 }
 """Plain names of the assumptions (:data:`placeplan.streams.ASSUMPTIONS`)."""
 

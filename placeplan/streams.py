@@ -26,6 +26,7 @@ SOURCES: dict[str, int] = {
     "assumptions": 7,
     "need": 8,
     "elsewhere": 9,
+    "independent": 10,
 }
 """Sources of randomness and their fixed spawn-key slot. Append only: never renumber."""
 
@@ -37,6 +38,7 @@ ASSUMPTIONS: dict[str, int] = {
     "demand.starting_state.list_share_of_educated_elsewhere": 4,
     "demand.starting_state.list_mean_terms_waited": 5,
     "demand.ceasing_scale": 6,
+    "placement.out_of_area.rate": 7,
 }
 """Parameters a scenario may give as a distribution, and the fixed slot of each one's
 stream. Each draws one uniform per replication from its own stream, so pinning one

@@ -231,7 +231,14 @@ def test_sen2_signals_become_shadow_points_of_the_list():
     assert set(shadows["measure"]) == {"waiting"}
     assert all(s.startswith("DfE SEN2") for s in shadows["source"])
     assert all("shadow" in note for note in shadows["note"])
-    assert (points[~points["shadow"]]["id"].str.startswith("sen2")).sum() == 0
+    # independent and non-maintained special schools: a direct count of part of
+    # placed elsewhere (not a shadow), 111 in January 2019 and 332 in 2025 (278 + 54)
+    independent = points[points["id"].str.startswith("sen2-independent")]
+    assert set(independent["measure"]) == {"placed_elsewhere"}
+    assert not independent["shadow"].any()
+    assert independent["value"].tolist() == [111, 145, 178, 230, 255, 269, 332]
+    others = points[~points["shadow"] & ~points["id"].str.startswith("sen2-independent")]
+    assert (others["id"].str.startswith("sen2")).sum() == 0
 
 
 # ---------------------------------------------------------------- comparison and bands
