@@ -211,12 +211,16 @@ def _check_pins(pins: Mapping[str, float] | None) -> dict[str, float]:
     import math
 
     from placeplan.errors import InputError
-    from placeplan.streams import ASSUMPTIONS
+    from placeplan.streams import ASSUMPTIONS, assumption_slot
 
     out: dict[str, float] = {}
     for path, u in (pins or {}).items():
-        if path not in ASSUMPTIONS:
-            raise InputError(f"pins: no assumption {path!r}; assumptions: {', '.join(ASSUMPTIONS)}")
+        try:
+            assumption_slot(path)
+        except KeyError:
+            raise InputError(
+                f"pins: no assumption {path!r}; assumptions: {', '.join(ASSUMPTIONS)}"
+            ) from None
         if (
             isinstance(u, bool)
             or not isinstance(u, int | float)

@@ -47,10 +47,10 @@ from placeplan.placement.population import Occupants
 from placeplan.placement.problem import NeedAccount, Pools
 from placeplan.placement.schedule import AT_OPENING
 from placeplan.scenario import NEEDS, CohortDemand, FixedReferrals, Scenario
-from placeplan.streams import ASSUMPTIONS, Streams
+from placeplan.streams import Streams, assumption_slot
 from placeplan.validation import cohort_inputs_for
 
-__all__ = ["ASSUMPTION_BOUNDS", "Model", "Replication"]
+__all__ = ["ASSUMPTION_BOUNDS", "Model", "Replication", "bounds_of"]
 
 ASSUMPTION_BOUNDS: dict[str, tuple[float, float]] = {
     "demand.new_plans_growth": (-1.0, 1.0),
@@ -63,6 +63,19 @@ ASSUMPTION_BOUNDS: dict[str, tuple[float, float]] = {
     "placement.out_of_area.rate": (0.0, 10.0),
 }
 """Bounds of each assumption's draws (a normal's tails are clipped to them)."""
+
+
+def bounds_of(path: str) -> tuple[float, float]:
+    """Bounds of an assumption's draws: :data:`ASSUMPTION_BOUNDS`, or a lever's (0–5)."""
+    return ASSUMPTION_BOUNDS.get(path, (0.0, 5.0))
+
+
+def _is_assumption(path: str) -> bool:
+    try:
+        assumption_slot(path)
+    except KeyError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -102,7 +115,7 @@ class Model:
 
     def __init__(self, scenario: Scenario, pins: Mapping[str, float] | None = None):
         self.scenario = scenario
-        unknown = set(pins or {}) - set(ASSUMPTIONS)
+        unknown = {p for p in pins or {} if not _is_assumption(p)}
         if unknown:
             raise ValueError(f"no such assumption: {', '.join(sorted(unknown))}")
         self.pins = dict(pins or {})
@@ -294,7 +307,7 @@ class Model:
         out = {}
         for path, dist in self.scenario.assumptions().items():
             u = self.pins[path] if path in self.pins else streams.assumption(path)
-            out[path] = dist.ppf(u, *ASSUMPTION_BOUNDS[path])
+            out[path] = dist.ppf(u, *bounds_of(path))
         return out
 
     def demand(self, streams: Streams) -> DemandDraw:

@@ -28,6 +28,7 @@ __all__ = [
     "Calibration",
     "CohortDemand",
     "Council",
+    "DemandLever",
     "DesignationSpec",
     "FixedReferrals",
     "InitialWaiting",
@@ -415,6 +416,37 @@ class StartingState(_Model):
     source: str = Field("", description="Where overrides come from.")
 
 
+class DemandLever(_Model):
+    """A policy that changes demand from a date, with uncertainty (e.g. a reform).
+
+    From ``from_date`` on, new plans are multiplied by ``new_plans_factor`` (who gets
+    a plan), and the children newly needing a special school place by
+    ``specialist_need_factor`` (who needs a place); children already needing one
+    keep that need (in the year of the date, the factors apply to the part of the
+    year after it).
+    """
+
+    name: str = Field(description="What the lever is.")
+    from_date: Day = Field(alias="from", description="The day it takes effect.")
+    new_plans_factor: Annotated[Uncertain, uncertain_within(0, 5, "new_plans_factor")] = Field(
+        Uncertain(mean=1.0), description="Multiplier of new plans from the date on."
+    )
+    specialist_need_factor: Annotated[
+        Uncertain, uncertain_within(0, 5, "specialist_need_factor")
+    ] = Field(
+        Uncertain(mean=1.0),
+        description=(
+            "Multiplier of the children newly needing a special school place from the date "
+            "on; those already needing one keep their need."
+        ),
+    )
+    source: str = Field("", description="Where the lever and its figures come from.")
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True
+    )
+
+
 class CohortDemand(_Model):
     """Demand from a cohort projection of EHC plans by age × primary need, from SEN2."""
 
@@ -503,6 +535,11 @@ class CohortDemand(_Model):
             "Where the designations of each need and their order come from, or "
             "'assumption: ...' with the reasoning."
         ),
+    )
+    levers: tuple[DemandLever, ...] = Field(
+        (),
+        max_length=20,
+        description="Dated policy levers on demand (e.g. the 2026 Schools White Paper).",
     )
     starting_state: StartingState = Field(
         StartingState(),
@@ -945,13 +982,17 @@ class Scenario(_Model):
         The paths are those of :data:`placeplan.streams.ASSUMPTIONS`; a parameter is
         listed when this scenario's demand model has it.
         """
-        from placeplan.streams import ASSUMPTIONS
+        from placeplan.streams import ASSUMPTIONS, LEVER_FIELDS
 
         out: dict[str, Uncertain] = {}
-        for path in ASSUMPTIONS:
+        levers = getattr(self.demand, "levers", ())
+        paths = [*ASSUMPTIONS] + [
+            f"demand.levers.{i}.{field}" for i in range(len(levers)) for field in LEVER_FIELDS
+        ]
+        for path in paths:
             value: Any = self
             for key in path.split("."):
-                value = getattr(value, key, None)
+                value = value[int(key)] if key.isdigit() else getattr(value, key, None)
                 if value is None:
                     break
             if isinstance(value, Uncertain):

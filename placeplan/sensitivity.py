@@ -671,7 +671,7 @@ def sensitivity(
         unknown, the date is outside the forecast, or an option is out of range.
     """
     from placeplan.experiment import run
-    from placeplan.model import ASSUMPTION_BOUNDS
+    from placeplan.model import bounds_of
 
     if not isinstance(scenario, Scenario | Target):
         scenario = resolve_target(scenario)
@@ -729,7 +729,7 @@ def sensitivity(
     for path, dist in varied.items():
         lo, hi = headline[("low", path)], headline[("high", path)]
         swing, se, beyond = _swing(lo, hi)
-        bounds = ASSUMPTION_BOUNDS.get(path, (-math.inf, math.inf))
+        bounds = bounds_of(path)
         rows.append(
             {
                 "assumption": path,

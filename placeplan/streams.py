@@ -9,11 +9,12 @@ depend on which worker runs it or on how many replications there are.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ASSUMPTIONS", "SOURCES", "Streams", "root_entropy"]
+__all__ = ["ASSUMPTIONS", "LEVER_FIELDS", "SOURCES", "Streams", "assumption_slot", "root_entropy"]
 
 SOURCES: dict[str, int] = {
     "parameters": 0,
@@ -43,6 +44,31 @@ ASSUMPTIONS: dict[str, int] = {
 """Parameters a scenario may give as a distribution, and the fixed slot of each one's
 stream. Each draws one uniform per replication from its own stream, so pinning one
 (``placeplan sensitivity``) leaves every other draw unchanged. Append only."""
+
+
+LEVER_FIELDS: tuple[str, ...] = ("new_plans_factor", "specialist_need_factor")
+"""The uncertain fields of a dated demand lever (``demand.levers.<i>.<field>``). Append only."""
+
+_LEVER = re.compile(r"demand\.levers\.(\d+)\.(\w+)")
+
+
+def assumption_slot(path: str) -> int:
+    """The fixed stream slot of an assumption: :data:`ASSUMPTIONS`, or a lever's field.
+
+    Lever ``i``'s fields take slots ``1000 + 10 i + k`` (``k`` their place in
+    :data:`LEVER_FIELDS`), so adding a lever moves no other draw.
+
+    Raises
+    ------
+    KeyError
+        If ``path`` names no assumption.
+    """
+    if path in ASSUMPTIONS:
+        return ASSUMPTIONS[path]
+    match = _LEVER.fullmatch(path)
+    if match and match[2] in LEVER_FIELDS and int(match[1]) < 100:
+        return 1000 + 10 * int(match[1]) + LEVER_FIELDS.index(match[2])
+    raise KeyError(path)
 
 
 def root_entropy(seed: int | None) -> int:
@@ -79,6 +105,6 @@ class Streams:
         """The uniform draw in (0, 1) of one assumption (:data:`ASSUMPTIONS`) here."""
         seq = np.random.SeedSequence(
             self.entropy,
-            spawn_key=(self.replicate, SOURCES["assumptions"], ASSUMPTIONS[name]),
+            spawn_key=(self.replicate, SOURCES["assumptions"], assumption_slot(name)),
         )
         return float(np.random.default_rng(seq).random())

@@ -51,7 +51,12 @@ class NeedPath:
     inflow: np.ndarray
 
 
-def need_path(target: np.ndarray, cease_rate: np.ndarray, ages: tuple[int, int]) -> NeedPath:
+def need_path(
+    target: np.ndarray,
+    cease_rate: np.ndarray,
+    ages: tuple[int, int],
+    inflow_factor: np.ndarray | None = None,
+) -> NeedPath:
     """The flows that carry the children needing a place towards the projection's target.
 
     Parameters
@@ -65,6 +70,11 @@ def need_path(target: np.ndarray, cease_rate: np.ndarray, ages: tuple[int, int])
     ages : tuple of int
         Youngest and oldest SEN2 age, in the later January, at which children are
         newly referred [years].
+    inflow_factor : numpy.ndarray, optional
+        ``[year]`` multiplier of the children newly needing a place in each year (a
+        dated policy lever), applied to the flows found without it; those already
+        needing a place continue with the same probabilities, so the path departs
+        from the target by exactly the children not referred.
 
     Returns
     -------
@@ -94,6 +104,11 @@ def need_path(target: np.ndarray, cease_rate: np.ndarray, ages: tuple[int, int])
         inflow[y, 0] = target[y + 1, 0] if admissible[0] else 0.0
         need[y + 1, 1:] = now * stay[y, :-1] + inflow[y, 1:]
         need[y + 1, 0] = inflow[y, 0]
+    if inflow_factor is not None:  # fewer newly in need; those in need continue as before
+        inflow = inflow * np.asarray(inflow_factor, dtype=float)[:, None, None]
+        for y in range(years):
+            need[y + 1, 1:] = need[y, :-1] * stay[y, :-1] + inflow[y, 1:]
+            need[y + 1, 0] = inflow[y, 0]
     return NeedPath(need=need, stay=stay, inflow=inflow)
 
 

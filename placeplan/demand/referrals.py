@@ -201,7 +201,21 @@ def draw_cohort_demand(
     log_factor = np.concatenate([[0.0], np.cumsum(steps)])
     factor = np.exp(log_factor[ahead]) if n_years else np.zeros(0)
     new_by_year = inputs.new_plans[None, :, :] * factor[:, None, None]
+    plans_factor, need_factor = _lever_factors(spec, values, base, n_years)
+    # need follows plans as they would be without the levers: a lever changes who gets
+    # a plan (plans_factor) and, separately, who newly needs a place (need_factor)
     stock = project(inputs.stock, cease_rate, new_by_year, inputs.need_mix, recoding)
+    plans = (
+        stock
+        if plans_factor is None
+        else project(
+            inputs.stock,
+            cease_rate,
+            new_by_year * plans_factor[:, None, None],
+            inputs.need_mix,
+            recoding,
+        )
+    )
     years = np.arange(n_years + 1)
     first = inputs.special_table if start_need is None else np.asarray(start_need, dtype=float)
     share0 = np.clip(
@@ -210,7 +224,7 @@ def draw_cohort_demand(
     share = np.minimum(share0[None] * np.exp(trend * years)[:, None, None], 1.0)
     target = stock * share
     target[0] = first  # the state at the start, whole
-    path = need_path(target, cease_rate, spec.referral_ages)
+    path = need_path(target, cease_rate, spec.referral_ages, need_factor)
 
     own = own_designations(spec, designations)
     by_desig = np.zeros((n_years + 1, len(designations)))
@@ -236,12 +250,37 @@ def draw_cohort_demand(
     januaries = np.array([date(base + y, 1, 1).toordinal() for y in years], dtype=float)
     return DemandDraw(
         januaries=januaries,
-        ehcp_plans=stock.sum(axis=(1, 2)),
+        ehcp_plans=plans.sum(axis=(1, 2)),
         specialist_demand=path.need.sum(axis=(1, 2)),
         specialist_by_designation=by_desig,
         referrals=Referrals.concat(parts),
         path=path,
     )
+
+
+def _lever_factors(
+    spec: CohortDemand, values: Mapping[str, float], base: int, n_years: int
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Yearly multipliers of new plans and of new need from the dated levers (None: none).
+
+    Year ``y`` runs from January ``base + y``; a lever dated within it applies to the
+    share of the year after its date.
+    """
+    levers = getattr(spec, "levers", ())
+    if not levers:
+        return None, None
+    plans = np.ones(n_years)
+    need = np.ones(n_years)
+    for i, lever in enumerate(levers):
+        for field, out in (("new_plans_factor", plans), ("specialist_need_factor", need)):
+            given = getattr(lever, field)
+            f = float(values.get(f"demand.levers.{i}.{field}", given.centre))
+            for y in range(n_years):
+                first = date(base + y, 1, 1).toordinal()
+                last = date(base + y + 1, 1, 1).toordinal()
+                after = min(max((last - lever.from_date.toordinal()) / (last - first), 0.0), 1.0)
+                out[y] *= 1.0 + (f - 1.0) * after
+    return plans, need
 
 
 def draw_fixed_demand(
