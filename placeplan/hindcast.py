@@ -36,6 +36,7 @@ from placeplan.observed import (
     MAX_GAP,
     _day,
     _published_text,
+    band_counts,
     compare,
     sen2_signals,
 )
@@ -550,9 +551,7 @@ def agreement_sentence(table: pd.DataFrame) -> str:
         first = pd.to_datetime(signal["date"]).dt.date - start
         signal = signal[first.map(lambda d: d.days > 183)]
     if len(signal):
-        inside = signal["band"].isin(BANDS[1:3]).sum()
-        below = (signal["band"] == BANDS[0]).sum()
-        above = (signal["band"] == BANDS[3]).sum()
+        inside, below, above = band_counts(signal)
         parts.append(
             f"SEN2's waiting signal (a shadow of the list, not the list) lies inside the "
             f"simulated list's 80% interval at {inside} of "

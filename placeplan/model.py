@@ -314,17 +314,7 @@ class Model:
         """Draw one replication's demand."""
         s = self.scenario
         if isinstance(s.demand, CohortDemand):
-            assert self.cohort is not None
-            return draw_cohort_demand(
-                s.demand,
-                self.cohort,
-                s.designations,
-                s.start,
-                s.end,
-                streams.rng("parameters"),
-                streams.rng("referrals"),
-                self.assumption_values(streams),
-            )
+            return self._draw_cohort(streams, self.assumption_values(streams))
         if isinstance(s.demand, FixedReferrals):
             return draw_fixed_demand(s.demand, self.calendar, s.designations, s.start, s.end)
         return draw_poisson_demand(
@@ -488,7 +478,7 @@ class Model:
         referral_terms = self.calendar.term_indices(children.time)
         never = np.full(len(children), np.inf)
         exits = Exits(until, never, never.copy()).with_out_of_area(
-            self._out_of_area(children, referral_terms, streams)
+            self._out_of_area(children, referral_terms, streams, values)
         )
         account = NeedAccount(
             child_until=until,
@@ -516,7 +506,10 @@ class Model:
         return out
 
     def _draw_cohort(
-        self, streams: Streams, values: Mapping[str, float], start_need: np.ndarray
+        self,
+        streams: Streams,
+        values: Mapping[str, float],
+        start_need: np.ndarray | None = None,
     ) -> DemandDraw:
         s = self.scenario
         assert isinstance(s.demand, CohortDemand) and self.cohort is not None
@@ -611,7 +604,11 @@ class Model:
         return demand, problem, initial
 
     def _out_of_area(
-        self, children: Referrals, referral_terms: np.ndarray, streams: Streams | None = None
+        self,
+        children: Referrals,
+        referral_terms: np.ndarray,
+        streams: Streams | None = None,
+        values: Mapping[str, float] | None = None,
     ) -> np.ndarray:
         """When each child still waiting would be placed out of area [days] (``inf``: never).
 
@@ -636,7 +633,8 @@ class Model:
             now = np.isin(children.designation, at_once)
             when[now] = np.maximum(children.time[now], self._start)
         if streams is not None:
-            rate = self.assumption_values(streams).get("placement.out_of_area.rate", 0.0)
+            values = self.assumption_values(streams) if values is None else values
+            rate = values.get("placement.out_of_area.rate", 0.0)
             if rate > 0 and len(children):
                 waited = streams.rng("independent").exponential(365.25 / rate, len(children))
                 when = np.minimum(when, np.maximum(children.time, self._start) + waited)

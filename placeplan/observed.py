@@ -588,6 +588,16 @@ def _count(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
+def band_counts(points: pd.DataFrame) -> tuple[int, int, int]:
+    """How many compared points lie inside the simulated 80% interval, below it, above it."""
+    band = points["band"]
+    return (
+        int(band.isin(BANDS[1:3]).sum()),
+        int((band == BANDS[0]).sum()),
+        int((band == BANDS[3]).sum()),
+    )
+
+
 def agreement(table: pd.DataFrame) -> str:
     """One plain sentence on how the run agrees with the published record.
 
@@ -607,9 +617,7 @@ def agreement(table: pd.DataFrame) -> str:
     parts = []
     figures = done[~done["shadow"].astype(bool) & (done["kind"] != "bound")]
     if len(figures):
-        inside = figures["band"].isin(BANDS[1:3]).sum()
-        below = (figures["band"] == BANDS[0]).sum()
-        above = (figures["band"] == BANDS[3]).sum()
+        inside, below, above = band_counts(figures)
         parts.append(
             f"of {_count(len(figures), 'published council figure')} within the run, "
             f"{inside} {'lies' if inside == 1 else 'lie'} inside the simulated 80% interval, "
@@ -622,9 +630,7 @@ def agreement(table: pd.DataFrame) -> str:
         )
     shadows = done[done["shadow"].astype(bool)]
     if len(shadows):
-        inside = shadows["band"].isin(BANDS[1:3]).sum()
-        below = (shadows["band"] == BANDS[0]).sum()
-        above = (shadows["band"] == BANDS[3]).sum()
+        inside, below, above = band_counts(shadows)
         parts.append(
             f"the SEN2 shadows of the list (educated elsewhere, awaiting provision; not the "
             f"list itself) lie inside the simulated list's 80% interval at {inside} of "
