@@ -481,9 +481,31 @@ class CohortDemand(_Model):
         le=1,
         description=(
             "Year-to-year variation of new plans: sd of each year's step of the log of new "
-            "plans around the drift (the steps add up, as in a random walk)."
+            "plans around the drift (the steps add up, as in a random walk). Calibrated: "
+            "the national path's yearly shocks, which every council shares."
         ),
         json_schema_extra=_units("per year"),
+    )
+    new_plans_transient_sd: float = Field(
+        0.0,
+        ge=0,
+        le=2,
+        description=(
+            "The council's own year-to-year noise of new plans around its trend: sd of "
+            "each year's deviation of the log of new plans (deviations do not add up)."
+        ),
+        json_schema_extra=_units("1 (log)"),
+    )
+    new_plans_anchor: float = Field(
+        0.0,
+        ge=-3,
+        le=3,
+        description=(
+            "Where the growth of new plans starts from, relative to the latest published "
+            "year: the council's fitted level that year less the published value, on the "
+            "log scale (0: from the published value)."
+        ),
+        json_schema_extra=_units("1 (log)"),
     )
     need_recoding: Annotated[Uncertain, uncertain_within(0, 1, "need_recoding")] = Field(
         Uncertain(mean=1.0),

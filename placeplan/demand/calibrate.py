@@ -5,11 +5,12 @@ At an origin year ``O`` only what was known then is used: plans each January up 
 each January from 2019 up to ``O``. Three parameters are fitted per council, each
 with its estimation uncertainty and its year-to-year variation:
 
-- **growth of new plans** ``g`` [per year]: the mean yearly log growth of new plans
-  over the last ``window`` years, shrunk towards the median council by its
-  precision (a normal–normal empirical Bayes step, borrowing strength across
-  councils); year-to-year variation: the standard deviation of those yearly
-  growths, half the council's own, half the median council's (partial pooling);
+- **growth of new plans** ``g`` [per year]: the hierarchical fit of
+  :mod:`placeplan.demand.hierarchy` over every council at once: a national path
+  (year effects every council shares, forward a random walk whose shocks are
+  shared) plus the council's own trend, shrunk by the weight its own data carry;
+  the council's own noise around its trend, and the anchor (its fitted level in
+  the last year, less the published value);
 - **ceasing** ``c`` [per year]: from the stock identity
   ``plans[y+1] = plans[y] (1 - c) + new[y]`` over the last three years (from 2016);
 - **trend of the share needing a special school** ``tau`` [per year]: the mean
@@ -28,11 +29,10 @@ with its estimation uncertainty and its year-to-year variation:
   as ``share_trend_placements``: it is what the calibration used to fit, and it
   forecasts the published placements series in the backtests.
 
-Shrinkage (normal–normal empirical Bayes): each council's estimate is pulled
-towards the median council with weight ``between / (between + se²)``, the
-between-council variance estimated by moments (variance of the estimates less
-their mean squared standard error), floored at :data:`BETWEEN_FLOOR` only if the
-estimate falls below it (``Shrinkage.floored`` says when).
+Shrinkage (normal–normal empirical Bayes): each council's share trend is pulled
+towards the mean council with weight ``between / (between + se²)``, the
+between-council variance estimated by random-effects meta-analysis
+(``statsmodels`` ``combine_effects``, Paule–Mandel), never floored.
 
 These are pure functions over arrays ``[area, ...]``.
 """
@@ -44,16 +44,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from statsmodels.stats.meta_analysis import combine_effects
+
+from placeplan.demand.hierarchy import GrowthFit, fit_growth
 from placeplan.demand.panel import Panel
 
-__all__ = ["BETWEEN_FLOOR", "Fit", "Shrinkage", "fit", "project_totals", "share_trend"]
-
-QUANTITIES = ("ehcp_plans", "special_school")
-"""Quantities the backtests score against the published series."""
-
-BETWEEN_FLOOR = 1e-4
-"""Least between-council variance of a shrunk estimate [per year²] (sd 0.01 a year)."""
-
+__all__ = ["Fit", "Shrinkage", "fit", "share_trend"]
 
 @dataclass(frozen=True)
 class Shrinkage:
@@ -62,20 +58,17 @@ class Shrinkage:
     Attributes
     ----------
     centre : float
-        The median of the unshrunk estimates.
+        The random-effects mean of the unshrunk estimates [per year].
     between_var : float
-        Between-area variance used [per year²].
-    between_var_estimated : float
-        Its moment estimate (variance of the estimates less their mean squared
-        standard error) [per year²]; NaN if too few areas.
-    floored : bool
-        Whether the estimate fell below :data:`BETWEEN_FLOOR` and the floor was used.
+        Between-area variance (Paule–Mandel) [per year²]; NaN if fewer than three
+        areas have an estimate.
+    weight_median : float
+        Median weight of an area's own estimate, ``between / (between + se²)`` [1].
     """
 
     centre: float
     between_var: float
-    between_var_estimated: float
-    floored: bool
+    weight_median: float
 
 
 @dataclass(frozen=True)
@@ -86,9 +79,19 @@ class Fit:
     ----------
     origin : int
         January of the last stock used.
-    growth, growth_se, growth_noise : numpy.ndarray
-        Yearly log growth of new plans: estimate, its standard error, and the sd
-        of a year's deviation [per year].
+    growth, growth_se : numpy.ndarray
+        Yearly log growth of new plans (national drift plus the council's own trend)
+        and its standard error [per year].
+    growth_noise : numpy.ndarray
+        The national path's yearly shock (the same for every area) [per year].
+    transient_sd : numpy.ndarray
+        The area's own yearly deviation of log new plans around its trend [1].
+    anchor : numpy.ndarray
+        The area's fitted log new plans in the last year less the published [1].
+    own_weight : numpy.ndarray
+        Weight of the area's own data in its growth [1].
+    growth_fit : GrowthFit
+        The hierarchical fit behind these (:mod:`placeplan.demand.hierarchy`).
     cease, cease_se, cease_noise : numpy.ndarray
         Share of plans ceasing a year: estimate, standard error, sd of a year [per year].
     share_trend, share_trend_se, share_noise : numpy.ndarray
@@ -107,8 +110,6 @@ class Fit:
     share0, share0_placements : numpy.ndarray
         The need share and the special school (placements) share in January of
         the origin [1].
-    years_used : numpy.ndarray
-        Yearly growths of new plans behind ``growth`` [1].
     share_shrinkage, share_shrinkage_placements : Shrinkage
         How the two share trends were shrunk.
     """
@@ -117,6 +118,10 @@ class Fit:
     growth: np.ndarray
     growth_se: np.ndarray
     growth_noise: np.ndarray
+    transient_sd: np.ndarray
+    anchor: np.ndarray
+    own_weight: np.ndarray
+    growth_fit: GrowthFit
     cease: np.ndarray
     cease_se: np.ndarray
     cease_noise: np.ndarray
@@ -132,7 +137,6 @@ class Fit:
     new0: np.ndarray
     share0: np.ndarray
     share0_placements: np.ndarray
-    years_used: np.ndarray
     share_shrinkage: Shrinkage
     share_shrinkage_placements: Shrinkage
 
@@ -144,18 +148,17 @@ def _pooled_sd(own: np.ndarray) -> np.ndarray:
 
 
 def _shrink(raw: np.ndarray, se: np.ndarray) -> tuple[np.ndarray, np.ndarray, Shrinkage]:
-    """Normal–normal shrinkage of estimates towards their median, by precision.
+    """Normal–normal shrinkage of estimates towards their random-effects mean.
 
     Returns the shrunk estimates, their posterior standard deviations, and how.
     """
-    ok = np.isfinite(raw) & np.isfinite(se)
+    ok = np.isfinite(raw) & np.isfinite(se) & (se > 0)
     if ok.sum() < 3:
-        return raw, se, Shrinkage(np.nan, np.nan, np.nan, False)
-    centre = float(np.median(raw[ok]))
-    estimated = float(np.var(raw[ok]) - np.mean(se[ok] ** 2))
-    between = max(estimated, BETWEEN_FLOOR)
+        return raw, se, Shrinkage(np.nan, np.nan, np.nan)
+    meta = combine_effects(raw[ok], se[ok] ** 2, method_re="iterated")
+    between, centre = float(meta.tau2), float(meta.mean_effect_re)
     weight = between / (between + se**2)
-    how = Shrinkage(centre, between, estimated, estimated < BETWEEN_FLOOR)
+    how = Shrinkage(centre, between, float(np.median(weight[ok])))
     return weight * raw + (1 - weight) * centre, np.sqrt(weight) * se, how
 
 
@@ -199,7 +202,7 @@ def share_trend(count: np.ndarray, plans: np.ndarray) -> tuple[np.ndarray, np.nd
     return trend, change_sd / k, change_sd
 
 
-def fit(p: Panel, origin: int, window: int = 4) -> Fit:
+def fit(p: Panel, origin: int) -> Fit:
     """Fit the demand parameters of every area of a panel at an origin.
 
     Parameters
@@ -209,8 +212,6 @@ def fit(p: Panel, origin: int, window: int = 4) -> Fit:
     origin : int
         January of the last stock that may be used; new plans are used up to the
         calendar year ``origin - 1``.
-    window : int
-        Years of growth of new plans used.
 
     Returns
     -------
@@ -219,15 +220,9 @@ def fit(p: Panel, origin: int, window: int = 4) -> Fit:
     if origin < 2019:
         raise ValueError("origins before 2019 have no special school series to fit")
     o = p.year(origin)
+    g = fit_growth(p, origin)
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        log_new = np.log(np.where(p.new > 0, p.new, np.nan))
-        growths = np.diff(log_new[:, o - 1 - window : o], axis=1)
-        raw = np.nanmean(growths, axis=1)
-        used = np.isfinite(growths).sum(axis=1)
-        noise = _pooled_sd(_yearly_sd(growths))
-        growth, growth_se, _ = _shrink(raw, noise / np.sqrt(np.maximum(used, 1)))
-
         first = max(p.year(2016), o - 3)
         years = np.arange(first, o)
         ceased = (p.plans[:, years] + p.new[:, years] - p.plans[:, years + 1]) / p.plans[:, years]
@@ -245,9 +240,13 @@ def fit(p: Panel, origin: int, window: int = 4) -> Fit:
         share0_placements = p.special[:, o] / p.plans[:, o]
     return Fit(
         origin=origin,
-        growth=growth,
-        growth_se=growth_se,
-        growth_noise=noise,
+        growth=g.growth,
+        growth_se=g.growth_se,
+        growth_noise=np.full(len(g.growth), g.national_step_sd),
+        transient_sd=g.own_sd,
+        anchor=g.anchor,
+        own_weight=g.own_weight,
+        growth_fit=g,
         cease=cease,
         cease_se=cease_se,
         cease_noise=cease_noise,
@@ -263,76 +262,6 @@ def fit(p: Panel, origin: int, window: int = 4) -> Fit:
         new0=p.new[:, o - 1],
         share0=share0,
         share0_placements=share0_placements,
-        years_used=used,
         share_shrinkage=need_how,
         share_shrinkage_placements=placed_how,
     )
-
-
-def project_totals(
-    f: Fit, horizon: int, replications: int, rng: np.random.Generator, damping: float = 1.0
-) -> dict[str, np.ndarray]:
-    """Draw plans, special school plans and need for ``horizon`` years after the origin.
-
-    The stock identity of the cohort model summed over ages:
-    ``plans[y+1] = plans[y] (1 - c_y) + new[y]``, with log new plans a random walk
-    with drift ``g`` and ``c_y`` varying around ``c``; each share follows its trend
-    with independent yearly deviations. Parameters are drawn once per replication
-    (estimation uncertainty), deviations once per year. The published placements
-    series (``special_school``, which the backtests score) follows the placements
-    share trend: it is capped by places, and a forecast of it carries that on; the
-    children needing a special school (``specialist_need``) follow the need share
-    trend.
-
-    Parameters
-    ----------
-    f : Fit
-        Fitted parameters.
-    horizon : int
-        Years ahead [years].
-    replications : int
-        Draws per area [1].
-    rng : numpy.random.Generator
-        Random stream.
-    damping : float
-        The drift of new plans in the ``k``-th year ahead is ``g * damping**(k - 1)``
-        (1: no damping) [1].
-
-    Returns
-    -------
-    dict
-        ``ehcp_plans``, ``special_school`` and ``specialist_need``: arrays ``[area,
-        year ahead, replication]`` [plans], NaN for areas that cannot be projected.
-    """
-    n = len(f.growth)
-    shape = (n, replications)
-
-    def draw(mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
-        return mean[:, None] + rng.standard_normal(shape) * sd[:, None]
-
-    growth = draw(f.growth, f.growth_se)
-    cease = draw(f.cease, f.cease_se)
-    trend = draw(f.share_trend_placements, f.share_trend_placements_se)
-    plans = np.repeat(f.plans0[:, None], replications, axis=1)
-    log_new = np.repeat(np.log(np.where(f.new0 > 0, f.new0, np.nan))[:, None], replications, 1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_share0 = np.log(np.where(f.share0_placements > 0, f.share0_placements, np.nan))
-        log_need0 = np.log(np.where(f.share0 > 0, f.share0, np.nan))
-    out = {q: np.empty((n, horizon, replications)) for q in (*QUANTITIES, "specialist_need")}
-    for h in range(1, horizon + 1):
-        drift = growth * damping ** (h - 1)
-        log_new = log_new + drift + rng.standard_normal(shape) * f.growth_noise[:, None]
-        year_cease = np.clip(cease + rng.standard_normal(shape) * f.cease_noise[:, None], 0, 1)
-        plans = np.maximum(plans * (1 - year_cease) + np.exp(log_new), 0.0)
-        deviation = rng.standard_normal(shape) * f.share_noise_placements[:, None]
-        share = np.minimum(np.exp(log_share0[:, None] + h * trend + deviation), 1.0)
-        out["ehcp_plans"][:, h - 1] = plans
-        out["special_school"][:, h - 1] = plans * share
-    # need is drawn after the rest, so the draws of the published series stay those
-    # of the same stream without it
-    need_trend = draw(f.share_trend, f.share_trend_se)
-    for h in range(1, horizon + 1):
-        deviation = rng.standard_normal(shape) * f.share_noise[:, None]
-        need = np.minimum(np.exp(log_need0[:, None] + h * need_trend + deviation), 1.0)
-        out["specialist_need"][:, h - 1] = out["ehcp_plans"][:, h - 1] * need
-    return out

@@ -19,7 +19,7 @@ def cohort_step(
     cease_rate: np.ndarray,
     new: np.ndarray,
     recode_mix: np.ndarray | None = None,
-    recode_share: float = 0.0,
+    recode_share: float | np.ndarray = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Advance the stock of plans by one year.
 
@@ -36,8 +36,8 @@ def cohort_step(
     recode_mix : numpy.ndarray, optional
         Need mix of each age, ``[..., age, need]`` (rows summing to 1), towards which the
         recorded needs of plans that age move [1].
-    recode_share : float
-        Share of each age's continuing plans whose recorded need is re-recorded
+    recode_share : float or numpy.ndarray
+        Share (one per leading index, ``[...]``, or one for all) of each age's continuing plans whose recorded need is re-recorded
         each year, following ``recode_mix`` of their new age [per year]. Recording
         changes only the need of a plan, never the number of plans.
 
@@ -54,8 +54,8 @@ def cohort_step(
     survivors = stock - ceased
     aged = np.zeros_like(stock)
     aged[..., 1:, :] = survivors[..., :-1, :]
-    if recode_mix is not None and recode_share > 0:
-        share = min(max(recode_share, 0.0), 1.0)
+    share = np.clip(np.asarray(recode_share, dtype=float), 0.0, 1.0)[..., None, None]
+    if recode_mix is not None and np.any(share > 0):
         totals = aged.sum(axis=-1, keepdims=True)
         aged = (1.0 - share) * aged + share * totals * recode_mix
     return aged + new, ceased
@@ -66,7 +66,7 @@ def project(
     cease_rate: np.ndarray,
     new_by_year: np.ndarray,
     recode_mix: np.ndarray | None = None,
-    recode_share: float = 0.0,
+    recode_share: float | np.ndarray = 0.0,
 ) -> np.ndarray:
     """Project the stock of plans over several years.
 

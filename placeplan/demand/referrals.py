@@ -9,9 +9,9 @@ from datetime import date
 import numpy as np
 
 from placeplan.calendar import TermCalendar
-from placeplan.demand.cohort import project
 from placeplan.demand.inputs import CohortInputs
 from placeplan.demand.need import NeedPath, need_path
+from placeplan.demand.projection import new_plans_log_factor, project_plans, share_path
 from placeplan.demand.start import own_designations
 from placeplan.scenario import NEEDS, CohortDemand, FixedReferrals, PoissonReferrals, Uncertain
 
@@ -193,36 +193,36 @@ def draw_cohort_demand(
     base = inputs.base_year
     n_years = end.year - base + 1
     # New plans of calendar year base + y (y = 0, 1, ...), relative to the latest year
-    # published: a random walk in logs whose drift is damped year by year.
+    # published: a random walk in logs whose drift is damped year by year, from the
+    # council's fitted level (the anchor), with its own transient noise around it.
     ahead = (base - inputs.new_plans_year) + np.arange(n_years)  # 1 for the base year
     total = int(ahead[-1]) if n_years else 0
-    drift = growth * damping ** np.arange(total)
-    steps = drift + parameters.normal(0.0, spec.new_plans_noise_sd, size=total)
-    log_factor = np.concatenate([[0.0], np.cumsum(steps)])
-    factor = np.exp(log_factor[ahead]) if n_years else np.zeros(0)
-    new_by_year = inputs.new_plans[None, :, :] * factor[:, None, None]
+    steps = parameters.normal(0.0, spec.new_plans_noise_sd, size=total)
+    transient = (
+        parameters.normal(0.0, spec.new_plans_transient_sd, size=total)
+        if spec.new_plans_transient_sd > 0
+        else None
+    )
+    log_factor = (
+        new_plans_log_factor(ahead, growth, damping, steps, transient, spec.new_plans_anchor)
+        if n_years
+        else np.zeros(0)
+    )
     plans_factor, need_factor = _lever_factors(spec, values, base, n_years)
     # need follows plans as they would be without the levers: a lever changes who gets
     # a plan (plans_factor) and, separately, who newly needs a place (need_factor)
-    stock = project(inputs.stock, cease_rate, new_by_year, inputs.need_mix, recoding)
+    stock, _ = project_plans(inputs, log_factor, cease_rate, recoding)
     plans = (
         stock
         if plans_factor is None
-        else project(
-            inputs.stock,
-            cease_rate,
-            new_by_year * plans_factor[:, None, None],
-            inputs.need_mix,
-            recoding,
-        )
+        else project_plans(inputs, log_factor, cease_rate, recoding, plans_factor)[0]
     )
     years = np.arange(n_years + 1)
     first = inputs.special_table if start_need is None else np.asarray(start_need, dtype=float)
     share0 = np.clip(
         np.divide(first, inputs.stock, out=np.zeros_like(first), where=inputs.stock > 0), 0, 1
     )
-    share = np.minimum(share0[None] * np.exp(trend * years)[:, None, None], 1.0)
-    target = stock * share
+    target = stock * share_path(stock, share0, trend, years)
     target[0] = first  # the state at the start, whole
     path = need_path(target, cease_rate, spec.referral_ages, need_factor)
 
