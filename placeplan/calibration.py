@@ -22,7 +22,7 @@ import yaml
 
 from placeplan import sen2
 from placeplan._version import __version__
-from placeplan.demand.calibrate import BETWEEN_FLOOR, Shrinkage, fit
+from placeplan.demand.calibrate import Shrinkage, fit
 from placeplan.demand.panel import panel
 from placeplan.errors import InputError
 from placeplan.scenario import NEEDS
@@ -55,11 +55,14 @@ DEFAULT_NEED_DESIGNATION: dict[str, str] = {
 """Default designation meeting each primary need (an assumption; see the baseline scenario)."""
 
 METHOD = (
-    "SEN2 series of every council; new-plan growth: mean yearly log growth over the last "
-    "4 years, shrunk towards the median council (normal-normal empirical Bayes); "
+    "SEN2 series of every council; new plans: log new plans over the last 7 calendar "
+    "years = a national path (year effects every council shares, two-way fixed-effects "
+    "OLS; forward a random walk with its mean step as drift) + the council's own trend, "
+    "shrunk by Paule-Mandel random-effects meta-analysis (statsmodels), + the council's "
+    "own noise around its trend (placeplan.demand.hierarchy); "
     "specialist share trend: mean yearly change since 2019 of the log share of plans "
     "needing a special school, (special schools of every type + educated elsewhere + "
-    "awaiting provision up to 2022) / plans, shrunk likewise (placeplan.demand.calibrate, "
+    "awaiting provision up to 2022) / plans, shrunk by Paule-Mandel likewise (placeplan.demand.calibrate, "
     "placeplan.demand.need_share)"
 )
 
@@ -87,6 +90,8 @@ class CalibratedDemand:
     growth: float
     growth_se: float
     growth_noise: float
+    transient_sd: float
+    anchor: float
     share_trend: float
     share_trend_se: float
     diagnostics: dict[str, float | int | str]
@@ -98,15 +103,13 @@ def _round(x: float, digits: int = 4) -> float:
 
 
 def _between(how: Shrinkage) -> str:
-    """Whether the between-council variance of a shrinkage was estimated or floored."""
+    """How the between-council variance of a shrinkage was estimated."""
     if not np.isfinite(how.between_var):
         return "not estimated: fewer than three councils have a trend at this origin"
-    if how.floored:
-        return (
-            f"floored at {BETWEEN_FLOOR:g}: the moment estimate "
-            f"{how.between_var_estimated:.2e} is below it"
-        )
-    return f"estimated by moments: {how.between_var:.2e}"
+    return (
+        f"estimated (Paule-Mandel): {how.between_var:.2e}; median weight of a council's own "
+        f"trend {how.weight_median:.2f}"
+    )
 
 
 def calibrate(
@@ -156,14 +159,19 @@ def calibrate(
     o = p.year(until)
     start = p.year(2019)
     shrink, shrink_placed = f.share_shrinkage, f.share_shrinkage_placements
-    with np.errstate(divide="ignore", invalid="ignore"):
-        growths = np.diff(np.log(p.new[i, o - 5 : o]))
+    g = f.growth_fit
     diagnostics: dict[str, float | int | str] = {
         "plans_at_origin": int(p.plans[i, o]),
         "new_plans_last_year": int(p.new[i, o - 1]),
-        "new_plans_growth_unshrunk": _round(np.nanmean(growths)),
-        "new_plans_growth_median_council": _round(np.nanmedian(f.growth)),
-        "growth_years_used": int(f.years_used[i]),
+        "new_plans_years": f"{g.years[0]}-{g.years[-1]}",
+        "new_plans_national_drift": _round(g.national_drift),
+        "new_plans_national_drift_sd": _round(g.national_drift_se),
+        "new_plans_national_step_sd": _round(g.national_step_sd),
+        "new_plans_own_trend": _round(g.own_trend[i]),
+        "new_plans_own_trend_unshrunk": _known(g.own_trend_raw[i], until),
+        "new_plans_own_weight": _round(g.own_weight[i]),
+        "new_plans_between_council_sd": _round(np.sqrt(g.between_var)),
+        "new_plans_councils_fitted": g.councils_used,
         "ceasing_rate_identity": _round(f.cease[i]),
         "need_share_2019": _round(p.need[i, start] / p.plans[i, start]),
         "need_share_at_origin": _round(f.share0[i]),
@@ -196,6 +204,8 @@ def calibrate(
         growth=_round(f.growth[i]),
         growth_se=_round(f.growth_se[i]),
         growth_noise=_round(f.growth_noise[i]),
+        transient_sd=_round(f.transient_sd[i]),
+        anchor=_round(f.anchor[i]),
         share_trend=share_trend,
         share_trend_se=share_trend_se,
         diagnostics=diagnostics | ({"need_share_trend_fallback": note} if note else {}),
@@ -267,11 +277,16 @@ def demand_block(c: CalibratedDemand, template: dict[str, Any] | None, command: 
         "  model: cohort",
         f"  sen2_area: {c.code}          # {c.name}",
         f"  base_year: {c.until}",
-        "  # yearly log growth of new plans (estimate and its standard error): the last",
-        "  # four years' mean, shrunk towards the median council",
+        "  # yearly log growth of new plans (estimate and its standard error): the national",
+        "  # path's drift plus the council's own trend, weighted by its own data (hierarchical",
+        "  # fit on every council; the weight is in the diagnostics)",
         f"  new_plans_growth: {{mean: {c.growth}, sd: {c.growth_se}}}",
-        "  # sd of one year's step of the log of new plans (half own, half median council)",
+        "  # sd of the national path's yearly shock, shared by every council (accumulates)",
         f"  new_plans_noise_sd: {c.growth_noise}",
+        "  # sd of the council's own yearly deviation around its trend (does not accumulate)",
+        f"  new_plans_transient_sd: {c.transient_sd}",
+        "  # the council's fitted level of new plans in the last year, less the published one",
+        f"  new_plans_anchor: {c.anchor}",
         "  # damping of growth per year ahead (assumption, kept from the template)",
         f"  new_plans_growth_damping: {_flow(t.get('new_plans_growth_damping', 1.0))}",
         "  # multiplier of the SEN2 ceasing rates by age (assumption, kept from the template)",

@@ -19,8 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from placeplan.demand.backtest import backtest
-from placeplan.demand.calibrate import fit, project_totals, share_trend
+from placeplan.demand.calibrate import fit, share_trend
 from placeplan.demand.need_share import AWAIT_FOLDED_FROM, COLUMNS, need_series, waiting_signal
 from placeplan.demand.panel import YEARS, Panel, panel
 
@@ -123,12 +122,10 @@ def test_need_trend_recovers_the_true_trend_where_placements_do_not(seed, places
     # their stated interval
     assert np.mean(f.share_trend_placements - truth) < -0.05
     assert np.mean(np.abs(z_placed) < 2.5) <= 0.05
-    # the between-council spread of true trends (sd 0.015) is estimated: used as
-    # estimated whenever it is above the floor (by chance it can fall below it)
+    # the between-council spread of true trends (sd 0.015) is estimated (Paule-Mandel,
+    # no floor), within a factor of three of the truth
     how = f.share_shrinkage
-    assert how.floored == (how.between_var_estimated < 1e-4)
-    if not how.floored:
-        assert how.between_var == pytest.approx(how.between_var_estimated)
+    assert 0.005 < np.sqrt(how.between_var) < 0.045, how
 
 
 def test_one_capped_council_among_the_real_ones():
@@ -207,27 +204,3 @@ def test_need_series_of_hertfordshire():
     early = need_series("Hertfordshire", until=2022)
     assert early["year"].max() == 2022
     pd.testing.assert_frame_equal(early, s[s["year"] <= 2022])
-
-
-def test_projection_draws_need_with_the_need_trend_and_placements_with_theirs():
-    rng = np.random.default_rng(3)
-    n = 40
-    p, _ = capped_system(rng, n, rng.normal(0.04, 0.015, n), np.full(n, 0.01), observed=1.0)
-    f = fit(p, 2025)
-    draws = project_totals(f, 4, 4000, np.random.default_rng(0))
-    ratio = np.median(draws["specialist_need"] / draws["ehcp_plans"], axis=2)
-    expected = f.share0[:, None] * np.exp(f.share_trend[:, None] * np.arange(1, 5))
-    np.testing.assert_allclose(ratio, expected, rtol=0.02)
-    placed = np.median(draws["special_school"] / draws["ehcp_plans"], axis=2)
-    expected = f.share0_placements[:, None] * np.exp(
-        f.share_trend_placements[:, None] * np.arange(1, 5)
-    )
-    np.testing.assert_allclose(placed, expected, rtol=0.02)
-    # need is drawn after the rest: the published series' draws do not depend on it
-    other = f.__class__(**{**f.__dict__, "share_trend": f.share_trend + 0.1})
-    again = project_totals(other, 4, 4000, np.random.default_rng(0))
-    np.testing.assert_array_equal(draws["special_school"], again["special_school"])
-    assert not np.array_equal(draws["specialist_need"], again["specialist_need"])
-    table = backtest(p, [2022], 3, replications=200, quantities=("specialist_need",))
-    assert set(table["quantity"]) == {"specialist_need"}
-    assert np.isfinite(table["actual"]).all() and (table["p10"] <= table["p90"]).all()
