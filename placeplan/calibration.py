@@ -92,6 +92,7 @@ class CalibratedDemand:
     growth_noise: float
     transient_sd: float
     anchor: float
+    ceasing_noise: float
     share_trend: float
     share_trend_se: float
     diagnostics: dict[str, float | int | str]
@@ -206,6 +207,7 @@ def calibrate(
         growth_noise=_round(f.growth_noise[i]),
         transient_sd=_round(f.transient_sd[i]),
         anchor=_round(f.anchor[i]),
+        ceasing_noise=_round(f.cease_noise[i]),
         share_trend=share_trend,
         share_trend_se=share_trend_se,
         diagnostics=diagnostics | ({"need_share_trend_fallback": note} if note else {}),
@@ -291,6 +293,9 @@ def demand_block(c: CalibratedDemand, template: dict[str, Any] | None, command: 
         f"  new_plans_growth_damping: {_flow(t.get('new_plans_growth_damping', 1.0))}",
         "  # multiplier of the SEN2 ceasing rates by age (assumption, kept from the template)",
         f"  ceasing_scale: {_flow(t.get('ceasing_scale', 1.0))}",
+        "  # sd of a year's deviation of the share of plans ceasing (stock identity, the",
+        "  # council's last three years, half own, half median council)",
+        f"  ceasing_noise_sd: {c.ceasing_noise}",
         "  # share of continuing plans re-recorded to the need mix of their age (assumption)",
         f"  need_recoding: {_flow(t.get('need_recoding', 1.0))}",
         "  # yearly change of the log share of plans needing a special school since 2019,",

@@ -507,6 +507,17 @@ class CohortDemand(_Model):
         ),
         json_schema_extra=_units("1 (log)"),
     )
+    ceasing_noise_sd: float = Field(
+        0.0,
+        ge=0,
+        le=0.5,
+        description=(
+            "Year-to-year variation of ceasing: sd of a year's deviation of the share of "
+            "plans ceasing (the stock identity) from its mean; every age's rate moves in "
+            "proportion. Calibrated from the council's own years."
+        ),
+        json_schema_extra=_units("per year"),
+    )
     need_recoding: Annotated[Uncertain, uncertain_within(0, 1, "need_recoding")] = Field(
         Uncertain(mean=1.0),
         description=(

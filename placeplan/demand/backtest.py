@@ -262,17 +262,27 @@ def forecast_draws(
             ahead, growth, damping, national[:, :k], transient[:, :k], f.anchor[i]
         )
         cease = np.clip(inputs.cease_rate[None, :] * ceasing[:, None], 0.0, 1.0)
-        stock, new = project_plans(inputs, log_factor, cease, recoding)
+        deviation = _normal(own, (r, horizon), f.cease_noise[i])
+        stock, new = project_plans(inputs, log_factor, cease, recoding, None, deviation)
         ahead_stock = stock[:, 1:]
         out["ehcp_plans"][i] = ahead_stock.sum(axis=(-1, -2)).T
         out["new_plans"][i] = new.sum(axis=(-1, -2)).T
         out["special_school"][i] = _shared_quantity(
-            stock, inputs.special_share, f.share_trend_placements[i],
-            f.share_trend_placements_se[i], own, years,
+            stock,
+            inputs.special_share,
+            (f.share_trend_placements[i], f.share_trend_placements_se[i]),
+            f.share_noise_placements[i],
+            own,
+            years,
         )
         need0 = p.need[i, o] / p.special[i, o] if p.special[i, o] > 0 else np.nan
         out["specialist_need"][i] = _shared_quantity(
-            stock, inputs.special_share * need0, f.share_trend[i], f.share_trend_se[i], own, years
+            stock,
+            inputs.special_share * need0,
+            (f.share_trend[i], f.share_trend_se[i]),
+            f.share_noise[i],
+            own,
+            years,
         )
         by_need = ahead_stock.sum(axis=-2)
         for name, j in zip(NEED_QUANTITIES, need_index, strict=True):
@@ -286,16 +296,29 @@ def forecast_draws(
 def _shared_quantity(
     stock: np.ndarray,
     share0: np.ndarray,
-    trend: float,
-    trend_se: float,
+    trend: tuple[float, float],
+    noise_sd: float,
     rng: np.random.Generator,
     years: np.ndarray,
 ) -> np.ndarray:
-    """Plans × a share moving by a trend drawn per replication, ``[horizon, replication]``."""
+    """Published plans × share: the share moving by a trend drawn per replication.
+
+    ``trend`` is the trend's estimate and standard error [per year]. The published
+    share also deviates from its trend each year (sd ``noise_sd``, on the log
+    scale): the run's need path does not carry that deviation, but a forecast of the
+    published figure must, so it is drawn here, once per year and replication.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``[horizon, replication]`` [plans].
+    """
     r = stock.shape[0]
-    drawn = trend + _normal(rng, (r,), trend_se)
+    drawn = trend[0] + _normal(rng, (r,), trend[1])
     share = share_path(stock, np.clip(np.nan_to_num(share0), 0.0, 1.0), drawn, years)
-    return (stock * share)[:, 1:].sum(axis=(-1, -2)).T
+    total = (stock * share)[:, 1:].sum(axis=(-1, -2))
+    deviation = np.exp(_normal(rng, total.shape, noise_sd))
+    return (total * deviation).T
 
 
 def _percentiles(draws: np.ndarray, q: list[float]) -> np.ndarray:

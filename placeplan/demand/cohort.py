@@ -67,6 +67,7 @@ def project(
     new_by_year: np.ndarray,
     recode_mix: np.ndarray | None = None,
     recode_share: float | np.ndarray = 0.0,
+    cease_factor: np.ndarray | None = None,
 ) -> np.ndarray:
     """Project the stock of plans over several years.
 
@@ -80,6 +81,9 @@ def project(
         New plans in each projected year, ``[..., year, age, need]`` [plans].
     recode_mix, recode_share
         Re-recording of needs as plans age (see :func:`cohort_step`).
+    cease_factor : numpy.ndarray, optional
+        ``[..., year]`` multiplier of every age's ceasing rate in each projected year
+        (a year's deviation of ceasing) [1]; 1 if omitted.
 
     Returns
     -------
@@ -91,9 +95,11 @@ def project(
     lead = np.broadcast_shapes(stock0.shape[:-2], new_by_year.shape[:-3])
     out = np.empty((*lead, years + 1, *stock0.shape[-2:]))
     out[..., 0, :, :] = stock0
+    rate = np.asarray(cease_rate, dtype=float)
     for y in range(years):
+        year_rate = rate if cease_factor is None else rate * cease_factor[..., y, None]
         out[..., y + 1, :, :], _ = cohort_step(
-            out[..., y, :, :], cease_rate, new_by_year[..., y, :, :], recode_mix, recode_share
+            out[..., y, :, :], year_rate, new_by_year[..., y, :, :], recode_mix, recode_share
         )
     return out
 

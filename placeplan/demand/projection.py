@@ -13,7 +13,7 @@ import numpy as np
 from placeplan.demand.cohort import project
 from placeplan.demand.inputs import CohortInputs
 
-__all__ = ["new_plans_log_factor", "project_plans", "share_path"]
+__all__ = ["ceasing_share", "new_plans_log_factor", "project_plans", "share_path"]
 
 
 def new_plans_log_factor(
@@ -70,6 +70,7 @@ def project_plans(
     cease_rate: np.ndarray,
     recoding: np.ndarray | float,
     plans_factor: np.ndarray | None = None,
+    cease_deviation: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Plans each January and the new plans behind them.
 
@@ -86,6 +87,10 @@ def project_plans(
         Share of plans re-recorded each year ``[...]`` [per year].
     plans_factor : numpy.ndarray, optional
         ``[year]`` multiplier of new plans from dated levers [1].
+    cease_deviation : numpy.ndarray, optional
+        ``[..., year]`` deviation of each year's share of plans ceasing from its mean
+        [per year]; every age's rate moves in proportion, so the share of all plans
+        ceasing moves by the deviation (never below none).
 
     Returns
     -------
@@ -97,8 +102,34 @@ def project_plans(
     if plans_factor is not None:
         factor = factor * plans_factor
     new_by_year = inputs.new_plans * factor[..., None, None]
-    stock = project(inputs.stock, cease_rate, new_by_year, inputs.need_mix, recoding)
+    cease_factor = None
+    if cease_deviation is not None:
+        mean = ceasing_share(inputs.stock, cease_rate)
+        cease_factor = np.maximum(1.0 + np.asarray(cease_deviation) / mean[..., None], 0.0)
+    stock = project(
+        inputs.stock, cease_rate, new_by_year, inputs.need_mix, recoding, cease_factor
+    )
     return stock, new_by_year
+
+
+def ceasing_share(stock: np.ndarray, cease_rate: np.ndarray) -> np.ndarray:
+    """The share of all plans ceasing in a year at given rates by age (the oldest excepted).
+
+    Parameters
+    ----------
+    stock : numpy.ndarray
+        ``[age, need]`` plans [plans].
+    cease_rate : numpy.ndarray
+        ``[..., age]`` [per year].
+
+    Returns
+    -------
+    numpy.ndarray
+        ``[...]`` [per year]; a tiny positive number where nothing ceases.
+    """
+    by_age = stock.sum(axis=-1)[:-1]
+    rate = np.clip(np.asarray(cease_rate, dtype=float), 0.0, 1.0)[..., :-1]
+    return np.maximum((rate * by_age).sum(axis=-1) / max(by_age.sum(), 1e-9), 1e-9)
 
 
 def share_path(

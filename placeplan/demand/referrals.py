@@ -208,14 +208,21 @@ def draw_cohort_demand(
         if n_years
         else np.zeros(0)
     )
+    cease_deviation = (
+        parameters.normal(0.0, spec.ceasing_noise_sd, size=n_years)
+        if spec.ceasing_noise_sd > 0
+        else None
+    )
     plans_factor, need_factor = _lever_factors(spec, values, base, n_years)
     # need follows plans as they would be without the levers: a lever changes who gets
     # a plan (plans_factor) and, separately, who newly needs a place (need_factor)
-    stock, _ = project_plans(inputs, log_factor, cease_rate, recoding)
+    stock, _ = project_plans(inputs, log_factor, cease_rate, recoding, None, cease_deviation)
     plans = (
         stock
         if plans_factor is None
-        else project_plans(inputs, log_factor, cease_rate, recoding, plans_factor)[0]
+        else project_plans(
+            inputs, log_factor, cease_rate, recoding, plans_factor, cease_deviation
+        )[0]
     )
     years = np.arange(n_years + 1)
     first = inputs.special_table if start_need is None else np.asarray(start_need, dtype=float)
