@@ -44,6 +44,7 @@ continued (``naive_mean2``, ``naive_mean3``, ``naive_mean5``).
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -73,7 +74,13 @@ __all__ = [
 NEED_QUANTITIES = ("ASD", "SEMH", "SLD", "MLD", "SLCN")
 """Primary needs whose plans are scored."""
 
-BAND_AGES = {"0-4": (0, 4), "5-10": (5, 10), "11-15": (11, 15), "16-19": (16, 19), "20-25": (20, 25)}
+BAND_AGES = {
+    "0-4": (0, 4),
+    "5-10": (5, 10),
+    "11-15": (11, 15),
+    "16-19": (16, 19),
+    "20-25": (20, 25),
+}
 """SEN2 age bands and their ages."""
 
 _SEN2_BAND = {"0-4": "under 5", "5-10": "5 to 10", "11-15": "11 to 15"}
@@ -175,6 +182,28 @@ def published(p: Panel, t: sen2.SEN2Tables) -> dict[str, np.ndarray]:
     }
 
 
+def _area_tables(t: sen2.SEN2Tables, code: str) -> sen2.SEN2Tables:
+    """One council's tables out of all areas' (as :func:`placeplan.sen2.load` filters them).
+
+    The cohort inputs of each council come from the same tables as the panel, so a
+    backtest on a newer release (``--sen2-dir``) reads that release throughout.
+    """
+    if t.code == code:
+        return t
+    frames = {
+        name: (
+            frame
+            if name == "releases"
+            else frame[(frame["code"] == code).fillna(False).astype(bool)].reset_index(drop=True)
+        )
+        for name, frame in t.tables().items()
+    }
+    names = t.areas.loc[t.areas["code"] == code, "name"]
+    return dataclasses.replace(
+        t, **frames, code=code, name=str(names.iloc[0]) if len(names) else code
+    )
+
+
 def _quantiles(x: Uncertain, u: np.ndarray, lo: float, hi: float) -> np.ndarray:
     """The quantiles of an assumption at each of ``u`` (as a run draws it)."""
     return np.array([x.ppf(float(v), lo, hi) for v in u])
@@ -248,7 +277,9 @@ def forecast_draws(
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                inputs = cohort_inputs(str(p.codes[i]), origin, known_until=origin)
+                inputs = cohort_inputs(
+                    str(p.codes[i]), origin, _area_tables(t, str(p.codes[i])), known_until=origin
+                )
         except (ValueError, KeyError):
             continue
         own = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(origin, 1, int(i))))
@@ -267,8 +298,12 @@ def forecast_draws(
         out["ehcp_plans"][i] = ahead_stock.sum(axis=(-1, -2)).T
         out["new_plans"][i] = new.sum(axis=(-1, -2)).T
         out["special_school"][i] = _shared_quantity(
-            stock, inputs.special_share, f.share_trend_placements[i],
-            f.share_trend_placements_se[i], own, years,
+            stock,
+            inputs.special_share,
+            f.share_trend_placements[i],
+            f.share_trend_placements_se[i],
+            own,
+            years,
         )
         need0 = p.need[i, o] / p.special[i, o] if p.special[i, o] > 0 else np.nan
         out["specialist_need"][i] = _shared_quantity(
@@ -386,9 +421,7 @@ def backtest(
     frames, kept = [], {}
     chosen = np.arange(len(p.codes)) if areas is None else np.asarray(areas)
     for origin in origins:
-        draws = forecast_draws(
-            p, origin, horizon, replications, seed, assumptions, t, chosen
-        )
+        draws = forecast_draws(p, origin, horizon, replications, seed, assumptions, t, chosen)
         if keep_draws:
             kept[origin] = draws
         for quantity, values in draws.items():
