@@ -346,7 +346,9 @@ def _naive(series: np.ndarray, last_year: int, steps: int) -> dict[str, np.ndarr
     """Naive forecasts ``steps`` years after ``last_year`` from a series ``[area, year]``.
 
     The last value is the latest published at or before ``last_year``; growth rates
-    are yearly log growths between published years (a gap counts its years).
+    are yearly log growths between published years (a gap counts its years): the mean
+    over ``w`` years runs from the latest published year at least ``w`` years before
+    the last (or the first published, if later) to the last.
     """
     upto = series[:, : last_year - YEARS[0] + 1]
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
@@ -359,10 +361,15 @@ def _naive(series: np.ndarray, last_year: int, steps: int) -> dict[str, np.ndarr
         gap = (last_year - YEARS[0]) - last_i
 
         first_i = np.where(np.isfinite(logs), np.arange(upto.shape[1]), upto.shape[1]).min(axis=1)
+        latest = np.maximum.accumulate(idx, axis=1)  # latest published index up to each
 
         def mean_growth(window: int) -> np.ndarray:
-            # over the last `window` years, or as many as are published
-            start = np.maximum(last_i - window, first_i)
+            # from the latest published year at least `window` years before the last
+            # (so a gap such as January 2023's age bands is bridged, its years counted),
+            # or from the first published if there are fewer years
+            target = last_i - window
+            before = latest[rows, np.clip(target, 0, upto.shape[1] - 1)]
+            start = np.where((target >= 0) & (before >= 0), before, first_i)
             span = last_i - start
             first = logs[rows, np.clip(start, 0, upto.shape[1] - 1)]
             return np.where(span > 0, (logs[rows, np.maximum(last_i, 0)] - first) / span, np.nan)
