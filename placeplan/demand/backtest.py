@@ -547,9 +547,13 @@ def england_check(
 ) -> pd.DataFrame:
     """The sum of the councils' joint draws beside England's published figure.
 
-    Councils without a forecast at an origin are left out of the sum, and their
-    published figures are taken off England's, so both sides count the same
-    councils; where such a council has no published figure the year is skipped.
+    Each year, the councils summed are those with a forecast from the origin and a
+    published figure that year; England's figure is compared on the same councils
+    (the sum of their published figures). So a council formed after the origin
+    (Cumberland, 2023), one gone since (Cumbria), and a figure SEN2 suppressed (a
+    council's special school placements of one January) are left out of both sides
+    rather than making the year incomparable; ``share_of_england`` says how much of
+    England's figure the comparison covers.
 
     Parameters
     ----------
@@ -565,16 +569,16 @@ def england_check(
     Returns
     -------
     pandas.DataFrame
-        Per quantity, origin and horizon: councils summed, the sum's p10/p50/p90, the
-        comparable England figure (``england_actual``), whether it is covered, and
-        the median's error [%].
+        Per quantity, origin and horizon: councils summed, the sum's p10/p50/p90 [plans],
+        the comparable England figure (``england_actual``, the councils' published
+        figures summed) and England's own (``england``), the share of England's figure
+        compared, whether the comparable figure is covered, and the median's error [%].
     """
     rows = []
     for origin, by_quantity in draws.items():
         for quantity in quantities:
             values = by_quantity[quantity]
             ok = np.isfinite(values).all(axis=(1, 2))
-            total = values[ok].sum(axis=0)
             local = councils.new if quantity == "new_plans" else councils.series(quantity)
             national = (england.new if quantity == "new_plans" else england.series(quantity))[0]
             for h in range(1, values.shape[1] + 1):
@@ -582,22 +586,25 @@ def england_check(
                 if year > YEARS[-1]:
                     continue
                 column = year - YEARS[0]
-                missing = local[~ok, column]
-                if not np.isfinite(national[column]) or np.isnan(missing).any():
+                summed = ok & np.isfinite(local[:, column])
+                if not summed.any() or not np.isfinite(national[column]):
                     continue
-                actual = national[column] - missing.sum()
-                p10, p50, p90 = np.percentile(total[h - 1], [10, 50, 90])
+                total = values[summed, h - 1].sum(axis=0)
+                actual = float(local[summed, column].sum())
+                p10, p50, p90 = np.percentile(total, [10, 50, 90])
                 rows.append(
                     {
                         "quantity": quantity,
                         "origin": origin,
                         "horizon": h,
                         "year": year,
-                        "councils": int(ok.sum()),
+                        "councils": int(summed.sum()),
                         "p10": p10,
                         "p50": p50,
                         "p90": p90,
                         "england_actual": actual,
+                        "england": float(national[column]),
+                        "share_of_england": actual / float(national[column]),
                         "covered": bool(p10 <= actual <= p90),
                         "error_pct": (p50 - actual) / actual * 100,
                     }
