@@ -275,10 +275,16 @@ def test_the_backtest_command_rejects_bad_input(tmp_path, args, message):
     assert not (tmp_path / "x.csv").exists()
 
 
-def test_the_backtest_command_rejects_a_template_without_demand(tmp_path):
+def test_the_backtest_command_rejects_a_bad_template(tmp_path):
     template = tmp_path / "t.yaml"
     template.write_text("name: x\n", encoding="utf-8")
     args = ["backtest", "--all", "--template", str(template), "--out", str(tmp_path / "x.csv")]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2, result.output
     assert str(template) in result.output
+    data = yaml.safe_load(bundled_scenarios()[DEFAULT_SCENARIO].read_text())
+    data["demand"]["ceasing_scal"] = 1.0
+    template.write_text(yaml.safe_dump(data), encoding="utf-8")
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert "demand.ceasing_scal: unknown key" in result.output
