@@ -229,18 +229,23 @@ def why(
             " the cohort projection's median follows the same trend of new plans (the"
             " national path plus the council's own), and its errors come from the same"
             " place, the surge of new plans. For special school placements, places cap the"
-            " series and the naive trend of the series itself carries that cap on, while the"
+            " series and a naive trend of the series itself carries that cap on, while the"
             " projection's share trend is fitted on at most five Januaries (2019 on); the"
-            f" median is off by {d.loc['special_school'].median_error_pct:+.1f}% pooled.",
+            f" median is off by {d.loc['special_school'].median_error_pct:+.1f}% pooled, so"
+            " the ratio is not a bias but errors as large as the naive ones (a reading of"
+            " the tables, not a test of its cause).",
             "",
         ]
     if len(eng) and (eng["target"] == "**missed**").any():
         above = (checks["england_actual"] > checks["p90"]).sum()
         below = (checks["england_actual"] < checks["p10"]).sum()
+        missed = (~checks["covered"]).groupby(checks["origin"]).agg(["sum", "size"])
+        by = ", ".join(f"{o}: {int(m['sum'])} of {int(m['size'])}" for o, m in missed.iterrows())
         text += [
             "**The councils' sum against England (missed).** Of"
             f" {len(checks)} comparisons, England's figure lies above the sum's p90 in"
-            f" {above} and below its p10 in {below}. The sum of the councils' joint draws"
+            f" {above} and below its p10 in {below}; missed by origin: {by}."
+            " The sum of the councils' joint draws"
             " carries the national shocks (the national path's steps and drift, damping and"
             " re-recording drawn once per replication), but not what the councils share"
             " beyond them: a bias common to most councils (the same model, the same borrowed"
