@@ -1,124 +1,290 @@
-"""Demand calibration and backtests on the published SEN2 series of every council."""
+"""Backtests of the cohort projection: data known at the origin, seeds, naive forecasts,
+scores, the councils' sum against England, and the ``placeplan backtest`` command."""
 
-import warnings
+import dataclasses
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
+from click.testing import CliRunner
 
-from placeplan.demand.backtest import COLUMNS, backtest, england_check, score
-from placeplan.demand.calibrate import fit, project_totals
-from placeplan.demand.panel import panel
+from placeplan import sen2
+from placeplan.bundled import DEFAULT_SCENARIO, bundled_scenarios
+from placeplan.cli import main
+from placeplan.demand.backtest import (
+    NAIVE,
+    Assumptions,
+    _naive,
+    england_check,
+    forecast_draws,
+    score,
+    skill,
+)
+from placeplan.demand.calibrate import fit
+from placeplan.demand.inputs import cohort_inputs
+from placeplan.demand.panel import YEARS, panel
+
+ORIGIN = 2021
+R = 200
 
 
 @pytest.fixture(scope="module")
-def councils():
-    return panel("la")
+def tables():
+    return sen2.load()
 
 
 @pytest.fixture(scope="module")
-def bar(councils):
-    return backtest(councils, [2021, 2022], 3)
+def councils(tables):
+    return panel("la", tables)
 
 
-def test_panel_matches_published_figures(councils):
-    i = list(councils.codes).index("E10000015")
-    assert councils.plans[i, councils.year(2025)] == 12920
-    assert councils.special[i, councils.year(2025)] == 3375
-    assert councils.new[i, councils.year(2024)] == 1849
-    # the waiting signal: educated elsewhere, plus awaiting provision up to 2022
-    assert councils.waiting[i, councils.year(2022)] == 145 + 133
-    assert councils.waiting[i, councils.year(2025)] == 653
-    assert councils.need[i, councils.year(2025)] == 3375 + 653
-    assert len(councils.codes) >= 150
-    # the 2022 Yorkshire new plans blanked in the totals come back from the age breakdown
-    assert np.isfinite(councils.new[:, councils.year(2022)]).sum() >= 150
+@pytest.fixture(scope="module")
+def assumptions():
+    demand = yaml.safe_load(bundled_scenarios()[DEFAULT_SCENARIO].read_text())["demand"]
+    return Assumptions.of(demand, DEFAULT_SCENARIO)
 
 
-def test_backtest_table_has_the_documented_columns(bar):
-    assert list(bar.columns) == COLUMNS
-    assert set(bar["quantity"]) == {"ehcp_plans", "special_school"}
-    assert set(bar["origin"]) == {2021, 2022}
-    assert set(bar["year"] - bar["origin"]) == {1, 2, 3}
-    herts = bar[(bar.council_code == "E10000015") & (bar.quantity == "ehcp_plans")]
-    row = herts[(herts.origin == 2022) & (herts.year == 2025)].iloc[0]
-    assert row.actual == 12920 and row.naive_last == 9422
-    assert row.naive_trend == pytest.approx(9422 * (9422 / 8338) ** 3)
-    assert row.p10 < row.p50 < row.p90
+@pytest.fixture(scope="module")
+def areas(councils):
+    names = ["Hertfordshire", "Kent", "Rutland", "Manchester", "Cornwall"]
+    return np.array([int(np.flatnonzero(councils.names == n)[0]) for n in names])
 
 
-def test_the_bar_coverage_and_errors(bar):
-    """80% intervals cover 70-90% of actuals; the median beats both naive forecasts."""
-    for by in (("quantity",), ("quantity", "horizon")):
-        s = score(bar, by=by)
-        assert s["n"].min() > 250
-        assert s["coverage_80"].between(0.70, 0.90).all(), s
-        assert (s["mape_p50"] < s["mape_naive_last"]).all(), s
-        assert (s["mape_p50"] < s["mape_naive_trend"]).all(), s
+@pytest.fixture(scope="module")
+def fitted(councils):
+    return fit(councils, ORIGIN)
 
 
-def test_forecasts_use_only_data_known_at_the_origin(councils):
-    origin = 2021
-    later = councils.year(origin) + 1
-    scrambled = councils.__class__(
-        councils.codes,
-        councils.names,
-        np.where(np.arange(councils.plans.shape[1]) >= later, 1.0, councils.plans),
-        # new plans of the origin's own calendar year are not known in its January
-        np.where(np.arange(councils.new.shape[1]) >= later - 1, 1.0, councils.new),
-        np.where(np.arange(councils.special.shape[1]) >= later, 1.0, councils.special),
-        np.where(np.arange(councils.waiting.shape[1]) >= later, 1.0, councils.waiting),
-        councils.release,
+@pytest.fixture(scope="module")
+def base(councils, tables, assumptions, areas, fitted):
+    return forecast_draws(councils, ORIGIN, 3, R, 0, assumptions, tables, areas, fitted)
+
+
+def _later(tables: sen2.SEN2Tables, origin: int, factor: float) -> sen2.SEN2Tables:
+    """Every count published after the origin (Januaries after it, calendar years from it)
+    scaled by ``factor``: levels change, shapes (shares by age, need, placement) do not."""
+    counts = {
+        "plans",
+        "special",
+        "special_independent",
+        "mainstream",
+        "statements",
+        "special_non_maintained",
+        "ed_elsewhere",
+        "new_plans",
+        "new_special",
+        "new_statements",
+        "ceased",
+    }
+    flows = {"new_need_by_age", "new_plans_by_age", "new_plans_by_age_band", "new_plans_total"}
+    flows |= {"ceased_by_age", "ceased_total"}
+    changed = {}
+    for name, frame in tables.tables().items():
+        if "year" not in frame.columns or name == "corrections":
+            continue
+        frame = frame.copy()
+        later = frame["year"] >= origin if name in flows else frame["year"] > origin
+        for column in counts & set(frame.columns):
+            frame.loc[later, column] = frame.loc[later, column] * factor
+        changed[name] = frame
+    return dataclasses.replace(tables, **changed)
+
+
+def test_forecasts_use_only_data_known_at_the_origin(councils, tables, assumptions, areas, base):
+    """Levels published after the origin (tables, and the panel the fit uses) change
+    nothing; the same change does reach the inputs from a later origin."""
+    scaled = _later(tables, ORIGIN, 2.0)
+    p = panel("la", scaled)
+    later = YEARS > ORIGIN
+    assert np.nanmax(np.abs(p.plans[:, later] - 2 * councils.plans[:, later])) == 0
+    # and noise that keeps no shape, in the panel's later years
+    rng = np.random.default_rng(1)
+    p = dataclasses.replace(
+        p,
+        plans=np.where(later, p.plans * rng.uniform(0.5, 1.5, p.plans.shape), p.plans),
+        new=np.where(YEARS >= ORIGIN, p.new * rng.uniform(0.5, 1.5, p.new.shape), p.new),
+        special=np.where(later, p.special * rng.uniform(0.5, 1.5, p.special.shape), p.special),
+        waiting=np.where(later, p.waiting + 100, p.waiting),
     )
-    a = backtest(councils, [origin], 3)
-    b = backtest(scrambled, [origin], 3)
-    pd.testing.assert_frame_equal(a.drop(columns="actual"), b.drop(columns="actual"))
-    assert not a["actual"].equals(b["actual"])
-    # the need share trend, too, uses only the waiting signal known at the origin
-    fa, fb = fit(councils, origin), fit(scrambled, origin)
-    np.testing.assert_array_equal(fa.share_trend, fb.share_trend)
-    np.testing.assert_array_equal(fa.share0, fb.share0)
+    moved = forecast_draws(p, ORIGIN, 3, R, 0, assumptions, scaled, areas)
+    for quantity, values in base.items():
+        np.testing.assert_allclose(moved[quantity], values, rtol=1e-9, err_msg=quantity)
+    # not vacuous: from January 2022 the scaled figures are known and used
+    code = str(councils.codes[areas[0]])
+    one = sen2.load(code)
+    then = cohort_inputs(code, 2022, one, known_until=2022)
+    after = cohort_inputs(code, 2022, _later(one, ORIGIN, 2.0), known_until=2022)
+    assert after.stock.sum() == pytest.approx(2 * then.stock.sum())
 
 
-def test_fit_shrinks_towards_the_median_council(councils):
-    f = fit(councils, 2025)
-    o = councils.year(2025)
-    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # councils without a series
-        raw = np.nanmean(np.diff(np.log(councils.new[:, o - 5 : o]), axis=1), axis=1)
-    ok = np.isfinite(raw) & np.isfinite(f.growth)
-    median = np.median(f.growth[ok])
-    # every estimate lies between its own raw mean and the median council's
-    lo, hi = np.minimum(raw[ok], median), np.maximum(raw[ok], median)
-    assert ((f.growth[ok] >= lo - 1e-9) & (f.growth[ok] <= hi + 1e-9)).all()
-    assert np.std(f.growth[ok]) < np.std(raw[ok])
-    assert (f.growth_se[ok] > 0).all() and (f.share_noise[ok] > 0).all()
+def test_draws_are_reproducible_by_seed_and_each_council_has_its_own_stream(
+    councils, tables, assumptions, areas, fitted, base
+):
+    again = forecast_draws(councils, ORIGIN, 3, R, 0, assumptions, tables, areas, fitted)
+    other = forecast_draws(councils, ORIGIN, 3, R, 1, assumptions, tables, areas, fitted)
+    alone = forecast_draws(councils, ORIGIN, 3, R, 0, assumptions, tables, areas[:1], fitted)
+    for quantity, values in base.items():
+        np.testing.assert_array_equal(again[quantity], values)
+        assert not np.allclose(other[quantity][areas], values[areas]), quantity
+        # a council's draws do not depend on which others are forecast with it
+        np.testing.assert_array_equal(alone[quantity][areas[0]], values[areas[0]])
+    # only the councils asked for are forecast
+    rest = np.setdiff1d(np.arange(len(councils.codes)), areas)
+    assert np.isnan(base["ehcp_plans"][rest]).all()
+    assert np.isfinite(base["ehcp_plans"][areas]).all()
 
 
-def test_projection_draws_are_reproducible_and_damping_slows_growth(councils):
-    f = fit(councils, 2025)
-    a = project_totals(f, 5, 500, np.random.default_rng(1))
-    b = project_totals(f, 5, 500, np.random.default_rng(1))
-    np.testing.assert_array_equal(a["ehcp_plans"], b["ehcp_plans"])
-    damped = project_totals(f, 5, 500, np.random.default_rng(1), damping=0.5)
-    ok = np.isfinite(a["ehcp_plans"][:, -1, 0])
-    assert (
-        np.median(damped["ehcp_plans"][ok, -1], axis=1) < np.median(a["ehcp_plans"][ok, -1], axis=1)
-    ).mean() > 0.95
-    special = np.isfinite(a["special_school"][:, -1, 0])
-    assert special.sum() >= 145
-    assert (a["special_school"][special] <= a["ehcp_plans"][special]).all()
-    # no draw overflows (plans are a recurrence of non-negative terms, so a sign
-    # check could not fail; an overflow to inf or NaN can)
-    assert (
-        np.isfinite(a["ehcp_plans"][ok]).all() and np.isfinite(a["special_school"][special]).all()
+def _series(values: dict[int, float]) -> np.ndarray:
+    s = np.full((1, len(YEARS)), np.nan)
+    for year, v in values.items():
+        s[0, year - YEARS[0]] = v
+    return s
+
+
+def test_naive_forecasts_on_a_hand_made_series():
+    s = _series({2019: 100, 2020: 120, 2021: 130, 2022: 150, 2024: 180})  # no 2023
+    # from 2024, two years ahead; the last growth bridges the gap: (180/150) over 2 years
+    got = {k: float(v[0]) for k, v in _naive(s, 2024, 2).items()}
+    assert got["naive_last"] == 180
+    assert got["naive_trend"] == pytest.approx(180 * (180 / 150) ** (2 / 2))
+    assert got["naive_mean2"] == pytest.approx(180 * (180 / 150) ** (2 / 2))
+    assert got["naive_mean3"] == pytest.approx(180 * (180 / 130) ** (2 / 3))
+    assert got["naive_mean5"] == pytest.approx(180 * (180 / 100) ** (2 / 5))
+    # from 2023 (not published), one year ahead: from 2022's value, two years on
+    got = {k: float(v[0]) for k, v in _naive(s, 2023, 1).items()}
+    assert got["naive_last"] == 150
+    assert got["naive_trend"] == pytest.approx(150 * (150 / 130) ** 2)
+    assert got["naive_mean2"] == pytest.approx(150 * (150 / 120) ** (2 / 2))
+    # five years asked, three published: the growth over those
+    assert got["naive_mean5"] == pytest.approx(150 * (150 / 100) ** (2 / 3))
+    # data after the last year are not used
+    later = s.copy()
+    later[0, 2024 - YEARS[0]] = 1e6
+    assert _naive(later, 2022, 1)["naive_mean3"][0] == pytest.approx(150 * (150 / 100) ** (1 / 3))
+
+
+def _table(rows):
+    columns = ["quantity", "horizon", "actual", "p10", "p50", "p90", *NAIVE]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def test_score_coverage_mape_and_best_naive():
+    #        quantity h actual p10 p50 p90  last trend m2 m3 m5
+    t = _table(
+        [
+            ("q", 1, 100, 90, 110, 120, 100, 130, 95, 90, 80),
+            ("q", 1, 200, 210, 220, 230, 180, 200, 190, 180, 160),
+            ("q", 1, 50, 40, 50, 60, 60, 55, 50, 45, 40),
+            ("q", 1, 80, 70, 80, 90, np.nan, 80, 80, 80, 80),  # a naive missing: left out
+            ("q", 1, np.nan, 70, 80, 90, 80, 80, 80, 80, 80),  # no actual: left out
+        ]
     )
+    s = score(t, by=("quantity",)).loc["q"]
+    assert s["n"] == 3
+    assert s["coverage_80"] == pytest.approx(2 / 3)  # 200 is below its p10
+    assert s["mape_p50"] == pytest.approx((10 + 10 + 0) / 3)
+    assert s["mape_naive_last"] == pytest.approx((0 + 10 + 20) / 3)
+    assert s["mape_naive_mean2"] == pytest.approx((5 + 5 + 0) / 3)
+    assert s["best_naive"] == "naive_mean2"
+    assert s["ratio"] == pytest.approx(20 / 10)
+    # without naive_required, the row missing a naive forecast counts for the median
+    loose = score(t, by=("quantity",), naive_required=False).loc["q"]
+    assert loose["n"] == 4 and loose["coverage_80"] == pytest.approx(3 / 4)
 
 
-def test_sum_of_councils_tracks_england(councils):
+def test_skill_keeps_one_best_naive_for_every_horizon():
+    """naive_last is best pooled, naive_trend at horizon 2: skill keeps naive_last."""
+    rows = []
+    for _ in range(3):
+        rows.append(("ehcp_plans", 1, 100, 90, 105, 110, 101, 150, 150, 150, 150))
+    rows.append(("ehcp_plans", 2, 100, 90, 110, 110, 120, 115, 150, 150, 150))
+    s = skill(_table(rows), quantities=("ehcp_plans",)).set_index("horizon")
+    assert (s["best_naive"] == "naive_last").all()
+    assert s.loc[2, "mape_best_naive"] == pytest.approx(20)
+    assert s.loc[2, "ratio"] == pytest.approx(10 / 20)
+    assert s.loc["all", "ratio"] == pytest.approx((3 * 5 + 10) / (3 * 1 + 20))
+
+
+def test_england_check_sums_the_joint_draws_and_shared_shocks_widen_the_sum(councils, areas, base):
+    order = np.sort(areas)
+    sub = councils.select(np.isin(np.arange(len(councils.codes)), order))
+    draws = {q: v[order].copy() for q, v in base.items()}
+    draws["ehcp_plans"][0] = np.nan  # a council not forecast: left out on both sides
+    sub = dataclasses.replace(sub, plans=sub.plans.copy())
+    sub.plans[-1, councils.year(ORIGIN + 1)] = np.nan  # not published: left out that year
     england = panel("national")
-    check = england_check(councils, england, 2022, 3)
-    one_year = check[check["year"] == 2023]
-    error = (one_year["councils_p50_sum"] / one_year["england_actual"] - 1).abs()
-    assert (error < 0.03).all()
-    assert (check["councils"] >= 150).all()
+    check = england_check(sub, england, {ORIGIN: draws}, quantities=("ehcp_plans",))
+    assert list(check["horizon"]) == [1, 2, 3]
+    assert list(check["councils"]) == [len(order) - 2, len(order) - 1, len(order) - 1]
+    first = check.iloc[0]
+    assert first["p50"] == pytest.approx(np.median(draws["ehcp_plans"][1:-1, 0].sum(axis=0)))
+    assert first["england_actual"] == sub.plans[1:-1, councils.year(ORIGIN + 1)].sum()
+    row = check[check["horizon"] == 3].iloc[0]
+    total = draws["ehcp_plans"][1:, 2].sum(axis=0)
+    assert row["councils"] == len(order) - 1
+    assert row["p50"] == pytest.approx(np.percentile(total, 50))
+    assert row["p10"] == pytest.approx(np.percentile(total, 10))
+    column = councils.year(ORIGIN + 3)
+    # England's figure on the councils summed: their published figures
+    assert row["england_actual"] == pytest.approx(sub.plans[1:, column].sum())
+    assert row["england"] == england.plans[0, column]
+    assert row["covered"] == (row["p10"] <= row["england_actual"] <= row["p90"])
+    # councils drawn independently (each one's replications shuffled on its own)
+    rng = np.random.default_rng(0)
+    shuffled = draws["ehcp_plans"].copy()
+    for i in range(1, len(order)):
+        shuffled[i] = shuffled[i][:, rng.permutation(R)]
+    independent = england_check(
+        sub, england, {ORIGIN: {"ehcp_plans": shuffled}}, quantities=("ehcp_plans",)
+    )
+    joint_width = (check["p90"] - check["p10"]).to_numpy()
+    independent_width = (independent["p90"] - independent["p10"]).to_numpy()
+    assert (joint_width > independent_width).all(), (joint_width, independent_width)
+    assert joint_width[-1] > 1.2 * independent_width[-1], (joint_width, independent_width)
+
+
+def test_the_backtest_command_writes_a_csv(tmp_path):
+    out = tmp_path / "bt.csv"
+    args = ["backtest", "--council", "Hertfordshire", "--council", "E06000017"]
+    args += ["--origin", "2022", "--horizon", "1", "-n", "100", "--out", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out)
+    assert set(table["council"]) == {"Hertfordshire", "Rutland"}
+    assert set(table["origin"]) == {2022} and set(table["horizon"]) == {1}
+    assert {"actual", "p10", "p50", "p90", *NAIVE} <= set(table.columns)
+    assert "coverage_80" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--council", "Nowhere"], "Nowhere"),
+        (["--council", "East of England"], "not a council"),
+        (["--all", "--origin", "2019"], "2019 is not in the range"),
+        (["--all", "--council", "Kent"], "either --council"),
+        ([], "either --council"),
+    ],
+)
+def test_the_backtest_command_rejects_bad_input(tmp_path, args, message):
+    result = CliRunner().invoke(main, ["backtest", *args, "--out", str(tmp_path / "x.csv")])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_the_backtest_command_rejects_a_bad_template(tmp_path):
+    template = tmp_path / "t.yaml"
+    template.write_text("name: x\n", encoding="utf-8")
+    args = ["backtest", "--all", "--template", str(template), "--out", str(tmp_path / "x.csv")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert str(template) in result.output
+    data = yaml.safe_load(bundled_scenarios()[DEFAULT_SCENARIO].read_text())
+    data["demand"]["ceasing_scal"] = 1.0
+    template.write_text(yaml.safe_dump(data), encoding="utf-8")
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert "demand.ceasing_scal: unknown key" in result.output

@@ -44,6 +44,7 @@ continued (``naive_mean2``, ``naive_mean3``, ``naive_mean5``).
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -73,7 +74,13 @@ __all__ = [
 NEED_QUANTITIES = ("ASD", "SEMH", "SLD", "MLD", "SLCN")
 """Primary needs whose plans are scored."""
 
-BAND_AGES = {"0-4": (0, 4), "5-10": (5, 10), "11-15": (11, 15), "16-19": (16, 19), "20-25": (20, 25)}
+BAND_AGES = {
+    "0-4": (0, 4),
+    "5-10": (5, 10),
+    "11-15": (11, 15),
+    "16-19": (16, 19),
+    "20-25": (20, 25),
+}
 """SEN2 age bands and their ages."""
 
 _SEN2_BAND = {"0-4": "under 5", "5-10": "5 to 10", "11-15": "11 to 15"}
@@ -175,6 +182,28 @@ def published(p: Panel, t: sen2.SEN2Tables) -> dict[str, np.ndarray]:
     }
 
 
+def _area_tables(t: sen2.SEN2Tables, code: str) -> sen2.SEN2Tables:
+    """One council's tables out of all areas' (as :func:`placeplan.sen2.load` filters them).
+
+    The cohort inputs of each council come from the same tables as the panel, so a
+    backtest on a newer release (``--sen2-dir``) reads that release throughout.
+    """
+    if t.code == code:
+        return t
+    frames = {
+        name: (
+            frame
+            if name == "releases"
+            else frame[(frame["code"] == code).fillna(False).astype(bool)].reset_index(drop=True)
+        )
+        for name, frame in t.tables().items()
+    }
+    names = t.areas.loc[t.areas["code"] == code, "name"]
+    return dataclasses.replace(
+        t, **frames, code=code, name=str(names.iloc[0]) if len(names) else code
+    )
+
+
 def _quantiles(x: Uncertain, u: np.ndarray, lo: float, hi: float) -> np.ndarray:
     """The quantiles of an assumption at each of ``u`` (as a run draws it)."""
     return np.array([x.ppf(float(v), lo, hi) for v in u])
@@ -248,7 +277,9 @@ def forecast_draws(
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                inputs = cohort_inputs(str(p.codes[i]), origin, known_until=origin)
+                inputs = cohort_inputs(
+                    str(p.codes[i]), origin, _area_tables(t, str(p.codes[i])), known_until=origin
+                )
         except (ValueError, KeyError):
             continue
         own = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(origin, 1, int(i))))
@@ -334,7 +365,9 @@ def _naive(series: np.ndarray, last_year: int, steps: int) -> dict[str, np.ndarr
     """Naive forecasts ``steps`` years after ``last_year`` from a series ``[area, year]``.
 
     The last value is the latest published at or before ``last_year``; growth rates
-    are yearly log growths between published years (a gap counts its years).
+    are yearly log growths between published years (a gap counts its years): the mean
+    over ``w`` years runs from the latest published year at least ``w`` years before
+    the last (or the first published, if later) to the last.
     """
     upto = series[:, : last_year - YEARS[0] + 1]
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
@@ -347,10 +380,15 @@ def _naive(series: np.ndarray, last_year: int, steps: int) -> dict[str, np.ndarr
         gap = (last_year - YEARS[0]) - last_i
 
         first_i = np.where(np.isfinite(logs), np.arange(upto.shape[1]), upto.shape[1]).min(axis=1)
+        latest = np.maximum.accumulate(idx, axis=1)  # latest published index up to each
 
         def mean_growth(window: int) -> np.ndarray:
-            # over the last `window` years, or as many as are published
-            start = np.maximum(last_i - window, first_i)
+            # from the latest published year at least `window` years before the last
+            # (so a gap such as January 2023's age bands is bridged, its years counted),
+            # or from the first published if there are fewer years
+            target = last_i - window
+            before = latest[rows, np.clip(target, 0, upto.shape[1] - 1)]
+            start = np.where((target >= 0) & (before >= 0), before, first_i)
             span = last_i - start
             first = logs[rows, np.clip(start, 0, upto.shape[1] - 1)]
             return np.where(span > 0, (logs[rows, np.maximum(last_i, 0)] - first) / span, np.nan)
@@ -409,9 +447,7 @@ def backtest(
     frames, kept = [], {}
     chosen = np.arange(len(p.codes)) if areas is None else np.asarray(areas)
     for origin in origins:
-        draws = forecast_draws(
-            p, origin, horizon, replications, seed, assumptions, t, chosen
-        )
+        draws = forecast_draws(p, origin, horizon, replications, seed, assumptions, t, chosen)
         if keep_draws:
             kept[origin] = draws
         for quantity, values in draws.items():
@@ -530,9 +566,13 @@ def england_check(
 ) -> pd.DataFrame:
     """The sum of the councils' joint draws beside England's published figure.
 
-    Councils without a forecast at an origin are left out of the sum, and their
-    published figures are taken off England's, so both sides count the same
-    councils; where such a council has no published figure the year is skipped.
+    Each year, the councils summed are those with a forecast from the origin and a
+    published figure that year; England's figure is compared on the same councils
+    (the sum of their published figures). So a council formed after the origin
+    (Cumberland, 2023), one gone since (Cumbria), and a figure SEN2 suppressed (a
+    council's special school placements of one January) are left out of both sides
+    rather than making the year incomparable; ``share_of_england`` says how much of
+    England's figure the comparison covers.
 
     Parameters
     ----------
@@ -548,16 +588,16 @@ def england_check(
     Returns
     -------
     pandas.DataFrame
-        Per quantity, origin and horizon: councils summed, the sum's p10/p50/p90, the
-        comparable England figure (``england_actual``), whether it is covered, and
-        the median's error [%].
+        Per quantity, origin and horizon: councils summed, the sum's p10/p50/p90 [plans],
+        the comparable England figure (``england_actual``, the councils' published
+        figures summed) and England's own (``england``), the share of England's figure
+        compared, whether the comparable figure is covered, and the median's error [%].
     """
     rows = []
     for origin, by_quantity in draws.items():
         for quantity in quantities:
             values = by_quantity[quantity]
             ok = np.isfinite(values).all(axis=(1, 2))
-            total = values[ok].sum(axis=0)
             local = councils.new if quantity == "new_plans" else councils.series(quantity)
             national = (england.new if quantity == "new_plans" else england.series(quantity))[0]
             for h in range(1, values.shape[1] + 1):
@@ -565,22 +605,25 @@ def england_check(
                 if year > YEARS[-1]:
                     continue
                 column = year - YEARS[0]
-                missing = local[~ok, column]
-                if not np.isfinite(national[column]) or np.isnan(missing).any():
+                summed = ok & np.isfinite(local[:, column])
+                if not summed.any() or not np.isfinite(national[column]):
                     continue
-                actual = national[column] - missing.sum()
-                p10, p50, p90 = np.percentile(total[h - 1], [10, 50, 90])
+                total = values[summed, h - 1].sum(axis=0)
+                actual = float(local[summed, column].sum())
+                p10, p50, p90 = np.percentile(total, [10, 50, 90])
                 rows.append(
                     {
                         "quantity": quantity,
                         "origin": origin,
                         "horizon": h,
                         "year": year,
-                        "councils": int(ok.sum()),
+                        "councils": int(summed.sum()),
                         "p10": p10,
                         "p50": p50,
                         "p90": p90,
                         "england_actual": actual,
+                        "england": float(national[column]),
+                        "share_of_england": actual / float(national[column]),
                         "covered": bool(p10 <= actual <= p90),
                         "error_pct": (p50 - actual) / actual * 100,
                     }
