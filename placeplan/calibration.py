@@ -62,8 +62,8 @@ METHOD = (
     "own noise around its trend (placeplan.demand.hierarchy); "
     "specialist share trend: mean yearly change since 2019 of the log share of plans "
     "needing a special school, (special schools of every type + educated elsewhere + "
-    "awaiting provision up to 2022) / plans, shrunk by Paule-Mandel likewise (placeplan.demand.calibrate, "
-    "placeplan.demand.need_share)"
+    "awaiting provision up to 2022) / plans, shrunk by Paule-Mandel likewise "
+    "(placeplan.demand.calibrate, placeplan.demand.need_share)"
 )
 
 FIRST_ORIGIN = 2019

@@ -17,10 +17,23 @@ after the end; still waiting; placed out of area; left the list (moved away, oth
 provision); left the list because of their age."""
 
 
+_EPOCH = date(1970, 1, 1).toordinal()
+"""Day ordinal of 1970-01-01, where numpy's datetimes count from."""
+
+
 def _dates(ordinals: np.ndarray) -> pd.Series:
-    out = pd.Series(pd.NaT, index=range(len(ordinals)), dtype="datetime64[s]")
+    """Instants from day ordinals, to the second (NaT where not finite).
+
+    Referrals fall at times of day, and a census is taken at the end of its day
+    (:data:`placeplan.placement.schedule.AT_SNAPSHOT`); keeping the time of day lets
+    the log's counts at a census equal the measures'.
+    """
+    ordinals = np.asarray(ordinals, dtype=float)
     ok = np.isfinite(ordinals)
-    out[ok] = pd.to_datetime([date.fromordinal(int(t)) for t in ordinals[ok]])
+    seconds = np.zeros(len(ordinals), dtype="int64")
+    seconds[ok] = np.round((ordinals[ok] - _EPOCH) * 86400.0).astype("int64")
+    out = pd.Series(seconds.astype("datetime64[s]"), index=range(len(ordinals)))
+    out[~ok] = pd.NaT
     return out
 
 

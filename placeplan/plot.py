@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from placeplan import measures
+from placeplan.placement.schedule import AT_SNAPSHOT
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -339,11 +340,12 @@ class Plots:
         times = pd.to_datetime(self.results.dataset["time"].to_numpy())
         jan = self._januaries()
         last = (times[jan][-1] if jan.any() else times[-1]).date()
-        day = pd.Timestamp(last)
+        day = pd.Timestamp(last) + pd.Timedelta(days=AT_SNAPSHOT)  # the census instant
         referred = pd.to_datetime(children["referred"])
         placed = pd.to_datetime(children["placed"])
         left = pd.to_datetime(children["left"])
         waiting = (referred <= day) & ~(placed <= day) & ~(left <= day)  # NaT: not (yet)
+        # as the measures count: referred by the census instant, not placed or gone by it
         terms = np.array(
             [cal.whole_terms_waited(r, last) for r in referred[waiting].dt.date], dtype=int
         )

@@ -357,8 +357,10 @@ def _cohort(s: Scenario, demand: Any, found: _Findings, check_data: bool) -> Non
     damping = min(demand.new_plans_growth_damping.extreme(_SIGMAS), 1.0)
     reach = years if damping == 1 else (1 - damping**years) / (1 - damping)
     growth = demand.new_plans_growth
-    log_factor = growth.extreme(_SIGMAS) * reach + _SIGMAS * (
-        demand.new_plans_noise_sd * math.sqrt(years)
+    log_factor = (
+        growth.extreme(_SIGMAS) * reach
+        + _SIGMAS * (demand.new_plans_noise_sd * math.sqrt(years) + demand.new_plans_transient_sd)
+        + max(demand.new_plans_anchor, 0.0)
     )
     if log_factor > math.log(MAX_GROWTH_FACTOR):
         found.error(

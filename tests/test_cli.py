@@ -201,21 +201,24 @@ def test_backtest_cli(tmp_path):
     proc = placeplan("backtest", "--council", "Hertfordshire", *args, "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     table = pd.read_csv(out)
-    assert list(table.columns) == [
+    assert list(table.columns[:10]) == [
         "council_code",
         "council",
         "origin",
+        "horizon",
         "year",
         "quantity",
         "actual",
         "p10",
         "p50",
         "p90",
-        "naive_last",
-        "naive_trend",
     ]
+    assert {"naive_last", "naive_trend", "naive_mean3"} <= set(table.columns)
     assert set(table["council_code"]) == {"E10000015"}
-    assert len(table) == 2 * 3 * 2
+    assert len(table) == 2 * 3 * table["quantity"].nunique()
+    assert {"ehcp_plans", "new_plans", "special_school", "need_ASD", "age_16-19"} <= set(
+        table["quantity"]
+    )
     assert "coverage_80" in proc.stdout
     both = placeplan(
         "backtest", "--all", "--council", "Hertfordshire", "--origin", "2021", "--out", str(out)

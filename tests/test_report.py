@@ -9,6 +9,7 @@ import xarray as xr
 from test_cli import placeplan
 
 import placeplan as pp
+from placeplan.bundled import bundled_scenarios
 from placeplan.report import (
     limitations,
     md_escape,
@@ -158,7 +159,8 @@ def test_limitations_follow_the_scenario(run_dirs):
     assert "One locality (county)" in text
     # the list at the start is derived from SEN2, its share and waits drawn
     assert "educated elsewhere in the January caseload" in text and "uniform 0.5–1.5" in text
-    assert "fitted to need" in text and "-0.0453" in text
+    trend = pp.load_scenario(bundled_scenarios()["herts-baseline"]).demand.specialist_share_trend
+    assert "fitted to need" in text and f"{trend.mean:+.4f}".replace("+", "") in text
     assert "12 needs onto ASD, MLD, PSI, SEMH, SLD" in text and "MLD → MLD, SLD" in text
     assert "Councils publish no waiting list" in text
     assert "at the cohort projection's own rates" in text

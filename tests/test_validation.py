@@ -49,6 +49,10 @@ def _baseline() -> str:
     return bundled_scenarios()["herts-baseline"].read_text()
 
 
+_GROWTH = re.search(r"new_plans_growth: \{[^}]*\}", _baseline()).group(0)
+"""The baseline's calibrated growth line, as written by `placeplan calibrate`."""
+
+
 def _write(tmp_path: Path, text: str, name: str = "s.yaml") -> Path:
     path = tmp_path / name
     path.write_text(text)
@@ -205,9 +209,7 @@ def test_demand_expecting_too_many_children_is_refused_by_validate_and_run(tmp_p
     text = re.sub(
         r"new_plans_growth_damping: [0-9.]+",
         "new_plans_growth_damping: 1.0",
-        _baseline().replace(
-            "new_plans_growth: {mean: 0.1199, sd: 0.01}", "new_plans_growth: {mean: 1.0, sd: 0}"
-        ),
+        _baseline().replace(_GROWTH, "new_plans_growth: {mean: 1.0, sd: 0}"),
     )
     _rejected(_write(tmp_path, text), "demand.new_plans_growth", "at the central estimates")
     # a replication drawing such growth (built past validation, as a tail draw of wide
@@ -254,12 +256,15 @@ def test_too_many_children_waiting_is_rejected(tmp_path):
 
 
 def test_huge_growth_is_rejected(tmp_path):
-    text = _baseline().replace(
-        "new_plans_growth: {mean: 0.1199, sd: 0.01}", "new_plans_growth: {mean: 1.0, sd: 1.0}"
-    )
+    text = _baseline().replace(_GROWTH, "new_plans_growth: {mean: 1.0, sd: 1.0}")
     path = _write(tmp_path, text)
     _rejected(path, "demand.new_plans_growth", "100,000,000-fold", _line(text, "new_plans_growth:"))
-    text = _baseline().replace("years: 10", "years: 300")
+    # undamped, the baseline's own growth over three centuries is refused too
+    text = re.sub(
+        r"new_plans_growth_damping: [0-9.]+",
+        "new_plans_growth_damping: 1.0",
+        _baseline().replace("years: 10", "years: 300"),
+    )
     _rejected(_write(tmp_path, text), "demand.new_plans_growth", "six standard deviations")
 
 

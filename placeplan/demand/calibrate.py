@@ -43,13 +43,13 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-
 from statsmodels.stats.meta_analysis import combine_effects
 
 from placeplan.demand.hierarchy import GrowthFit, fit_growth
 from placeplan.demand.panel import Panel
 
 __all__ = ["Fit", "Shrinkage", "fit", "share_trend"]
+
 
 @dataclass(frozen=True)
 class Shrinkage:

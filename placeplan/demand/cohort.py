@@ -37,9 +37,10 @@ def cohort_step(
         Need mix of each age, ``[..., age, need]`` (rows summing to 1), towards which the
         recorded needs of plans that age move [1].
     recode_share : float or numpy.ndarray
-        Share (one per leading index, ``[...]``, or one for all) of each age's continuing plans whose recorded need is re-recorded
-        each year, following ``recode_mix`` of their new age [per year]. Recording
-        changes only the need of a plan, never the number of plans.
+        Share of each age's continuing plans whose recorded need is re-recorded
+        each year (one per leading index, ``[...]``, or one for all), following
+        ``recode_mix`` of their new age [per year]. Recording changes only the need
+        of a plan, never the number of plans.
 
     Returns
     -------

@@ -180,7 +180,6 @@ def _fit(p: Panel, origin: int, window: int) -> GrowthFit:
     y = _log_new(p, years)
     enough = np.isfinite(y).sum(axis=1) >= _MIN_YEARS
     y = np.where(enough[:, None], y, np.nan)
-    n_area = y.shape[0]
     path, fitted = _two_way(y, years)
     resid = y - fitted
     steps = np.diff(path)

@@ -106,9 +106,7 @@ def project_plans(
     if cease_deviation is not None:
         mean = ceasing_share(inputs.stock, cease_rate)
         cease_factor = np.maximum(1.0 + np.asarray(cease_deviation) / mean[..., None], 0.0)
-    stock = project(
-        inputs.stock, cease_rate, new_by_year, inputs.need_mix, recoding, cease_factor
-    )
+    stock = project(inputs.stock, cease_rate, new_by_year, inputs.need_mix, recoding, cease_factor)
     return stock, new_by_year
 
 

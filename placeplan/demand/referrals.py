@@ -220,9 +220,9 @@ def draw_cohort_demand(
     plans = (
         stock
         if plans_factor is None
-        else project_plans(
-            inputs, log_factor, cease_rate, recoding, plans_factor, cease_deviation
-        )[0]
+        else project_plans(inputs, log_factor, cease_rate, recoding, plans_factor, cease_deviation)[
+            0
+        ]
     )
     years = np.arange(n_years + 1)
     first = inputs.special_table if start_need is None else np.asarray(start_need, dtype=float)
