@@ -179,12 +179,13 @@ def why(
             " mean the spread, not only the centre, is short. What the run's model leaves"
             " out, as far as the diagnostics show:",
             "",
-            "- *Ceasing.* The projection draws one ceasing scale per council from the"
-            " template's range (±40% in herts-baseline) and otherwise ceases plans at the"
-            " rates by age averaged over the years known; a council's year-to-year noise in"
-            " ceasing (SEN2's ceased plans swing by a factor of two between years in many"
-            " councils) is not in the model, so the stock of plans is projected more surely"
-            " than it moves.",
+            "- *Ceasing.* Each year's deviation of a council's ceasing is drawn (sd from its"
+            " own last three years of the stock identity, half its own, half the median"
+            " council's: `demand.ceasing_noise_sd`), but the *level* of ceasing varies only"
+            " by the template's scale (±40% in herts-baseline), not by the council's own"
+            " estimation error, which from three noisy years is often larger (the yearly"
+            " identity ceasing of a council misses its three-year mean by about 4% of plans,"
+            " sd, in 2020–2024).",
             "- *Shapes from later years.* At origins before 2024 the stock by single year of"
             " age, the ceasing rates by age and the need mix are shapes borrowed from 2023–"
             "2025 publications (`CohortInputs.borrowed`); the levels are those known then."
@@ -210,11 +211,15 @@ def why(
             f" of council-years and special school placements in {special.above_p90:.0%}"
             f" (below p10: {plans.below_p10:.0%} and {special.below_p10:.0%})."
             " The national surge of new plans in 2023–24 hit every council"
-            " at once. The hierarchical fit now carries it as a shared year effect (the"
-            " national path's step sd), drawn once per replication for every council, so it"
-            " widens each council's interval only by the national step's spread; what each"
-            " council did beyond the national path in those years is its own noise, which"
-            " is small against the surge.",
+            " at once: the national path stepped by about +0.28 in 2023 against a drift of"
+            " about 0.1 and a step sd of 0.05–0.09, two to three sd. The hierarchical fit"
+            " carries such shocks as a shared year effect, drawn once per replication for"
+            " every council; but in the one year a shared shock of that size happens, every"
+            " council's actual lies on the same side of its interval, so coverage at that"
+            " origin falls however well the intervals are calibrated over many origins."
+            " Coverage at each origin is therefore not a test of independent council-years;"
+            " the check that shared shocks are carried is the councils' sum against England"
+            " (below).",
             "",
         ]
     if (ratios["target"] == "**missed**").any():
