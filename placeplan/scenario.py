@@ -77,6 +77,10 @@ Need = Literal[
     "ASD", "HI", "MLD", "MSI", "OTH", "PD", "PMLD", "SEMH", "SLCN", "SLD", "SPLD", "VI", "DS"
 ]
 
+LAST_BASE_YEAR = 2026
+"""Latest January a cohort projection may start from: that of SEN2 reporting year 2026
+(published June 2026; the shipped extract ends at January 2025)."""
+
 NEW_NEEDS: tuple[str, ...] = ("DS",)
 """Primary needs SEN2 added after placeplan's first scenarios were written: a scenario
 may leave them out of ``demand.need_designation`` and place them by another need's
@@ -517,7 +521,13 @@ class CohortDemand(_Model):
         ),
     )
     base_year: int = Field(
-        2025, ge=2019, le=2025, description="January of the SEN2 stock the projection starts from."
+        2025,
+        ge=2019,
+        le=LAST_BASE_YEAR,
+        description=(
+            "January of the SEN2 stock the projection starts from (2026 needs a release "
+            "of 2026 or later: demand.sen2_dir)."
+        ),
     )
     new_plans_growth: Annotated[Uncertain, uncertain_within(-1, 1, "new_plans_growth")] = Field(
         description=(

@@ -133,6 +133,7 @@ __all__ = [
     "MISSING_MARKERS",
     "NEEDS",
     "RECODED",
+    "RECORDED_UNDER",
     "TABLE_NAMES",
     "SEN2FormatError",
     "SEN2Tables",
@@ -140,11 +141,17 @@ __all__ = [
     "extract_dir",
     "load",
     "read_official",
+    "source_files",
 ]
 
 #: Primary need codes, in the order DfE publishes them: the modelled needs
 #: (:data:`placeplan.scenario.NEEDS`, the one list) and ``UNKNOWN``.
 NEEDS: tuple[str, ...] = (*_MODELLED_NEEDS, "UNKNOWN")
+
+#: Needs SEN2 added as primary needs -> the need earlier releases counted them under
+#: (release 2025, data guidance, footnote 1 of the need files: "EHC plans where the
+#: primary need is Down Syndrome are included under 'other difficulty/disability'").
+RECORDED_UNDER: Mapping[str, str] = {"DS": "OTH"}
 
 #: Reasons a plan ceased (column names of ``ceased_plans.csv``), ``total_ceased`` last.
 CEASED_REASONS: tuple[str, ...] = (
@@ -1461,6 +1468,38 @@ def load(council: str | None = None, *, sen2_dir: str | Path | None = None) -> S
         name=name,
         sen2_dir=None if sen2_dir is None else str(Path(sen2_dir).resolve()),
     )
+
+
+def source_files(sen2_dir: str | Path) -> list[dict[str, str]]:
+    """The official files a folder holds, as read, with their SHA-256 (for provenance).
+
+    Parameters
+    ----------
+    sen2_dir : str or pathlib.Path
+        A folder as :func:`read_official` takes it.
+
+    Returns
+    -------
+    list of dict
+        One ``{"release", "file", "sha256"}`` per file (``file`` relative to the
+        folder), newest release first.
+
+    """
+    import hashlib
+
+    folder = Path(sen2_dir)
+    out = []
+    for release in reversed(_discover(folder)):
+        for name in release.files:
+            path = release.folder / name
+            out.append(
+                {
+                    "release": str(release.year),
+                    "file": path.relative_to(folder).as_posix(),
+                    "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                }
+            )
+    return out
 
 
 def councils(sen2_dir: str | Path | None = None) -> pd.DataFrame:

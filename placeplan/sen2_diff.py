@@ -123,7 +123,10 @@ class ReleaseDiff:
             parts.append(f"{n:,} published values revised in {len(changed)} tables")
         dropped = sorted({y for t in self.tables for y in t.years_dropped})
         if dropped:
-            parts.append(f"years of the shipped release missing {_years(dropped)}")
+            parts.append(
+                f"years of the shipped release missing {_years(dropped)} (put the older "
+                "releases' folders beside it to keep them)"
+            )
         return (
             f"{head}; against the shipped {self.shipped_release}: {'; '.join(parts)}.\n"
             f"  `placeplan data diff --sen2-dir {self.folder}` lists the differences."

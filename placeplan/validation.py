@@ -417,9 +417,27 @@ def _sen2(s: Scenario, demand: Any, found: _Findings) -> None:
             f"{demand.base_year}: {exc}",
         )
         return
+    _release_read(demand, inputs, found)
     _starting_state(s, demand, inputs, found)
     if not found.errors:
         _central_path(s, demand, inputs, found)
+
+
+def _release_read(demand: Any, inputs: CohortInputs, found: _Findings) -> None:
+    """Name a SEN2 release other than the shipped one, and a fit made on other data."""
+    read_from = "demand.sen2_dir" if demand.sen2_dir else "the SEN2 extract shipped with placeplan"
+    fitted = demand.calibration.release if demand.calibration is not None else None
+    if fitted is not None and fitted != inputs.release:
+        found.warn(
+            ("demand", "calibration", "release"),
+            f"fitted on {fitted}, but the run reads {inputs.release} ({read_from}); "
+            "expected the data the fit was made on: calibrate again, or set demand.sen2_dir "
+            "to the folder it was fitted on",
+        )
+    if demand.sen2_dir is not None:
+        from placeplan.sen2_diff import diff
+
+        found.warn(("demand", "sen2_dir"), diff(demand.sen2_dir).summary())
 
 
 def _starting_state(s: Scenario, demand: Any, inputs: CohortInputs, found: _Findings) -> None:

@@ -159,7 +159,7 @@ def test_limitations_follow_the_scenario(run_dirs):
     # the list at the start is derived from SEN2, its share and waits drawn
     assert "educated elsewhere in the January caseload" in text and "uniform 0.5–1.5" in text
     assert "fitted to need" in text and "-0.0453" in text
-    assert "12 needs onto ASD, MLD, PSI, SEMH, SLD" in text and "MLD → MLD, SLD" in text
+    assert "13 needs onto ASD, MLD, PSI, SEMH, SLD" in text and "MLD → MLD, SLD" in text
     assert "Councils publish no waiting list" in text
     assert "at the cohort projection's own rates" in text
     assert "not be referred again" in text  # all-age places: phase transfers not modelled

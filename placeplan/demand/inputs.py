@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from placeplan import sen2
-from placeplan.scenario import NEEDS
+from placeplan.scenario import LAST_BASE_YEAR, NEEDS
 
 __all__ = ["AGES", "FIRST_SINGLE_AGE_YEAR", "CohortInputs", "cohort_inputs", "stack"]
 
@@ -240,7 +240,7 @@ def cohort_inputs(
     area : str
         ONS code or name of a council (or of England or a region).
     base_year : int
-        January to start from (2019–2025).
+        January to start from (2019–2026; 2026 needs a release of 2026 or later).
     tables : placeplan.sen2.SEN2Tables, optional
         SEN2 tables; the shipped extract if omitted.
     known_until : int, optional
@@ -262,8 +262,10 @@ def cohort_inputs(
         the base year.
 
     """
-    if not _FIRST_BASE_YEAR <= base_year <= 2025:
-        raise ValueError(f"base year {base_year}: expected a January from 2019 to 2025")
+    if not _FIRST_BASE_YEAR <= base_year <= LAST_BASE_YEAR:
+        raise ValueError(
+            f"base year {base_year}: expected a January from {_FIRST_BASE_YEAR} to {LAST_BASE_YEAR}"
+        )
     if known_until is not None and known_until < base_year:
         raise ValueError(
             f"known_until {known_until} is before the base year {base_year}: the base "
@@ -328,6 +330,7 @@ def _all_published(area: str, t: sen2.SEN2Tables, base_year: int) -> CohortInput
     new_need = _need_table(_one_year(t.new_need_by_age, new_year), "new_plans")
     if new_need.sum() == 0:
         new_need = _need_table(_one_year(_england(t).new_need_by_age, new_year), "new_plans")
+    new_need, folded = _fold_unrecorded(new_need, need_table)
     new_overall = new_need.sum(axis=0) / new_need.sum()
     new_plans = new_by_age[:, None] * _mix(new_need, new_overall)
 
@@ -338,7 +341,7 @@ def _all_published(area: str, t: sen2.SEN2Tables, base_year: int) -> CohortInput
     later = [
         f"{what}: {', '.join(str(y) for y in years)}"
         for what, years in (
-            ("need mix of plans by age, January", _years_after(t.need_by_age, base_year)),
+            ("need mix of plans by age, January", _used_after(t.need_by_age, base_year)),
             ("ceasing by age, calendar year", [y for y in ceased_years if y >= base_year]),
             ("new plans by age, calendar year", [new_year] if new_year >= base_year else []),
         )
@@ -356,13 +359,42 @@ def _all_published(area: str, t: sen2.SEN2Tables, base_year: int) -> CohortInput
         release=t.release,
         attribution=t.attribution,
         caseload=_caseload(t, base_year),
-        borrowed=tuple(later),
+        borrowed=tuple(later + folded),
     )
 
 
-def _years_after(frame: pd.DataFrame, year: int) -> list[int]:
-    """Years of a table later than ``year``."""
-    return sorted(int(y) for y in frame["year"].unique() if int(y) > year)
+def _fold_unrecorded(new: np.ndarray, stock: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Count new plans of a need the base stock does not record under the need it was in.
+
+    SEN2 counted Down syndrome under OTH before reporting year 2026
+    (:data:`placeplan.sen2.RECORDED_UNDER`). If the base January's need mix has no DS
+    (a January before 2026) but the new plans' mix does (a later calendar year), the
+    new DS plans are counted under OTH, as the base stock counts them: otherwise they
+    would have no share in special schools (none was recorded) and drop out of demand.
+
+    Returns the new-plan table ``[age, need]`` and what was folded, in words.
+    """
+    out = new.copy()
+    notes = []
+    for need, under in sen2.RECORDED_UNDER.items():
+        k, j = NEEDS.index(need), NEEDS.index(under)
+        if stock[:, k].sum() == 0 and out[:, k].sum() > 0:
+            notes.append(
+                f"new plans of need {need}: counted under {under}, as the base January's "
+                f"stock counts them (SEN2 made {need} a primary need from reporting year 2026)"
+            )
+            out[:, j] += out[:, k]
+            out[:, k] = 0.0
+    return out, notes
+
+
+def _used_after(frame: pd.DataFrame, year: int) -> list[int]:
+    """The year :func:`_one_year` takes from a table, if later than ``year`` (borrowed)."""
+    picked = _one_year(frame, year)
+    if picked.empty:
+        return []
+    used = int(picked["year"].iloc[0])
+    return [used] if used > year else []
 
 
 def _pick_year(frame: pd.DataFrame, known_until: int, column: str) -> tuple[int, bool] | None:
@@ -559,6 +591,8 @@ def _known_then(area: str, t: sen2.SEN2Tables, base_year: int, known_until: int)
     new_mix, note = _need_mix(t, "new_need_by_age", "new_plans", known_until)
     if note:
         borrowed.append(f"need mix of new plans by age: {note}")
+    new_mix, folded = _fold_unrecorded(new_mix, need_mix)
+    borrowed += folded
     new_plans = new_by_age[:, None] * new_mix
 
     # ceasing
