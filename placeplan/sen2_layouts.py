@@ -492,7 +492,8 @@ def match_layout(file_name: str, columns: list[str]) -> Layout:
             + ")"
         )
     known = "; ".join(layout.describe() for layout in layouts)
-    column = (missing or unexpected or [None])[0]
+    parts_missing = [c for group in best.together for c in group if c not in columns]
+    column = (missing or unexpected or parts_missing or [None])[0]
     raise LayoutError(
         f"the columns fit no known layout of {file_name}: against layout {best.name}, "
         f"{'; '.join(said)}. Known layouts: {known}. A newer release may have changed "
