@@ -43,7 +43,17 @@ Conventions
   files list no row for an age without plans and apply no suppression). Release 2022
   has no ``"20 to 25"`` band before January 2015 (new plans: before 2014), when plans
   did not extend to young people over 19; those rows are absent, not zero.
-- Where two releases hold the same area and year, the newer release wins.
+- Where two releases hold the same area and year, the newer release wins (DfE revises
+  earlier years: release 2026 moved England's SLD plans of January 2025 from 25,681
+  to 25,025); :mod:`placeplan.sen2_diff` names what a folder changes against the
+  shipped extract.
+- Each official file is read only if its header is one of its known layouts
+  (:data:`LAYOUTS`, :mod:`placeplan.sen2_layouts`): release 2025's, or release
+  2026's (Down syndrome a primary need; special academies and free schools split).
+  Anything else is refused, naming the file and the columns missing or unexpected.
+- Need tables hold the needs a release publishes: ``DS`` (Down syndrome) from
+  release 2026 (``<NA>`` for January 2025, published as ``x``); release 2025 counts
+  those children under ``OTH`` (:data:`RECORDED_UNDER`) and has no ``DS`` rows.
 
 Tables
 ------
@@ -63,7 +73,11 @@ plans_total
     Active plans each January [plans], 2010-2025: ``plans``, ``statements`` (of
     which statements of SEN, before 2019), ``special``, ``special_independent``,
     ``mainstream`` (from 2019), ``series`` (``"statements+plans"`` before 2019,
-    ``"plans"`` from 2019).
+    ``"plans"`` from 2019); special schools by type (from 2019), which add up to
+    ``special``: ``special_la_maintained``, ``special_academy_free`` (academies and
+    free schools, in every release) and, where published (release 2026 on), its
+    split ``special_academy`` and ``special_free_school``, besides
+    ``special_independent`` and ``special_non_maintained``.
 placement_by_need
     Active plans, January 2025, by type of placement (the published "Type of
     placement" label; ``"Special - total"`` is all special schools) and primary need
@@ -83,7 +97,9 @@ new_plans_by_age_band
     Yorkshire and The Humber and England (Wakefield returned only a total that year).
 new_plans_total
     New plans each calendar year [plans], 2009-2024, with ``new_statements`` before
-    2019 and ``new_special`` from 2019.
+    2019 and ``new_special`` from 2019; of those in special academies and free
+    schools ``new_special_academy_free`` and, where published, its split
+    ``new_special_academy`` and ``new_special_free_school``.
 ceased_by_age
     Plans ceased by age when the plan ceased and reason [plans] (``ceased``),
     calendar years 2023-2024.
@@ -101,7 +117,8 @@ areas
     ``region_code, old_la_code, published_codes``.
 releases
     The releases read: ``release`` (reporting year), ``label``, ``published``,
-    ``folder``, ``files``.
+    ``folder``, ``files``, ``layouts`` (``file:layout;...``, the layout each file was
+    read as).
 corrections
     Published values that the reader set to missing because they are impossible,
     with the reason (for example every Yorkshire and The Humber council showing the
