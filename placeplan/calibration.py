@@ -315,7 +315,7 @@ def demand_block(c: CalibratedDemand, template: dict[str, Any] | None, command: 
     ]
     lines += [
         f"    {need}: {names if isinstance(names, str) else _flow(list(names))}"
-        for need, names in ((n, designation[n]) for n in NEEDS)
+        for need, names in ((n, designation[n]) for n in NEEDS if n in designation)
     ]
     if "need_designation_source" in t:
         lines.append(f"  need_designation_source: {_flow(t['need_designation_source'])}")

@@ -873,6 +873,35 @@ def data_councils(sen2_dir: Path | None) -> None:
     click.echo(frame.to_string(index=False))
 
 
+@data.command("diff")
+@click.option(
+    "--sen2-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    required=True,
+    help="A folder of official SEN2 CSV files (a newer release) to compare with the shipped one.",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(0, 1000),
+    default=10,
+    show_default=True,
+    help="Largest revisions listed per table.",
+)
+def data_diff(sen2_dir: Path, top: int) -> None:
+    """Show what a folder of SEN2 files changes against the release placeplan ships.
+
+    The layout of each file (e.g. 2026: Down syndrome a primary need, special
+    academies and free schools split), new needs and columns, years added or
+    missing, and, table by table, how many published values were revised, with the
+    largest revisions (area, year, column, old -> new).
+    """
+    from placeplan.sen2_diff import diff
+
+    with reading_sen2(sen2_dir):
+        found = diff(sen2_dir, top=top)
+    click.echo(found.render(top), nl=False)
+
+
 @main.command()
 def scenarios() -> None:
     """List the bundled scenarios."""

@@ -198,15 +198,20 @@ def writing(path: str | Path) -> Iterator[None]:
 def reading_sen2(sen2_dir: Path | None) -> Iterator[None]:
     """Report a ``--sen2-dir`` that holds no (readable) SEN2 release as bad input (exit 2).
 
-    Without ``--sen2-dir`` the shipped extract is read, and a failure there is a
-    fault of the installation, left to surface as such.
+    Given ``--sen2-dir``, first print to stderr in a line or two what the folder
+    changes against the shipped release (:meth:`placeplan.sen2_diff.ReleaseDiff.summary`),
+    so that nobody uses a newer release unknowingly. Without it the shipped extract
+    is read, and a failure there is a fault of the installation, left to surface as
+    such.
     """
     from placeplan.sen2 import SEN2FormatError
+    from placeplan.sen2_diff import diff
 
     if sen2_dir is None:
         yield
         return
     try:
+        click.echo(diff(sen2_dir).summary(), err=True)
         yield
     except (OSError, SEN2FormatError) as exc:
         text = str(exc) if not isinstance(exc, OSError) or not exc.strerror else _reason(exc)

@@ -449,7 +449,10 @@ def _provenance(
     if scenario_file is not None:
         path = Path(scenario_file)
         file_info = {"path": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    from placeplan import sen2
+
     cohort = model.cohort
+    sen2_dir = getattr(scenario.demand, "sen2_dir", None) if cohort is not None else None
 
     return {
         "run_id": uuid.uuid4().hex,
@@ -483,7 +486,17 @@ def _provenance(
         else None,
         "data": {
             "release": cohort.release if cohort is not None else "none (fixed demand)",
-            "extract_manifest_sha256": _extract_digest() if cohort is not None else None,
+            "extract_manifest_sha256": _extract_digest()
+            if cohort is not None and sen2_dir is None
+            else None,
+            **({"sen2_dir": sen2_dir, "files": sen2.source_files(sen2_dir)} if sen2_dir else {}),
+            # needs new to SEN2 placed by another need's designations, with the source
+            "new_needs": {
+                need: {"as": like, "source": source}
+                for need, (like, source) in scenario.demand.placed_as.items()
+            }
+            if cohort is not None
+            else {},
             "attribution": cohort.attribution if cohort is not None else None,
             "borrowed": list(cohort.borrowed) if cohort is not None else [],
         },

@@ -264,7 +264,8 @@ class Model:
         demand = self.scenario.demand
         if not isinstance(demand, CohortDemand):
             return None
-        return cohort_inputs_for(demand.sen2_area or self.scenario.council.code, demand.base_year)
+        area = demand.sen2_area or self.scenario.council.code
+        return cohort_inputs_for(area, demand.base_year, demand.sen2_dir)
 
     @cached_property
     def occupant_age_weights(self) -> np.ndarray:

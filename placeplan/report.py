@@ -483,6 +483,12 @@ def limitations(results: Results) -> list[str]:
                 "needs, and children of one need suited to different schools, are not "
                 "distinguished."
             )
+        for need, (like, source) in d.placed_as.items():
+            out.append(
+                f"Children whose primary need is {need} (a need SEN2 records from reporting "
+                f"year 2026) are placed by the designations of {like} (demand.new_needs: "
+                f"{source})."
+            )
         if s.years > 3:
             out.append(
                 "The demand method is backtested on SEN2 up to three years ahead; this "

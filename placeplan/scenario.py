@@ -22,7 +22,10 @@ from placeplan.errors import ScenarioError, ScenarioIssue
 from placeplan.scenario_files import read_scenario_file
 
 __all__ = [
+    "DEFAULT_NEW_NEEDS",
+    "DS_AS_OTH_SOURCE",
     "NEEDS",
+    "NEW_NEEDS",
     "BuildProject",
     "CalendarSpec",
     "Calibration",
@@ -34,6 +37,7 @@ __all__ = [
     "InitialWaiting",
     "LeavingSpec",
     "LocalitySpec",
+    "NewNeed",
     "OutOfArea",
     "PanelSpec",
     "PlacementSpec",
@@ -59,10 +63,37 @@ NEEDS: tuple[str, ...] = (
     "SLD",
     "SPLD",
     "VI",
+    "DS",
 )
-"""Primary need codes of SEN2 (DfE), in the order used throughout placeplan."""
+"""Primary need codes of SEN2 (DfE), in the order used throughout placeplan.
 
-Need = Literal["ASD", "HI", "MLD", "MSI", "OTH", "PD", "PMLD", "SEMH", "SLCN", "SLD", "SPLD", "VI"]
+Down syndrome (``DS``) is a primary need from SEN2 reporting year 2026; earlier
+releases count those children under ``OTH`` (release 2025, data guidance, footnote 1
+of the need files). It comes last so that the arrays of the earlier needs keep their
+positions.
+"""
+
+Need = Literal[
+    "ASD", "HI", "MLD", "MSI", "OTH", "PD", "PMLD", "SEMH", "SLCN", "SLD", "SPLD", "VI", "DS"
+]
+
+LAST_BASE_YEAR = 2026
+"""Latest January a cohort projection may start from: that of SEN2 reporting year 2026
+(published June 2026; the shipped extract ends at January 2025)."""
+
+NEW_NEEDS: tuple[str, ...] = ("DS",)
+"""Primary needs SEN2 added after placeplan's first scenarios were written: a scenario
+may leave them out of ``demand.need_designation`` and place them by another need's
+designations (``demand.new_needs``)."""
+
+DS_AS_OTH_SOURCE = (
+    "DfE, 'Education, health and care plans', reporting year 2025, data guidance, "
+    "footnote 1 of the primary-need files: 'EHC plans where the primary need is Down "
+    "Syndrome are included under \"other difficulty/disability\"'. Placed by OTH's "
+    "designations, children with Down syndrome are placed as they were while SEN2 "
+    "counted them under OTH (reporting year 2026 made Down syndrome a primary need)"
+)
+"""Source of the default mapping of Down syndrome (``DS``) to OTH's designations."""
 
 SEN2Age = Annotated[int, Field(ge=0, le=25)]
 """An age as SEN2 counts it: at 31 August before the academic year, 0–25 [years]."""
@@ -447,6 +478,29 @@ class DemandLever(_Model):
     )
 
 
+class NewNeed(_Model):
+    """How children of a primary need new to SEN2 are placed: by another need's designations."""
+
+    as_: Need = Field(
+        alias="as",
+        description=(
+            "The need whose designations (``demand.need_designation``) place children of this one."
+        ),
+    )
+    source: str = Field(
+        min_length=1,
+        description="Where the choice comes from, or 'assumption: ...' with the reasoning.",
+    )
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True
+    )
+
+
+DEFAULT_NEW_NEEDS: dict[str, NewNeed] = {"DS": NewNeed(as_="OTH", source=DS_AS_OTH_SOURCE)}
+"""Default placing of each of :data:`NEW_NEEDS` (sourced: :data:`DS_AS_OTH_SOURCE`)."""
+
+
 class CohortDemand(_Model):
     """Demand from a cohort projection of EHC plans by age × primary need, from SEN2."""
 
@@ -455,8 +509,25 @@ class CohortDemand(_Model):
         None,
         description="ONS code of the SEN2 area to calibrate on; the council's when omitted.",
     )
+    sen2_dir: str | None = Field(
+        None,
+        min_length=1,
+        max_length=4096,
+        description=(
+            "A folder of official SEN2 files (as `--sen2-dir` takes them, e.g. a newer "
+            "release) to read instead of the extract shipped with placeplan; relative to "
+            "the scenario file that names it. The run's provenance records its files and "
+            "their SHA-256."
+        ),
+    )
     base_year: int = Field(
-        2025, ge=2019, le=2025, description="January of the SEN2 stock the projection starts from."
+        2025,
+        ge=2019,
+        le=LAST_BASE_YEAR,
+        description=(
+            "January of the SEN2 stock the projection starts from (2026 needs a release "
+            "of 2026 or later: demand.sen2_dir)."
+        ),
     )
     new_plans_growth: Annotated[Uncertain, uncertain_within(-1, 1, "new_plans_growth")] = Field(
         description=(
@@ -569,6 +640,15 @@ class CohortDemand(_Model):
             "'assumption: ...' with the reasoning."
         ),
     )
+    new_needs: dict[Literal["DS"], NewNeed] = Field(
+        DEFAULT_NEW_NEEDS,
+        description=(
+            "Primary needs new to SEN2 (Down syndrome, DS, from reporting year 2026) that "
+            "`need_designation` does not name: placed by the designations of the need "
+            "given as `as`. Default: DS as OTH, under which SEN2 counted it before 2026. "
+            "A need named in `need_designation` is placed as named there."
+        ),
+    )
     levers: tuple[DemandLever, ...] = Field(
         (),
         max_length=20,
@@ -588,10 +668,27 @@ class CohortDemand(_Model):
 
     @property
     def designation_routes(self) -> dict[str, tuple[str, ...]]:
-        """The ranked designations of each primary need, the need's own first."""
-        return {
+        """The ranked designations of each primary need, the need's own first.
+
+        Every need of :data:`NEEDS`, in that order: a need that ``need_designation``
+        does not name takes the designations of the need ``new_needs`` places it as.
+        """
+        given = {
             need: (names,) if isinstance(names, str) else tuple(names)
             for need, names in self.need_designation.items()
+        }
+        return {
+            need: given[need] if need in given else given[self.new_needs[need].as_]
+            for need in NEEDS
+        }
+
+    @property
+    def placed_as(self) -> dict[str, tuple[str, str]]:
+        """Needs placed by another need's designations: need -> (that need, source)."""
+        return {
+            need: (self.new_needs[need].as_, self.new_needs[need].source)
+            for need in NEEDS
+            if need not in self.need_designation
         }
 
     @property
@@ -601,9 +698,15 @@ class CohortDemand(_Model):
 
     @model_validator(mode="after")
     def _check(self) -> CohortDemand:
-        missing = [n for n in NEEDS if n not in self.need_designation]
+        missing = [n for n in NEEDS if n not in self.need_designation and n not in self.new_needs]
         if missing:
             raise ValueError(f"need_designation lacks the needs {', '.join(missing)}")
+        for need, spec in self.new_needs.items():
+            if need not in self.need_designation and spec.as_ not in self.need_designation:
+                raise ValueError(
+                    f"new_needs.{need}.as is {spec.as_}, which need_designation does not "
+                    f"name; expected one of {', '.join(self.need_designation)}"
+                )
         lo, hi = self.referral_ages
         if not 0 <= lo <= hi <= 25:
             raise ValueError("referral_ages must satisfy 0 <= youngest <= oldest <= 25")
@@ -1072,6 +1175,7 @@ def scenario_from_dict(
     from placeplan.validation import check
 
     lines = lines or {}
+    data = _with_sen2_dir_resolved(data, source, lines)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -1085,6 +1189,25 @@ def scenario_from_dict(
         _WARNINGS[id(scenario)] = tuple(warnings)
         weakref.finalize(scenario, _WARNINGS.pop, id(scenario), None)
     return scenario
+
+
+def _with_sen2_dir_resolved(data: Any, source: str, lines: dict) -> Any:
+    """``demand.sen2_dir`` made absolute: relative to the file that names it.
+
+    A key inherited through ``extends`` is relative to the file it is written in
+    (``lines`` records it); a mapping not read from a file is relative to the working
+    folder. The other keys are left as they are.
+    """
+    demand = data.get("demand") if isinstance(data, dict) else None
+    if not isinstance(demand, dict) or not isinstance(demand.get("sen2_dir"), str):
+        return data
+    folder = Path(demand["sen2_dir"]).expanduser()
+    if not folder.is_absolute():
+        where = lines.get(("demand", "sen2_dir"))
+        written_in = where[0] if isinstance(where, tuple) else source
+        base = Path(written_in).parent if Path(written_in).is_file() else Path.cwd()
+        folder = base / folder
+    return {**data, "demand": {**demand, "sen2_dir": str(folder.resolve())}}
 
 
 _WARNINGS: dict[int, tuple[ScenarioIssue, ...]] = {}

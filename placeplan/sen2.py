@@ -43,7 +43,17 @@ Conventions
   files list no row for an age without plans and apply no suppression). Release 2022
   has no ``"20 to 25"`` band before January 2015 (new plans: before 2014), when plans
   did not extend to young people over 19; those rows are absent, not zero.
-- Where two releases hold the same area and year, the newer release wins.
+- Where two releases hold the same area and year, the newer release wins (DfE revises
+  earlier years: release 2026 moved England's SLD plans of January 2025 from 25,681
+  to 25,025); :mod:`placeplan.sen2_diff` names what a folder changes against the
+  shipped extract.
+- Each official file is read only if its header is one of its known layouts
+  (:data:`LAYOUTS`, :mod:`placeplan.sen2_layouts`): release 2025's, or release
+  2026's (Down syndrome a primary need; special academies and free schools split).
+  Anything else is refused, naming the file and the columns missing or unexpected.
+- Need tables hold the needs a release publishes: ``DS`` (Down syndrome) from
+  release 2026 (``<NA>`` for January 2025, published as ``x``); release 2025 counts
+  those children under ``OTH`` (:data:`RECORDED_UNDER`) and has no ``DS`` rows.
 
 Tables
 ------
@@ -63,7 +73,11 @@ plans_total
     Active plans each January [plans], 2010-2025: ``plans``, ``statements`` (of
     which statements of SEN, before 2019), ``special``, ``special_independent``,
     ``mainstream`` (from 2019), ``series`` (``"statements+plans"`` before 2019,
-    ``"plans"`` from 2019).
+    ``"plans"`` from 2019); special schools by type (from 2019), which add up to
+    ``special``: ``special_la_maintained``, ``special_academy_free`` (academies and
+    free schools, in every release) and, where published (release 2026 on), its
+    split ``special_academy`` and ``special_free_school``, besides
+    ``special_independent`` and ``special_non_maintained``.
 placement_by_need
     Active plans, January 2025, by type of placement (the published "Type of
     placement" label; ``"Special - total"`` is all special schools) and primary need
@@ -83,7 +97,9 @@ new_plans_by_age_band
     Yorkshire and The Humber and England (Wakefield returned only a total that year).
 new_plans_total
     New plans each calendar year [plans], 2009-2024, with ``new_statements`` before
-    2019 and ``new_special`` from 2019.
+    2019 and ``new_special`` from 2019; of those in special academies and free
+    schools ``new_special_academy_free`` and, where published, its split
+    ``new_special_academy`` and ``new_special_free_school``.
 ceased_by_age
     Plans ceased by age when the plan ceased and reason [plans] (``ceased``),
     calendar years 2023-2024.
@@ -101,7 +117,8 @@ areas
     ``region_code, old_la_code, published_codes``.
 releases
     The releases read: ``release`` (reporting year), ``label``, ``published``,
-    ``folder``, ``files``.
+    ``folder``, ``files``, ``layouts`` (``file:layout;...``, the layout each file was
+    read as).
 corrections
     Published values that the reader set to missing because they are impossible,
     with the reason (for example every Yorkshire and The Humber council showing the
@@ -124,13 +141,16 @@ import numpy as np
 import pandas as pd
 
 from placeplan.scenario import NEEDS as _MODELLED_NEEDS
+from placeplan.sen2_layouts import LAYOUTS, SPECIAL_PARTS, Layout, LayoutError, match_layout
 
 __all__ = [
     "AGE_BANDS",
     "CEASED_REASONS",
+    "LAYOUTS",
     "MISSING_MARKERS",
     "NEEDS",
     "RECODED",
+    "RECORDED_UNDER",
     "TABLE_NAMES",
     "SEN2FormatError",
     "SEN2Tables",
@@ -138,11 +158,17 @@ __all__ = [
     "extract_dir",
     "load",
     "read_official",
+    "source_files",
 ]
 
 #: Primary need codes, in the order DfE publishes them: the modelled needs
 #: (:data:`placeplan.scenario.NEEDS`, the one list) and ``UNKNOWN``.
 NEEDS: tuple[str, ...] = (*_MODELLED_NEEDS, "UNKNOWN")
+
+#: Needs SEN2 added as primary needs -> the need earlier releases counted them under
+#: (release 2025, data guidance, footnote 1 of the need files: "EHC plans where the
+#: primary need is Down Syndrome are included under 'other difficulty/disability'").
+RECORDED_UNDER: Mapping[str, str] = {"DS": "OTH"}
 
 #: Reasons a plan ceased (column names of ``ceased_plans.csv``), ``total_ceased`` last.
 CEASED_REASONS: tuple[str, ...] = (
@@ -181,7 +207,7 @@ MISSING_MARKERS: frozenset[str] = frozenset(
 )
 
 #: Publication months known for releases (reporting year -> month published).
-_PUBLISHED: Mapping[int, str] = {2025: "June 2025"}
+_PUBLISHED: Mapping[int, str] = {2025: "June 2025", 2026: "June 2026"}
 
 _S = "string"
 _I = "Int64"
@@ -216,6 +242,10 @@ _SCHEMAS: dict[str, dict[str, str]] = {
         "special": _I,
         "special_independent": _I,
         "special_non_maintained": _I,
+        "special_la_maintained": _I,
+        "special_academy_free": _I,
+        "special_academy": _I,
+        "special_free_school": _I,
         "mainstream": _I,
         "ed_elsewhere": _I,
         "await_prov": _I,
@@ -270,6 +300,9 @@ _SCHEMAS: dict[str, dict[str, str]] = {
         "new_plans": _I,
         "new_statements": _I,
         "new_special": _I,
+        "new_special_academy_free": _I,
+        "new_special_academy": _I,
+        "new_special_free_school": _I,
         "release": "int64",
     },
     "ceased_by_age": {
@@ -317,6 +350,7 @@ _SCHEMAS: dict[str, dict[str, str]] = {
         "published": _S,
         "folder": _S,
         "files": _S,
+        "layouts": _S,
     },
     "corrections": {
         "table": _S,
@@ -352,61 +386,13 @@ _CATEGORY_KEYS: dict[str, tuple[str, ...]] = {
     "requests": (),
 }
 
-_GEO_COLUMNS: tuple[str, ...] = (
-    "time_period",
-    "time_identifier",
-    "geographic_level",
-    "country_code",
-    "country_name",
-    "region_code",
-    "region_name",
-    "old_la_code",
-    "new_la_code",
-    "la_name",
-)
 _NEED_COLUMNS: dict[str, str] = {f"number_{n.lower()}": n for n in NEEDS if n != "UNKNOWN"} | {
     "number_need_unknown": "UNKNOWN"
 }
 _BREAKDOWN = ("breakdown_topic", "breakdown")
 
-#: Columns each known file must have (lower case; headers are matched case-insensitively).
-_FILES: dict[str, tuple[str, ...]] = {
-    "caseload.csv": (
-        *_BREAKDOWN,
-        "ehcplans",
-        "special_total",
-        "special_independent",
-        "mainstream_total",
-    ),
-    "sen_needs_all_plans.csv": (*_BREAKDOWN, "ehc_plans", *_NEED_COLUMNS),
-    "sen_need_newplans.csv": (*_BREAKDOWN, "ehc_plans", *_NEED_COLUMNS),
-    "newplans.csv": (*_BREAKDOWN, "new_ehc_plans", "special_total"),
-    "ceased_plans.csv": (*_BREAKDOWN, *CEASED_REASONS),
-    "requests.csv": (*_BREAKDOWN, "requests_received_in_year", "requests_decided_not_to_assess"),
-    "assessments.csv": (*_BREAKDOWN, "assess_issued", "assess_not_issued"),
-    "timeliness_20_week.csv": (
-        *_BREAKDOWN,
-        "plans_issued_den",
-        "plans_issued_within_20_weeks",
-        "pc_plans_issued_within_20_weeks",
-    ),
-    "sen2_age_caseload.csv": ("characteristic_age", "total_all", "total_ehc", "total_st"),
-    "sen2_age_new_plans.csv": (
-        "characteristic_age",
-        "total_new_all",
-        "total_new_ehc",
-        "total_new_st",
-    ),
-    "sen2_mi.csv": (
-        "inreqehc",
-        "assrefusedehc",
-        "newallehc",
-        "assnoneehc",
-        "totincexcehc",
-        "incexc20weekehc",
-        "incexc20weekrate",
-    ),
-}
+#: The official files read (their columns: :data:`placeplan.sen2_layouts.LAYOUTS`).
+_FILES: tuple[str, ...] = tuple(LAYOUTS)
 
 _ATTRIBUTION_LICENCE = (
     "Contains public sector information licensed under the Open Government Licence v3.0."
@@ -443,8 +429,15 @@ def _norm(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", str(text).lower())
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    """Read an official CSV as text, checking the columns :data:`_FILES` requires."""
+def _read_csv(path: Path) -> tuple[pd.DataFrame, Layout]:
+    """Read an official CSV as text, and the known layout its header has.
+
+    Raises
+    ------
+    SEN2FormatError
+        If the file cannot be read, or its header is none of the file's known layouts
+        (:func:`placeplan.sen2_layouts.match_layout`).
+    """
     try:
         raw = pd.read_csv(
             path, dtype=str, keep_default_na=False, na_values=[], encoding="utf-8-sig"
@@ -453,10 +446,11 @@ def _read_csv(path: Path) -> pd.DataFrame:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "empty"
         raise SEN2FormatError(path, f"not a readable UTF-8 CSV file ({reason})") from None
     raw.columns = [str(c).strip().lower() for c in raw.columns]
-    for column in (*_GEO_COLUMNS, *_FILES[path.name]):
-        if column not in raw.columns:
-            raise SEN2FormatError(path, f"missing expected column {column!r}", column)
-    return raw.apply(lambda s: s.str.strip())
+    try:
+        layout = match_layout(path.name, list(raw.columns))
+    except LayoutError as exc:
+        raise SEN2FormatError(path, str(exc), exc.column) from None
+    return raw.apply(lambda s: s.str.strip()), layout
 
 
 def _numbers(raw: pd.Series, path: Path, column: str, *, integer: bool = True) -> pd.Series:
@@ -578,7 +572,7 @@ class _File:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        raw = _read_csv(path)
+        raw, self.layout = _read_csv(path)
         self.area = _areas(raw, path)
         self.raw = raw.loc[self.area.index]
         if "breakdown_topic" in self.raw.columns:
@@ -633,10 +627,64 @@ def _melt(
 
 
 def _needs(f: _File, mask: pd.Series, frame: pd.DataFrame, value_name: str) -> pd.DataFrame:
-    """Add one count column per primary need and melt them to ``need``/``value_name``."""
-    for column in _NEED_COLUMNS:
+    """Add one count column per primary need and melt them to ``need``/``value_name``.
+
+    Only the needs the file publishes get rows: a release before 2026 has no Down
+    syndrome column (those children are counted under OTH), so no ``DS`` rows.
+    """
+    columns = {c: n for c, n in _NEED_COLUMNS.items() if c in f.raw.columns}
+    for column in columns:
         frame[column] = f.counts(mask, column)
-    return _melt(frame, _NEED_COLUMNS, "need", value_name)
+    return _melt(frame, columns, "need", value_name)
+
+
+def _special_parts(f: _File, mask: pd.Series, prefix: str = "") -> dict[str, pd.Series]:
+    """Special school counts by type, academies and free schools combined and split.
+
+    ``special_academy_free`` is published in the 2025 layout and is the sum of
+    ``special_academy`` and ``special_free_school`` in the 2026 one (missing if either
+    is); the split is missing where it is not published. Where every part of a row is
+    a number, the parts must add up to ``special_total``: a file where they do not
+    is refused (a column mis-read would otherwise go unnoticed).
+    """
+    index = f.raw.index[mask]
+    blank = pd.Series(pd.NA, index=index, dtype="Int64")
+    parts = SPECIAL_PARTS.get(f.layout.name, ())
+    if not parts or parts[0] not in f.raw.columns:  # the file publishes no split
+        return {
+            f"{prefix}{k}": blank
+            for k in (
+                "special_la_maintained",
+                "special_academy_free",
+                "special_academy",
+                "special_free_school",
+            )
+        }
+    values = {c: f.counts(mask, c) for c in parts}
+    total = f.counts(mask, "special_total")
+    known = pd.concat([*values.values(), total], axis=1).notna().all(axis=1)
+    summed = sum(v.fillna(0) for v in values.values())
+    wrong = known & (summed != total.fillna(0))
+    if wrong.any():
+        at = wrong[wrong].index[0]
+        raise SEN2FormatError(
+            f.path,
+            f"line {int(at) + 2}: {' + '.join(parts)} = {int(summed[at])}, but special_total "
+            f"= {int(total[at])}; expected the special school types to add up to the total",
+            "special_total",
+        )
+    if "special_academy_free" in values:
+        combined = values["special_academy_free"]
+        academy = free = blank
+    else:
+        academy, free = values["special_academy"], values["special_free_school"]
+        combined = academy + free
+    return {
+        f"{prefix}special_la_maintained": values["special_la_maintained"],
+        f"{prefix}special_academy_free": combined,
+        f"{prefix}special_academy": academy,
+        f"{prefix}special_free_school": free,
+    }
 
 
 def _band_of_age(ages: pd.Series, path: Path) -> pd.Series:
@@ -707,11 +755,15 @@ def _caseload(f: _File) -> dict[str, pd.DataFrame]:
     plans_total["special"] = f.counts(total, "special_total")
     plans_total["special_independent"] = f.counts(total, "special_independent")
     plans_total["special_non_maintained"] = _optional(f, total, "special_non_maintained")
+    for column, values in _special_parts(f, total).items():
+        plans_total[column] = values
     plans_total["mainstream"] = f.counts(total, "mainstream_total")
     # the observed shadow of the referral list: educated elsewhere (all years) and
-    # awaiting provision (published up to January 2022 only)
+    # awaiting provision (published up to January 2022 only; "await_prov" in the 2026
+    # layout, whose caseload file was not seen, "await_prov_2022" before)
     plans_total["ed_elsewhere"] = _optional(f, total, "ed_elsewhere")
-    plans_total["await_prov"] = _optional(f, total, "await_prov_2022")
+    await_prov = "await_prov" if "await_prov" in f.raw.columns else "await_prov_2022"
+    plans_total["await_prov"] = _optional(f, total, await_prov)
     age = f.topic == "childoryoungpersonsage"
     by_age = _with_age(f, age, f.rows(age))
     by_age["plans"] = f.counts(age, "ehcplans")
@@ -754,6 +806,9 @@ def _newplans(f: _File) -> dict[str, pd.DataFrame]:
     new_total["series"] = "plans"
     new_total["new_plans"] = f.counts(total, "new_ehc_plans")
     new_total["new_special"] = f.counts(total, "special_total")
+    for column, values in _special_parts(f, total, "new_").items():
+        if column != "new_special_la_maintained":
+            new_total[column] = values
     age = f.topic == "agewhenplanstarted"
     by_age = _with_age(f, age, f.rows(age))
     by_age["new_plans"] = f.counts(age, "new_ehc_plans")
@@ -998,11 +1053,17 @@ def _merge_requests(parts: list[pd.DataFrame], folder: Path) -> pd.DataFrame:
     return lookup.merge(merged, on=["code", "year"], how="right")
 
 
-def _parse_release(release: _Release) -> dict[str, pd.DataFrame]:
-    """All tables found in one release folder (raw columns, not yet conformed)."""
+def _parse_release(release: _Release) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """All tables found in one release folder (raw columns, not yet conformed).
+
+    Returns the tables and the layout each file was read as (file name -> layout).
+    """
     pieces: dict[str, list[pd.DataFrame]] = defaultdict(list)
+    layouts: dict[str, str] = {}
     for name in release.files:
-        parsed = _BUILDERS[name](_File(release.folder / name))
+        f = _File(release.folder / name)
+        layouts[name] = f.layout.name
+        parsed = _BUILDERS[name](f)
         for table, frame in parsed.items():
             pieces[table].append(frame)
     out = {}
@@ -1014,7 +1075,7 @@ def _parse_release(release: _Release) -> dict[str, pd.DataFrame]:
         _check_unique(frame, table, release.folder)
         frame["release"] = release.year
         out[table] = frame
-    return out
+    return out, layouts
 
 
 def _newest_wins(frame: pd.DataFrame) -> pd.DataFrame:
@@ -1148,10 +1209,33 @@ def read_official(sen2_dir: str | Path) -> dict[str, pd.DataFrame]:
         column) or holds values that cannot be read.
 
     """
-    releases = _discover(Path(sen2_dir))
+    folder = Path(sen2_dir)
+    releases = _discover(folder)
+    key = tuple(
+        (
+            str(r.folder / name),
+            (r.folder / name).stat().st_mtime_ns,
+            (r.folder / name).stat().st_size,
+        )
+        for r in releases
+        for name in r.files
+    )
+    cached = _read_official_cached(str(folder.resolve()), key)
+    return {name: frame.copy() for name, frame in cached.items()}
+
+
+@lru_cache(maxsize=2)
+def _read_official_cached(
+    folder: str, files: tuple[tuple[str, int, int], ...]
+) -> dict[str, pd.DataFrame]:
+    """:func:`read_official` of one folder, cached on its files' paths, times and sizes."""
+    sen2_dir = Path(folder)
+    releases = _discover(sen2_dir)
     pieces: dict[str, list[pd.DataFrame]] = defaultdict(list)
+    layouts: dict[int, dict[str, str]] = {}
     for release in releases:
-        for table, frame in _parse_release(release).items():
+        parsed, layouts[release.year] = _parse_release(release)
+        for table, frame in parsed.items():
             pieces[table].append(frame)
     tables: dict[str, pd.DataFrame] = {}
     raw_tables: dict[str, pd.DataFrame] = {}
@@ -1180,6 +1264,10 @@ def read_official(sen2_dir: str | Path) -> dict[str, pd.DataFrame]:
                     "." if r.folder == Path(sen2_dir) else r.folder.name for r in reversed(releases)
                 ],
                 "files": [";".join(r.files) for r in reversed(releases)],
+                "layouts": [
+                    ";".join(f"{k}:{v}" for k, v in layouts[r.year].items())
+                    for r in reversed(releases)
+                ],
             }
         ),
         "releases",
@@ -1308,6 +1396,9 @@ ceased_total, requests : pandas.DataFrame
         Open Government Licence v3.0 attribution to show wherever the data is used.
     code, name : str or None
         The area chosen, or ``None`` for all areas.
+    sen2_dir : str or None
+        The folder of official files read (absolute), or ``None`` for the shipped
+        extract.
 
     """
 
@@ -1330,6 +1421,7 @@ ceased_total, requests : pandas.DataFrame
     attribution: str
     code: str | None = None
     name: str | None = None
+    sen2_dir: str | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Return the tables by name.
@@ -1391,7 +1483,40 @@ def load(council: str | None = None, *, sen2_dir: str | Path | None = None) -> S
         attribution=_attribution_text(releases),
         code=code,
         name=name,
+        sen2_dir=None if sen2_dir is None else str(Path(sen2_dir).resolve()),
     )
+
+
+def source_files(sen2_dir: str | Path) -> list[dict[str, str]]:
+    """The official files a folder holds, as read, with their SHA-256 (for provenance).
+
+    Parameters
+    ----------
+    sen2_dir : str or pathlib.Path
+        A folder as :func:`read_official` takes it.
+
+    Returns
+    -------
+    list of dict
+        One ``{"release", "file", "sha256"}`` per file (``file`` relative to the
+        folder), newest release first.
+
+    """
+    import hashlib
+
+    folder = Path(sen2_dir)
+    out = []
+    for release in reversed(_discover(folder)):
+        for name in release.files:
+            path = release.folder / name
+            out.append(
+                {
+                    "release": str(release.year),
+                    "file": path.relative_to(folder).as_posix(),
+                    "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                }
+            )
+    return out
 
 
 def councils(sen2_dir: str | Path | None = None) -> pd.DataFrame:

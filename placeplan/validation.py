@@ -43,6 +43,7 @@ import math
 from collections.abc import Mapping
 from datetime import date, timedelta
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -395,10 +396,18 @@ def _fold(log_factor: float) -> str:
 
 
 def _sen2(s: Scenario, demand: Any, found: _Findings) -> None:
+    from placeplan.sen2 import SEN2FormatError
+
     area = demand.sen2_area or s.council.code
     where = ("demand", "sen2_area") if demand.sen2_area else ("council", "code")
+    if demand.sen2_dir is not None and not Path(demand.sen2_dir).is_dir():
+        found.error(("demand", "sen2_dir"), f"folder not found: {demand.sen2_dir}")
+        return
     try:
-        inputs = cohort_inputs_for(area, demand.base_year)
+        inputs = cohort_inputs_for(area, demand.base_year, demand.sen2_dir)
+    except (OSError, SEN2FormatError) as exc:
+        found.error(("demand", "sen2_dir"), f"cannot read SEN2 files: {exc}")
+        return
     except KeyError as exc:
         reason = exc.args[0] if exc.args else "unknown area"
         found.error(where, f"no SEN2 figures for {area!r}: {reason}")
@@ -410,9 +419,27 @@ def _sen2(s: Scenario, demand: Any, found: _Findings) -> None:
             f"{demand.base_year}: {exc}",
         )
         return
+    _release_read(demand, inputs, found)
     _starting_state(s, demand, inputs, found)
     if not found.errors:
         _central_path(s, demand, inputs, found)
+
+
+def _release_read(demand: Any, inputs: CohortInputs, found: _Findings) -> None:
+    """Name a SEN2 release other than the shipped one, and a fit made on other data."""
+    read_from = "demand.sen2_dir" if demand.sen2_dir else "the SEN2 extract shipped with placeplan"
+    fitted = demand.calibration.release if demand.calibration is not None else None
+    if fitted is not None and fitted != inputs.release:
+        found.warn(
+            ("demand", "calibration", "release"),
+            f"fitted on {fitted}, but the run reads {inputs.release} ({read_from}); "
+            "expected the data the fit was made on: calibrate again, or set demand.sen2_dir "
+            "to the folder it was fitted on",
+        )
+    if demand.sen2_dir is not None:
+        from placeplan.sen2_diff import diff
+
+        found.warn(("demand", "sen2_dir"), diff(demand.sen2_dir).summary())
 
 
 def _starting_state(s: Scenario, demand: Any, inputs: CohortInputs, found: _Findings) -> None:
@@ -475,11 +502,14 @@ def _central_path(s: Scenario, demand: Any, inputs: CohortInputs, found: _Findin
 
 
 @lru_cache(maxsize=16)
-def cohort_inputs_for(area: str, base_year: int) -> CohortInputs:
+def cohort_inputs_for(area: str, base_year: int, sen2_dir: str | None = None) -> CohortInputs:
     """The cohort projection's SEN2 inputs, derived once per area and base year.
 
     Shared by validation and :attr:`placeplan.model.Model.cohort`, so a checked
     scenario's run pays nothing more; the arrays are read-only.
+
+    ``sen2_dir`` is a folder of official SEN2 files (``demand.sen2_dir``), or None
+    for the extract shipped with placeplan.
 
     Raises
     ------
@@ -487,11 +517,13 @@ def cohort_inputs_for(area: str, base_year: int) -> CohortInputs:
         If SEN2 has no such area.
     ValueError
         If its figures cannot start a projection in ``base_year``.
+    OSError, placeplan.sen2.SEN2FormatError
+        If ``sen2_dir`` cannot be read.
 
     """
     from placeplan.demand.inputs import cohort_inputs
 
-    inputs = cohort_inputs(area, base_year)
+    inputs = cohort_inputs(area, base_year, sen2_dir=sen2_dir)
     for value in vars(inputs).values():
         if isinstance(value, np.ndarray):
             value.flags.writeable = False

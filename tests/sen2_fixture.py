@@ -94,7 +94,8 @@ NEEDS_HEADER = [
     "breakdown_topic",
     "breakdown",
     "ehc_plans",
-    *(f"number_{n.lower()}" for n in sen2.NEEDS if n != "UNKNOWN"),
+    # the 2025 layout: no Down syndrome column (those children are counted under OTH)
+    *(f"number_{n.lower()}" for n in sen2.NEEDS if n not in {"UNKNOWN", "DS"}),
     "number_need_unknown",
     "asd_pc",
 ]

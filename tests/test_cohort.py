@@ -5,6 +5,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from placeplan import scenario
 from placeplan.demand import (
     cohort_inputs,
     cohort_step,
@@ -13,7 +14,7 @@ from placeplan.demand import (
     specialist_share,
 )
 
-AGES, NEEDS = 26, 12
+AGES, NEEDS = 26, len(scenario.NEEDS)  # 13: DS a primary need from SEN2 reporting year 2026
 counts = arrays(np.float64, (AGES, NEEDS), elements=st.floats(0, 5000))
 rates = arrays(np.float64, AGES, elements=st.floats(-0.5, 1.5))  # out-of-range rates are clipped
 

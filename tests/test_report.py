@@ -161,7 +161,7 @@ def test_limitations_follow_the_scenario(run_dirs):
     assert "educated elsewhere in the January caseload" in text and "uniform 0.5–1.5" in text
     trend = pp.load_scenario(bundled_scenarios()["herts-baseline"]).demand.specialist_share_trend
     assert "fitted to need" in text and f"{trend.mean:+.4f}".replace("+", "") in text
-    assert "12 needs onto ASD, MLD, PSI, SEMH, SLD" in text and "MLD → MLD, SLD" in text
+    assert "13 needs onto ASD, MLD, PSI, SEMH, SLD" in text and "MLD → MLD, SLD" in text
     assert "Councils publish no waiting list" in text
     assert "at the cohort projection's own rates" in text
     assert "not be referred again" in text  # all-age places: phase transfers not modelled

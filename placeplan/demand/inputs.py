@@ -17,12 +17,13 @@ hindcast report.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from placeplan import sen2
-from placeplan.scenario import NEEDS
+from placeplan.scenario import LAST_BASE_YEAR, NEEDS
 
 __all__ = ["AGES", "FIRST_SINGLE_AGE_YEAR", "CohortInputs", "cohort_inputs", "stack"]
 
@@ -164,18 +165,31 @@ def _mix(table: np.ndarray, fallback: np.ndarray) -> np.ndarray:
     )
 
 
-def _special_by_need(t: sen2.SEN2Tables) -> np.ndarray:
-    """Plans in special schools by primary need [plans]."""
-    frame = t.placement_by_need
+def _one_year(frame: pd.DataFrame, year: int | None) -> pd.DataFrame:
+    """The rows of ``year`` if the table has it, else of its latest year.
+
+    Release 2025 publishes one year of each need table; later releases publish two
+    (release 2026: January 2025 revised, and January 2026), which must not be summed.
+    """
+    if frame.empty:
+        return frame
+    years = frame["year"].astype(int)
+    pick = year if year is not None and (years == year).any() else int(years.max())
+    return frame[years == pick]
+
+
+def _special_by_need(t: sen2.SEN2Tables, year: int | None = None) -> np.ndarray:
+    """Plans in special schools by primary need in January ``year`` (else the latest) [plans]."""
+    frame = _one_year(t.placement_by_need, year)
     frame = frame[frame["placement"] == _SPECIAL_TOTAL]
     return np.array(
         [frame.loc[frame["need"] == n, "plans"].fillna(0).sum() for n in NEEDS], dtype=float
     )
 
 
-def _special_like_england(plans: np.ndarray, year: int) -> np.ndarray:
+def _special_like_england(t: sen2.SEN2Tables, plans: np.ndarray, year: int) -> np.ndarray:
     """Plans in special schools by age if each age had England's share [plans]."""
-    e = _england().plans_by_age
+    e = _england(t).plans_by_age
     e = e[e["year"] == year]
     share = np.divide(
         _by_age(e, "special"),
@@ -186,8 +200,9 @@ def _special_like_england(plans: np.ndarray, year: int) -> np.ndarray:
     return plans * share
 
 
-def _england() -> sen2.SEN2Tables:
-    return sen2.load("E92000001")
+def _england(t: sen2.SEN2Tables) -> sen2.SEN2Tables:
+    """England's tables from the same source as ``t`` (the shipped extract or a folder)."""
+    return sen2.load("E92000001", sen2_dir=getattr(t, "sen2_dir", None))
 
 
 def cohort_inputs(
@@ -196,6 +211,7 @@ def cohort_inputs(
     tables: sen2.SEN2Tables | None = None,
     *,
     known_until: int | None = None,
+    sen2_dir: str | Path | None = None,
 ) -> CohortInputs:
     """Derive the cohort projection's inputs for one area from SEN2.
 
@@ -224,13 +240,16 @@ def cohort_inputs(
     area : str
         ONS code or name of a council (or of England or a region).
     base_year : int
-        January to start from (2019–2025).
+        January to start from (2019–2026; 2026 needs a release of 2026 or later).
     tables : placeplan.sen2.SEN2Tables, optional
         SEN2 tables; the shipped extract if omitted.
     known_until : int, optional
         Last January whose data the levels may use (a hindcast's origin), at least
         ``base_year``. By default every publication for base years from 2024, and
         the base year itself for earlier ones.
+    sen2_dir : str or pathlib.Path, optional
+        A folder of official SEN2 files to read when ``tables`` is omitted (see
+        :func:`placeplan.sen2.read_official`); the shipped extract if omitted.
 
     Returns
     -------
@@ -243,14 +262,16 @@ def cohort_inputs(
         the base year.
 
     """
-    if not _FIRST_BASE_YEAR <= base_year <= 2025:
-        raise ValueError(f"base year {base_year}: expected a January from 2019 to 2025")
+    if not _FIRST_BASE_YEAR <= base_year <= LAST_BASE_YEAR:
+        raise ValueError(
+            f"base year {base_year}: expected a January from {_FIRST_BASE_YEAR} to {LAST_BASE_YEAR}"
+        )
     if known_until is not None and known_until < base_year:
         raise ValueError(
             f"known_until {known_until} is before the base year {base_year}: the base "
             "January's plans would not be known"
         )
-    t = tables if tables is not None else sen2.load(area)
+    t = tables if tables is not None else sen2.load(area, sen2_dir=sen2_dir)
     if known_until is None and base_year < FIRST_SINGLE_AGE_YEAR:
         known_until = base_year
     if known_until is not None:
@@ -269,14 +290,14 @@ def _all_published(area: str, t: sen2.SEN2Tables, base_year: int) -> CohortInput
     plans = _by_age(base, "plans")
     special = _by_age(base, "special")
     if base["special"].isna().all():  # not published by age: England's shares by age,
-        special = _special_like_england(plans, base_year)  # scaled to the area's total
+        special = _special_like_england(t, plans, base_year)  # scaled to the area's total
         total = t.plans_total.loc[t.plans_total["year"] == base_year, "special"].dropna()
         if len(total) and special.sum() > 0:
             special *= float(total.iloc[0]) / special.sum()
 
-    need_table = _need_table(t.need_by_age, "plans")
+    need_table = _need_table(_one_year(t.need_by_age, base_year), "plans")
     if need_table.sum() == 0:  # need not published for this area (e.g. Surrey, 2025)
-        need_table = _need_table(_england().need_by_age, "plans")
+        need_table = _need_table(_one_year(_england(t).need_by_age, base_year), "plans")
     overall = need_table.sum(axis=0) / need_table.sum()
     need_mix = _mix(need_table, overall)
     stock = plans[:, None] * need_mix
@@ -306,20 +327,21 @@ def _all_published(area: str, t: sen2.SEN2Tables, base_year: int) -> CohortInput
     new = t.new_plans_by_age
     new_year = int(new["year"].max())
     new_by_age = _by_age(new[new["year"] == new_year], "new_plans")
-    new_need = _need_table(t.new_need_by_age, "new_plans")
+    new_need = _need_table(_one_year(t.new_need_by_age, new_year), "new_plans")
     if new_need.sum() == 0:
-        new_need = _need_table(_england().new_need_by_age, "new_plans")
+        new_need = _need_table(_one_year(_england(t).new_need_by_age, new_year), "new_plans")
+    new_need, folded = _fold_unrecorded(new_need, need_table)
     new_overall = new_need.sum(axis=0) / new_need.sum()
     new_plans = new_by_age[:, None] * _mix(new_need, new_overall)
 
-    by_need = _special_by_need(t)
+    by_need = _special_by_need(t, base_year)
     if by_need.sum() == 0:  # not published for this area: England's mix
-        by_need = _special_by_need(_england())
+        by_need = _special_by_need(_england(t), base_year)
     share = specialist_share(stock, special, by_need)
     later = [
         f"{what}: {', '.join(str(y) for y in years)}"
         for what, years in (
-            ("need mix of plans by age, January", _years_after(t.need_by_age, base_year)),
+            ("need mix of plans by age, January", _used_after(t.need_by_age, base_year)),
             ("ceasing by age, calendar year", [y for y in ceased_years if y >= base_year]),
             ("new plans by age, calendar year", [new_year] if new_year >= base_year else []),
         )
@@ -337,13 +359,42 @@ def _all_published(area: str, t: sen2.SEN2Tables, base_year: int) -> CohortInput
         release=t.release,
         attribution=t.attribution,
         caseload=_caseload(t, base_year),
-        borrowed=tuple(later),
+        borrowed=tuple(later + folded),
     )
 
 
-def _years_after(frame: pd.DataFrame, year: int) -> list[int]:
-    """Years of a table later than ``year``."""
-    return sorted(int(y) for y in frame["year"].unique() if int(y) > year)
+def _fold_unrecorded(new: np.ndarray, stock: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Count new plans of a need the base stock does not record under the need it was in.
+
+    SEN2 counted Down syndrome under OTH before reporting year 2026
+    (:data:`placeplan.sen2.RECORDED_UNDER`). If the base January's need mix has no DS
+    (a January before 2026) but the new plans' mix does (a later calendar year), the
+    new DS plans are counted under OTH, as the base stock counts them: otherwise they
+    would have no share in special schools (none was recorded) and drop out of demand.
+
+    Returns the new-plan table ``[age, need]`` and what was folded, in words.
+    """
+    out = new.copy()
+    notes = []
+    for need, under in sen2.RECORDED_UNDER.items():
+        k, j = NEEDS.index(need), NEEDS.index(under)
+        if stock[:, k].sum() == 0 and out[:, k].sum() > 0:
+            notes.append(
+                f"new plans of need {need}: counted under {under}, as the base January's "
+                f"stock counts them (SEN2 made {need} a primary need from reporting year 2026)"
+            )
+            out[:, j] += out[:, k]
+            out[:, k] = 0.0
+    return out, notes
+
+
+def _used_after(frame: pd.DataFrame, year: int) -> list[int]:
+    """The year :func:`_one_year` takes from a table, if later than ``year`` (borrowed)."""
+    picked = _one_year(frame, year)
+    if picked.empty:
+        return []
+    used = int(picked["year"].iloc[0])
+    return [used] if used > year else []
 
 
 def _pick_year(frame: pd.DataFrame, known_until: int, column: str) -> tuple[int, bool] | None:
@@ -540,6 +591,8 @@ def _known_then(area: str, t: sen2.SEN2Tables, base_year: int, known_until: int)
     new_mix, note = _need_mix(t, "new_need_by_age", "new_plans", known_until)
     if note:
         borrowed.append(f"need mix of new plans by age: {note}")
+    new_mix, folded = _fold_unrecorded(new_mix, need_mix)
+    borrowed += folded
     new_plans = new_by_age[:, None] * new_mix
 
     # ceasing
@@ -551,10 +604,13 @@ def _known_then(area: str, t: sen2.SEN2Tables, base_year: int, known_until: int)
     if special is None:
         special, note = _special_by_age(t, plans, base_year, known_until)
         borrowed.append(note)
-    by_need = _special_by_need(t)
+    picked = _pick_year(t.placement_by_need, known_until, "plans")  # known then, else earliest
+    by_need = _special_by_need(t, picked[0] if picked else None)
     need_note = "the area's"
     if by_need.sum() == 0:
-        by_need = _special_by_need(_england())
+        e = _england(t).placement_by_need
+        picked = _pick_year(e, known_until, "plans")
+        by_need = _special_by_need(_england(t), picked[0] if picked else None)
         need_note = "England's"
     placed_years = sorted(int(y) for y in t.placement_by_need["year"].unique())
     if not placed_years or placed_years[0] > known_until:
@@ -597,7 +653,7 @@ def _need_mix(
     own = getattr(t, table)
     source, whose = own, "the area's"
     if _need_table(own, value).sum() == 0:
-        source, whose = getattr(_england(), table), "England's"
+        source, whose = getattr(_england(t), table), "England's"
     picked = _pick_year(source, known_until, value)
     if picked is None:
         raise ValueError(f"SEN2 publishes no {table} for {t.name} or England")
@@ -648,7 +704,7 @@ def _special_by_age(
     t: sen2.SEN2Tables, plans: np.ndarray, base_year: int, known_until: int
 ) -> tuple[np.ndarray, str]:
     """Special school children by age: England's earliest shares, scaled to the area's total."""
-    e = _england().plans_by_age
+    e = _england(t).plans_by_age
     picked = _pick_year(e, known_until, "special")
     if picked is None:
         raise ValueError("SEN2 publishes no special school children by age for England")

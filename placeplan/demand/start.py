@@ -47,9 +47,9 @@ TERM_DAYS = 365.25 / 3
 def own_designations(spec: Any, designations: tuple[str, ...]) -> np.ndarray:
     """Index of the designation of each primary need (the first of a ranked list)."""
     out = []
+    routes = spec.designation_routes  # every need, new ones placed as another (new_needs)
     for n in NEEDS:
-        given = spec.need_designation[n]
-        out.append(designations.index(given if isinstance(given, str) else given[0]))
+        out.append(designations.index(routes[n][0]))
     return np.array(out, dtype=np.int64)
 
 
