@@ -153,7 +153,10 @@ def calibrate(
     if not len(matches):
         raise InputError(f"{one.name} ({one.code}) is not a council with SEN2 series")
     i = int(matches[0])
-    f = fit(p, until)
+    try:
+        f = fit(p, until)
+    except ValueError as exc:
+        raise InputError(f"{one.name}: {exc}") from None
     if not np.isfinite(f.growth[i]) or not np.isfinite(f.plans0[i]):
         raise InputError(f"{one.name}: the SEN2 series up to {until} are too short to fit")
     share_trend, share_trend_se, note = _share_trend(f, i, one.name, until)
@@ -255,7 +258,12 @@ def _flow(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def demand_block(c: CalibratedDemand, template: dict[str, Any] | None, command: str) -> str:
+def demand_block(
+    c: CalibratedDemand,
+    template: dict[str, Any] | None,
+    command: str,
+    sen2_dir: Path | None = None,
+) -> str:
     """The YAML text of a top-level ``demand:`` section.
 
     Parameters
@@ -268,6 +276,9 @@ def demand_block(c: CalibratedDemand, template: dict[str, Any] | None, command: 
         ``new_plans_growth_damping``) are kept.
     command : str
         The command line, recorded in the section.
+    sen2_dir : pathlib.Path, optional
+        The SEN2 folder the fit read, relative to the scenario's folder: written as
+        ``demand.sen2_dir`` so that runs read the same data.
     """
     t = template or {}
     designation = t.get("need_designation", DEFAULT_NEED_DESIGNATION)
@@ -279,6 +290,14 @@ def demand_block(c: CalibratedDemand, template: dict[str, Any] | None, command: 
         "  model: cohort",
         f"  sen2_area: {c.code}          # {c.name}",
         f"  base_year: {c.until}",
+        *(
+            [
+                "  # the SEN2 release the fit read (relative to this file): runs read it too",
+                f"  sen2_dir: {_flow(sen2_dir.as_posix())}",
+            ]
+            if sen2_dir is not None
+            else []
+        ),
         "  # yearly log growth of new plans (estimate and its standard error): the national",
         "  # path's drift plus the council's own trend, weighted by its own data (hierarchical",
         "  # fit on every council; the weight is in the diagnostics)",

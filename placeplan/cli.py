@@ -7,6 +7,7 @@ message and no traceback; 1 only for a genuine bug.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import textwrap
 from pathlib import Path
@@ -448,6 +449,8 @@ def calibrate(
     args = ["calibrate", "--council", council, "--until", str(until)]
     if template is not None:
         args += ["--template", str(template)]
+    if sen2_dir is not None:
+        args += ["--sen2-dir", str(sen2_dir)]
     args += ["--out", str(out)]
     template_data = None
     if template is not None:
@@ -457,7 +460,12 @@ def calibrate(
     with reading_sen2(sen2_dir):
         fitted = fit_council(council, until, sen2_dir)
     placed = fitted.diagnostics["special_share_trend_placements"]
-    block = demand_block(fitted, (template_data or {}).get("demand"), command_line(args))
+    data = None
+    if sen2_dir is not None:  # runs of the scenario read the release the fit read
+        data = Path(os.path.relpath(sen2_dir.resolve(), out.parent.resolve()))
+    block = demand_block(
+        fitted, (template_data or {}).get("demand"), command_line(args), sen2_dir=data
+    )
     if template is None:
         text = block
         yaml.safe_load(text)

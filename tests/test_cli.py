@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import xarray as xr
@@ -232,3 +233,32 @@ def test_data_councils(sen2_dir):
     assert "E10000015" in proc.stdout and "Hertfordshire" in proc.stdout
     newer = placeplan("data", "councils", "--sen2-dir", str(sen2_dir))
     assert newer.returncode == 0 and "Newtown" in newer.stdout
+
+
+def test_calibrate_on_a_newer_release_writes_where_it_read(tmp_path, sen2_dir):
+    """A scenario fitted on a release given with --sen2-dir names it, so runs read it too."""
+    from placeplan.calibration import calibrate, demand_block, replace_demand_block
+
+    out = tmp_path / "fitted" / "herts.yaml"
+    out.parent.mkdir()
+    relative = Path(os.path.relpath(sen2_dir, out.parent))
+    block = demand_block(calibrate("Hertfordshire"), None, "placeplan calibrate", relative)
+    template = pp.bundled_scenarios()["herts-baseline"].read_text()
+    out.write_text(replace_demand_block(template, block))
+    import yaml
+
+    written = yaml.safe_load(out.read_text())["demand"]["sen2_dir"]
+    # relative to the scenario's folder, as demand.sen2_dir is read
+    assert (out.parent / written).resolve() == sen2_dir.resolve()
+    assert not Path(written).is_absolute()
+
+
+def test_calibrate_on_a_release_too_short_to_fit_is_refused(tmp_path):
+    folder = Path(__file__).parent / "data" / "sen2-2026"
+    out = tmp_path / "x.yaml"
+    proc = placeplan(
+        "calibrate", "--council", "Hertfordshire", "--sen2-dir", str(folder), "--out", str(out)
+    )
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "put the earlier releases' folders beside it" in proc.stderr
+    assert not out.exists()

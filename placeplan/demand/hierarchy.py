@@ -168,6 +168,11 @@ def fit_growth(p: Panel, origin: int, window: int = WINDOW) -> GrowthFit:
     Returns
     -------
     GrowthFit
+
+    Raises
+    ------
+    ValueError
+        If no area has new plans in at least four of the years.
     """
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -179,6 +184,13 @@ def _fit(p: Panel, origin: int, window: int) -> GrowthFit:
     years = years[(years >= YEARS[0]) & (years <= YEARS[-1])]
     y = _log_new(p, years)
     enough = np.isfinite(y).sum(axis=1) >= _MIN_YEARS
+    if not enough.any():
+        raise ValueError(
+            f"no area has new plans in at least {_MIN_YEARS} of the calendar years "
+            f"{years[0] if len(years) else origin - window}–{origin - 1}: the national "
+            "path cannot be fitted (a folder holding only the newest SEN2 release lacks "
+            "the earlier years: put the earlier releases' folders beside it)"
+        )
     y = np.where(enough[:, None], y, np.nan)
     path, fitted = _two_way(y, years)
     resid = y - fitted
