@@ -74,6 +74,20 @@ def test_engines_count_a_closing_at_the_start_before_the_first_continuous_match(
         assert not np.isfinite(engine(p, p.start, p.start + 700).started).any()
 
 
+def test_an_opening_at_a_panel_instant_counts_before_that_panel_in_both_engines():
+    # found by Hypothesis (test_designations): the reference heard a panel before an
+    # opening scheduled for the same instant, and offered its place a panel late
+    from handmade import START, day, make_problem
+
+    panel = day(START, 0.5)
+    p = make_problem([day(START) - 30] * 2, pools=[(0, 0, 0, 25, 0)],
+                     openings=((day(START), 0, 0), (panel, 0, 1)), every_days=14)  # fmt: skip
+    assert panel in p.schedule.panels
+    for name, engine in ENGINES.items():
+        offered = engine(p, p.start, p.start + 700).offered
+        assert offered[0] == panel, name  # the new place goes at that panel, not the next
+
+
 def test_run_with_the_reference_engine_gives_the_same_dataset():
     import xarray as xr
 
