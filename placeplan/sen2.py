@@ -141,7 +141,14 @@ import numpy as np
 import pandas as pd
 
 from placeplan.scenario import NEEDS as _MODELLED_NEEDS
-from placeplan.sen2_layouts import LAYOUTS, SPECIAL_PARTS, Layout, LayoutError, match_layout
+from placeplan.sen2_layouts import (
+    CEASED_REASONS,
+    LAYOUTS,
+    SPECIAL_PARTS,
+    Layout,
+    LayoutError,
+    match_layout,
+)
 
 __all__ = [
     "AGE_BANDS",
@@ -170,20 +177,6 @@ NEEDS: tuple[str, ...] = (*_MODELLED_NEEDS, "UNKNOWN")
 #: primary need is Down Syndrome are included under 'other difficulty/disability'").
 RECORDED_UNDER: Mapping[str, str] = {"DS": "OTH"}
 
-#: Reasons a plan ceased (column names of ``ceased_plans.csv``), ``total_ceased`` last.
-CEASED_REASONS: tuple[str, ...] = (
-    "max_age",
-    "needs_met",
-    "he",
-    "employ",
-    "transfer",
-    "no_engage",
-    "moved_outside_eng",
-    "deceased",
-    "not_rec",
-    "other",
-    "total_ceased",
-)
 
 #: Age bands of ``plans_by_age_band`` and ``new_plans_by_age_band``, youngest first.
 AGE_BANDS: tuple[str, ...] = ("under 5", "5 to 10", "11 to 15", "16 to 19", "20 to 25")

@@ -248,7 +248,8 @@ def _need_layouts() -> tuple[Layout, ...]:
     )
 
 
-_CEASED = (
+#: Reasons a plan ceased (column names of ``ceased_plans.csv``), ``total_ceased`` last.
+CEASED_REASONS: tuple[str, ...] = (
     "max_age",
     "needs_met",
     "he",
@@ -385,7 +386,9 @@ LAYOUTS: Mapping[str, tuple[Layout, ...]] = {
     "sen_needs_all_plans.csv": _need_layouts(),
     "sen_need_newplans.csv": _need_layouts(),
     "newplans.csv": _placement_layouts("new_ehc_plans", ("special_total",), seen_2026=True),
-    "ceased_plans.csv": _single("2025", (*_BREAKDOWN, *_CEASED), (*_BREAKDOWN, *_CEASED)),
+    "ceased_plans.csv": _single(
+        "2025", (*_BREAKDOWN, *CEASED_REASONS), (*_BREAKDOWN, *CEASED_REASONS)
+    ),
     "requests.csv": _single(
         "2025",
         (*_BREAKDOWN, "requests_received_in_year", "requests_decided_not_to_assess"),
