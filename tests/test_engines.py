@@ -88,6 +88,22 @@ def test_an_opening_at_a_panel_instant_counts_before_that_panel_in_both_engines(
         assert offered[0] == panel, name  # the new place goes at that panel, not the next
 
 
+def test_changes_of_places_at_one_instant_count_whole_before_a_continuous_match():
+    # a place opening and another closing at the same instant leave no free place:
+    # matching between the two (as both engines once did) offered a place that was
+    # never there
+    from handmade import START, day, make_problem
+
+    when = day(START) + 100
+    p = make_problem([day(START) - 30] * 2, pools=[(0, 0, 0, 25, 1)],
+                     openings=((when, 0, 1), (when, 0, -1)),
+                     every_days="continuous", start_places="immediate")  # fmt: skip
+    assert p.openings_by_instant == ((when, ((0, 1), (0, -1))),)
+    for name, engine in ENGINES.items():
+        offered = engine(p, p.start, p.start + 700).offered
+        assert np.isfinite(offered[0]) and not np.isfinite(offered[1]), name
+
+
 def test_run_with_the_reference_engine_gives_the_same_dataset():
     import xarray as xr
 

@@ -207,12 +207,18 @@ class _EpochQueue:
             totals[d] = total
 
     # ------------------------------------------------------------ processes
-    def openings(self) -> Iterator[simpy.Event]:
-        for when, q, places in self.p.openings:
-            yield self.env.timeout(when - self.env.now)
+    def opening(self, when: float, items: tuple[tuple[int, int], ...]) -> Iterator[simpy.Event]:
+        """The changes of places at one instant, all before any decision then.
+
+        One process per instant, started before every other, so its timeout fires
+        first among the events of its instant
+        (:attr:`~placeplan.placement.problem.PlacementProblem.openings_by_instant`).
+        """
+        yield self.env.timeout(when - self.env.now)
+        for q, places in items:
             self.capacity[q] += places
-            if self.p.continuous:
-                self.request_match()
+        if self.p.continuous:
+            self.request_match()
 
     def decisions(self) -> Iterator[simpy.Event]:
         """Term starts (take-up at once) and panel meetings, in order of time."""
@@ -262,7 +268,8 @@ def simulate_epochs(problem: PlacementProblem, start: float, end: float) -> Plac
     """
     env = simpy.Environment(initial_time=start)
     q = _EpochQueue(env, problem)
-    env.process(q.openings())
+    for when, items in problem.openings_by_instant:
+        env.process(q.opening(when, items))
     if problem.continuous:
         env.process(q.arrivals())
         env.process(q.occupant_departures())

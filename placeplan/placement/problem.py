@@ -272,6 +272,20 @@ class PlacementProblem:
         used = np.bincount(self.route, minlength=len(self.routes)) > 0
         return int(max(len(r) for r, u in zip(self.routes, used, strict=True) if u))
 
+    @cached_property
+    def openings_by_instant(self) -> tuple[tuple[float, tuple[tuple[int, int], ...]], ...]:
+        """The openings grouped by instant, in time order: ``(when, ((pool, places), ...))``.
+
+        The rule both engines follow: every change of places at an instant counts,
+        whole, before any decision at that instant (a panel, a term start, a
+        continuous match), so a place closing and another opening at the same
+        instant are never matched half-done.
+        """
+        groups: dict[float, list[tuple[int, int]]] = {}
+        for when, pool, places in self.openings:
+            groups.setdefault(float(when), []).append((int(pool), int(places)))
+        return tuple((when, tuple(items)) for when, items in sorted(groups.items()))
+
     def capacity_at(self, now: float) -> np.ndarray:
         """Places by pool at ``now`` [places]."""
         cap = self.capacity.astype(np.int64).copy()

@@ -159,16 +159,18 @@ class _Model:
                 self.hear_referrals()
             self.allocate(rules.take_up(when, (), "immediate"))  # at a term start: at once
 
-    def opening(self, when: float, q: int, places: int) -> Iterator[simpy.Event]:
-        """One build opening: its places count from ``when``, before anything else then.
+    def opening(self, when: float, items: tuple[tuple[int, int], ...]) -> Iterator[simpy.Event]:
+        """The changes of places at one instant: all of them count before anything else then.
 
-        Each opening is its own process, started before every other, so its timeout
+        Each instant is its own process, started before every other, so its timeout
         is scheduled first and fires first among the events of its instant (SimPy
-        runs simultaneous events in the order they were scheduled) — as the epoch
-        engine counts openings before the panel or term start of the same instant.
+        runs simultaneous events in the order they were scheduled); the changes of
+        that instant all apply before a continuous allocation is asked for
+        (:attr:`~placeplan.placement.problem.PlacementProblem.openings_by_instant`).
         """
         yield self.env.timeout(when - self.env.now)
-        self.capacity[q] += places
+        for q, places in items:
+            self.capacity[q] += places
         if self.p.continuous:
             self.request_allocation()
 
@@ -191,8 +193,8 @@ def simulate_reference(problem: PlacementProblem, start: float, end: float) -> P
     m = _Model(env, problem)
     # openings first, as in the epoch engine: a change of places at the start counts
     # before the first allocation (which comes after everything else due then)
-    for when, q, places in problem.openings:
-        env.process(m.opening(when, q, places))
+    for when, items in problem.openings_by_instant:
+        env.process(m.opening(when, items))
     occ = problem.occupants
     for q, leaves in zip(occ.pool, occ.exit, strict=True):
         m.occupied[int(q)] += 1
