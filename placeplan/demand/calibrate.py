@@ -13,14 +13,17 @@ with its estimation uncertainty and its year-to-year variation:
   the last year, less the published value);
 - **ceasing** ``c`` [per year]: from the stock identity
   ``plans[y+1] = plans[y] (1 - c) + new[y]`` over the last three years (from 2016);
+  the sd of a year's deviation (``cease_noise``, half the council's own, half the
+  median council's) is the run's ``demand.ceasing_noise_sd``;
 - **trend of the share needing a special school** ``tau`` [per year]: the mean
   yearly change since 2019 of the log of the *need share*, ``(special + waiting) /
   plans``, where ``special`` counts plans in special schools of every type
   (including independent and non-maintained) and ``waiting`` is the waiting signal
   of :mod:`placeplan.demand.need_share` (educated elsewhere, plus awaiting
-  provision up to 2022), shrunk like ``g``. The share is modelled as a trend plus
-  independent yearly deviations, so a deviation's sd is the yearly changes' sd
-  over √2 and the trend's standard error is that sd over the number of years.
+  provision up to 2022), shrunk towards the mean council (below). The share is
+  modelled as a trend plus independent yearly deviations, so a deviation's sd is
+  the yearly changes' sd over √2 and the trend's standard error is that sd over the
+  number of years.
 
   Need, not placements: placements are capped by places, so where places run
   short the share of plans *placed* in special schools grows with the places, not
