@@ -104,6 +104,20 @@ def test_changes_of_places_at_one_instant_count_whole_before_a_continuous_match(
         assert np.isfinite(offered[0]) and not np.isfinite(offered[1]), name
 
 
+def test_a_place_freed_at_a_panels_instant_is_offered_at_that_panel_in_both_engines():
+    # found by Hypothesis (test_designations, seed 2): a pupil leaving at the very
+    # instant of a panel was counted after that panel by the reference engine
+    from handmade import START, day, make_problem
+
+    p = make_problem([day(START) - 30] * 2, pools=[(0, 0, 0, 25, 1)], stay=[30.0, np.inf],
+                     every_days=30, start_places="immediate")  # fmt: skip
+    first, second = p.schedule.panels[:2]
+    assert second - first == 30
+    for name, engine in ENGINES.items():
+        out = engine(p, p.start, p.start + 700)
+        assert out.offered[0] == first and out.offered[1] == second, name
+
+
 def test_run_with_the_reference_engine_gives_the_same_dataset():
     import xarray as xr
 

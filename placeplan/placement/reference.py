@@ -148,6 +148,7 @@ class _Model:
     def panels(self) -> Iterator[simpy.Event]:
         for when in self.p.schedule.panels:
             yield self.env.timeout(when - self.env.now)
+            yield self.env.timeout(0)  # decide after everything else due now (a departure)
             self.hear_referrals()
             self.allocate(self.p.take_up(when))
 
@@ -155,6 +156,7 @@ class _Model:
         hears = len(self.p.schedule.panels) == 0  # without panels, term starts decide
         for when in self.p.schedule.term_starts:
             yield self.env.timeout(when - self.env.now)
+            yield self.env.timeout(0)  # decide after everything else due now (a departure)
             if hears:
                 self.hear_referrals()
             self.allocate(rules.take_up(when, (), "immediate"))  # at a term start: at once
