@@ -22,22 +22,12 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from sen2_fixture import GEO, NATIONAL
+
 HERE = Path(__file__).resolve().parent
 COMMITTED = HERE / "data" / "sen2-2026"
 
-GEO = [
-    "time_period",
-    "time_identifier",
-    "geographic_level",
-    "country_code",
-    "country_name",
-    "region_code",
-    "region_name",
-    "new_la_code",
-    "old_la_code",
-    "la_name",
-]
-ENGLAND = ["National", "E92000001", "England", "", "", "", "", ""]
+ENGLAND = NATIONAL
 HERTS = [
     "Local authority",
     "E92000001",

@@ -81,9 +81,7 @@ BAND_AGES = {
     "16-19": (16, 19),
     "20-25": (20, 25),
 }
-"""SEN2 age bands and their ages."""
-
-_SEN2_BAND = {"0-4": "under 5", "5-10": "5 to 10", "11-15": "11 to 15"}
+"""SEN2 age bands (:data:`placeplan.sen2.AGE_BANDS`, in order) and their ages."""
 
 NAIVE = ("naive_last", "naive_trend", "naive_mean2", "naive_mean3", "naive_mean5")
 """Naive forecasts scored beside the median."""
@@ -132,27 +130,12 @@ def _band_series(t: sen2.SEN2Tables, codes: np.ndarray) -> dict[str, np.ndarray]
     frame = t.plans_by_age_band
     frame = frame[frame["level"] == "la"]
     out = {}
-    labels = sorted(frame["age_band"].dropna().unique())
-    for band, (lo, hi) in BAND_AGES.items():
-        names = [lab for lab in labels if _label_ages(lab) == (lo, hi)]
-        part = frame[frame["age_band"].isin(names)]
+    for label, band in zip(sen2.AGE_BANDS, BAND_AGES, strict=True):
+        part = frame[frame["age_band"] == label]
         table = part.pivot_table(index="code", columns="year", values="plans", aggfunc="sum")
         table = table.reindex(index=codes, columns=YEARS)
         out[f"age_{band}"] = table.to_numpy(dtype=float, na_value=np.nan)
     return out
-
-
-def _label_ages(label: str) -> tuple[int, int] | None:
-    """Ages of a SEN2 age-band label such as ``Age 5 to 10`` or ``Under age 5``."""
-    text = label.lower().replace("age", "").replace("aged", "").strip()
-    if text.startswith("under"):
-        return (0, int(text.split()[-1]) - 1)
-    if "and over" in text:
-        return (int(text.split()[0]), 25)
-    if "to" in text:
-        lo, hi = text.split("to")
-        return (int(lo), int(hi))
-    return None
 
 
 def _need_series(t: sen2.SEN2Tables, codes: np.ndarray) -> dict[str, np.ndarray]:
