@@ -22,10 +22,11 @@ import yaml
 
 from placeplan import sen2
 from placeplan._version import __version__
+from placeplan.calendar import Term, TermCalendar
 from placeplan.demand.calibrate import Shrinkage, fit
 from placeplan.demand.panel import panel
 from placeplan.errors import InputError
-from placeplan.scenario import NEEDS
+from placeplan.scenario import LAST_BASE_YEAR, NEEDS
 
 __all__ = [
     "DEFAULT_NEED_DESIGNATION",
@@ -137,17 +138,25 @@ def calibrate(
     InputError
         For an unknown council, or a year without the data the scenario needs.
     """
-    if not FIRST_ORIGIN <= until <= 2025:
+    if not FIRST_ORIGIN <= until <= LAST_BASE_YEAR:
         raise InputError(
             f"--until {until}: a scenario starts from SEN2's January caseload of special "
-            f"school children and queue signals, published from January {FIRST_ORIGIN} to "
-            "2025; use `placeplan backtest` for the plans series from earlier origins"
+            f"school children and queue signals, published from January {FIRST_ORIGIN}; "
+            f"placeplan reads releases up to January {LAST_BASE_YEAR}; use `placeplan "
+            "backtest` for the plans series from earlier origins"
         )
     try:
         tables = sen2.load(sen2_dir=sen2_dir)
         one = sen2.load(council, sen2_dir=sen2_dir)
     except KeyError as exc:
         raise InputError(str(exc.args[0] if exc.args else exc)) from None
+    if not (one.plans_total["year"] == until).any():
+        last = int(one.plans_total["year"].max())
+        raise InputError(
+            f"{one.name}: the SEN2 release(s) read ({one.release}) publish plans up to "
+            f"January {last}, not {until}; for a later January pass --sen2-dir with the "
+            "newer release's CSV files"
+        )
     p = panel("la", tables)
     matches = np.flatnonzero(p.codes == one.code)
     if not len(matches):
@@ -383,6 +392,24 @@ def replace_demand_block(text: str, block: str) -> str:
     tail = lines[end:]
     separator = ["\n"] if tail and lines[end - 1].strip() == "" else []
     return "".join(lines[:start]) + block + "".join(separator + tail)
+
+
+def move_start(text: str, until: int, calendar: TermCalendar) -> str:
+    """Set a scenario text's top-level ``start:`` to the spring term of ``until``.
+
+    A scenario starts from the January caseload of its base year, so a template
+    calibrated to another January must start in that one: the first day of the
+    spring term of January ``until`` (``calendar``'s term dates). A start already in
+    January ``until`` or later that year is kept.
+    """
+    spring = calendar.term_start(until - 1, Term.SPRING)
+    found = re.search(r"^start\s*:\s*(\d{4})-(\d{2})-(\d{2})[^\n]*$", text, flags=re.M)
+    if found is None:
+        raise InputError("the template must have a top-level `start:` date")
+    if int(found.group(1)) == until:
+        return text
+    line = f"start: {spring.isoformat()}          # first day of the spring term {until}"
+    return text[: found.start()] + line + text[found.end() :]
 
 
 def command_line(args: list[str]) -> str:

@@ -28,6 +28,7 @@ from placeplan.cli_params import (
     writing,
 )
 from placeplan.errors import InputError
+from placeplan.scenario import LAST_BASE_YEAR
 
 __all__ = ["main"]
 
@@ -404,7 +405,10 @@ _SEN2_DIR = click.option(
     "--sen2-dir",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     default=None,
-    help="A folder of official SEN2 CSV files (a newer release) instead of the shipped extract.",
+    help=(
+        "A folder of official SEN2 CSV files: a newer release alone is read over the "
+        "shipped extract; a folder with older releases too is read instead of it."
+    ),
 )
 
 
@@ -412,10 +416,13 @@ _SEN2_DIR = click.option(
 @click.option("--council", required=True, help="Council name or ONS code, e.g. Hertfordshire.")
 @click.option(
     "--until",
-    type=click.IntRange(2019, 2025),
+    type=click.IntRange(2019, LAST_BASE_YEAR),
     default=2025,
     show_default=True,
-    help="Last January of data used (the scenario's base year); before 2025 for a hindcast.",
+    help=(
+        "Last January of data used (the scenario's base year); before 2025 for a hindcast, "
+        "2026 with --sen2-dir holding release 2026."
+    ),
 )
 @click.option(
     "--template",
@@ -441,7 +448,7 @@ def calibrate(
     placements alone, which places cap.
     """
     from placeplan.calibration import calibrate as fit_council
-    from placeplan.calibration import command_line, demand_block, replace_demand_block
+    from placeplan.calibration import command_line, demand_block, move_start, replace_demand_block
     from placeplan.io import atomic_write_text
     from placeplan.scenario import scenario_from_dict
     from placeplan.scenario_files import read_scenario_file
@@ -471,7 +478,12 @@ def calibrate(
         yaml.safe_load(text)
     else:
         text = replace_demand_block(template.read_text(encoding="utf-8"), block)
-        scenario_from_dict(yaml.safe_load(text), source=f"{out} (from {template})")
+        calendar = scenario_from_dict(template_data, source=str(template), check_data=False)
+        text = move_start(text, until, calendar.calendar.build())
+        check = yaml.safe_load(text)
+        if sen2_dir is not None:  # the relative path written is read from `out`'s folder
+            check["demand"]["sen2_dir"] = str(sen2_dir.resolve())
+        scenario_from_dict(check, source=f"{out} (from {template})")
     with writing(out):
         atomic_write_text(out, text)
     click.echo(

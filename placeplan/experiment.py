@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from placeplan import measures
+from placeplan import measures, sen2
 from placeplan._version import __version__
 from placeplan.calendar import Term
 from placeplan.childlog import child_log
@@ -52,8 +52,6 @@ def _package_versions() -> dict[str, str]:
 def _extract_digest() -> str:
     """SHA-256 of the shipped SEN2 extract's manifest (which holds every file's hash)."""
     import hashlib
-
-    from placeplan import sen2
 
     return hashlib.sha256((sen2.extract_dir() / "MANIFEST.json").read_bytes()).hexdigest()
 
@@ -487,7 +485,7 @@ def _provenance(
         "data": {
             "release": cohort.release if cohort is not None else "none (fixed demand)",
             "extract_manifest_sha256": _extract_digest()
-            if cohort is not None and sen2_dir is None
+            if cohort is not None and sen2.over_extract(sen2_dir)
             else None,
             **({"sen2_dir": sen2_dir, "files": sen2.source_files(sen2_dir)} if sen2_dir else {}),
             # needs new to SEN2 placed by another need's designations, with the source

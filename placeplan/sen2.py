@@ -46,7 +46,9 @@ Conventions
 - Where two releases hold the same area and year, the newer release wins (DfE revises
   earlier years: release 2026 moved England's SLD plans of January 2025 from 25,681
   to 25,025); :mod:`placeplan.sen2_diff` names what a folder changes against the
-  shipped extract.
+  shipped extract. A folder holding only releases newer than the extract (release
+  2026 as downloaded) is read over it (:func:`layered`), so a planner needs only the
+  newest release to calibrate to its January.
 - Each official file is read only if its header is one of its known layouts
   (:data:`LAYOUTS`, :mod:`placeplan.sen2_layouts`): release 2025's, or release
   2026's (Down syndrome a primary need; special academies and free schools split).
@@ -163,7 +165,9 @@ __all__ = [
     "SEN2Tables",
     "councils",
     "extract_dir",
+    "layered",
     "load",
+    "over_extract",
     "read_official",
     "source_files",
 ]
@@ -1316,9 +1320,67 @@ def _read_extract(folder: Path) -> dict[str, pd.DataFrame]:
 
 
 def _tables(sen2_dir: str | Path | None) -> dict[str, pd.DataFrame]:
+    shipped = _read_extract(extract_dir())
     if sen2_dir is None:
-        return _read_extract(extract_dir())
-    return read_official(sen2_dir)
+        return shipped
+    read = read_official(sen2_dir)
+    if over_extract(sen2_dir):
+        return layered(shipped, read)
+    return read
+
+
+def over_extract(sen2_dir: str | Path | None) -> bool:
+    """Whether reading ``sen2_dir`` also reads the shipped extract (see :func:`layered`).
+
+    True without a folder, and for a folder holding only releases newer than the
+    extract's; False for a folder read alone.
+    """
+    if sen2_dir is None:
+        return True
+    newest = int(_read_extract(extract_dir())["releases"]["release"].max())
+    return int(read_official(sen2_dir)["releases"]["release"].min()) > newest
+
+
+def layered(base: dict[str, pd.DataFrame], top: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Tables of newer releases (``top``) laid over older ones (``base``).
+
+    A folder holding only releases newer than the shipped extract (say release 2026
+    alone, as downloaded) is read over the extract: wherever the newer release
+    publishes an area's year in a table, its rows replace the extract's (DfE revises
+    earlier years); every other area and year keeps the extract's rows. A folder
+    holding a release as old as the extract's is read alone, as given.
+
+    Parameters
+    ----------
+    base, top : dict of str to pandas.DataFrame
+        Tables as :func:`read_official` returns them.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        The tables of :data:`TABLE_NAMES`; ``releases`` lists both sets.
+    """
+    out: dict[str, pd.DataFrame] = {}
+    for name in _DATA_TABLES:
+        b, t = base[name], top[name]
+        if t.empty:
+            out[name] = b
+            continue
+        published = pd.MultiIndex.from_frame(t[["code", "year"]].astype(str))
+        kept = ~pd.MultiIndex.from_frame(b[["code", "year"]].astype(str)).isin(published)
+        joined = pd.concat([b[kept], t], ignore_index=True).astype(t.dtypes.to_dict())
+        out[name] = _sort(joined, name).reset_index(drop=True)
+    areas = pd.concat([top["areas"], base["areas"]], ignore_index=True)
+    first = areas.groupby("code")["first_year"].transform("min")
+    last = areas.groupby("code")["last_year"].transform("max")
+    areas = areas.assign(first_year=first, last_year=last).drop_duplicates("code")
+    order = areas["level"].map(_LEVEL_ORDER).astype("int64")
+    out["areas"] = (
+        areas.assign(_o=order).sort_values(["_o", "code"], kind="stable").drop(columns="_o")
+    ).reset_index(drop=True)
+    out["releases"] = pd.concat([top["releases"], base["releases"]], ignore_index=True)
+    out["corrections"] = pd.concat([base["corrections"], top["corrections"]], ignore_index=True)
+    return {name: out[name] for name in TABLE_NAMES}
 
 
 def _name_key(text: str) -> str:
@@ -1440,8 +1502,9 @@ def load(council: str | None = None, *, sen2_dir: str | Path | None = None) -> S
         shared by two areas (Dorset) picks the one with the most recent data; use
         the code for the other.
     sen2_dir : str or pathlib.Path, optional
-        Read the official CSV files in this folder (see :func:`read_official`)
-        instead of the extract shipped with the package.
+        Read the official CSV files in this folder (see :func:`read_official`): over
+        the extract shipped with the package if the folder holds only newer releases
+        (:func:`layered`), instead of it otherwise.
 
     Returns
     -------

@@ -254,7 +254,9 @@ def test_calibrate_on_a_newer_release_writes_where_it_read(tmp_path, sen2_dir):
 
 
 def test_calibrate_on_a_release_too_short_to_fit_is_refused(tmp_path):
-    folder = Path(__file__).parent / "data" / "sen2-2026"
+    folder = tmp_path / "sen2"
+    shutil.copytree(Path(__file__).parent / "data" / "sen2-2026" / "release-2026", folder / "r")
+    (folder / "r" / "data-guidance.txt").write_text("Reporting year 2025\n", encoding="utf-8")
     out = tmp_path / "x.yaml"
     proc = placeplan(
         "calibrate", "--council", "Hertfordshire", "--sen2-dir", str(folder), "--out", str(out)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sen2_fixture_2026 as fx
+import yaml
 
 import placeplan as pp
 from placeplan import scenario as sc
@@ -83,7 +84,9 @@ def test_committed_fixture_is_what_its_generator_writes(tmp_path):
 
 def test_2026_files_are_read_in_their_layouts():
     t = sen2.load(sen2_dir=FIXTURE)
-    assert t.release == "SEN2 release 2026 (June 2026)"
+    # a folder of newer releases alone is read over the shipped extract
+    assert t.release == "SEN2 release 2026 (June 2026), release 2025 (June 2025) and release 2022"
+    assert sen2.read_official(FIXTURE)["releases"]["release"].tolist() == [2026]
     layouts = dict(item.split(":") for item in t.releases["layouts"].iloc[0].split(";"))
     assert layouts == {
         "caseload.csv": "2026",
@@ -118,12 +121,15 @@ def test_release_2025_layout_has_no_down_syndrome_rows():
 
 def test_academy_and_free_school_split_adds_up_to_the_combined_column():
     t = sen2.load(sen2_dir=FIXTURE)
-    for table, prefix in ((t.plans_total, ""), (t.new_plans_total, "new_")):
+    totals = [
+        x[x["release"] == 2026].reset_index(drop=True) for x in (t.plans_total, t.new_plans_total)
+    ]
+    for table, prefix in zip(totals, ("", "new_"), strict=True):
         academy = table[f"{prefix}special_academy"]
         free = table[f"{prefix}special_free_school"]
         assert academy.notna().all() and free.notna().all()
         assert (academy + free == table[f"{prefix}special_academy_free"]).all()
-    p = t.plans_total
+    p = totals[0]
     parts = (
         p["special_la_maintained"]
         + p["special_academy"]
@@ -393,9 +399,12 @@ def test_a_run_on_a_2026_release_places_ds_children_as_the_scenario_says(run_def
 
 def test_provenance_names_the_release_files_and_the_ds_default(run_default):
     data = run_default.provenance["data"]
-    assert data["release"] == "SEN2 release 2026 (June 2026)"
+    # release 2026 alone is read over the shipped extract, whose digest is recorded
+    assert data["release"] == (
+        "SEN2 release 2026 (June 2026), release 2025 (June 2025) and release 2022"
+    )
     assert data["sen2_dir"] == str(FIXTURE.resolve())
-    assert data["extract_manifest_sha256"] is None
+    assert len(data["extract_manifest_sha256"]) == 64
     files = {f["file"]: f["sha256"] for f in data["files"]}
     assert set(files) == {f"release-2026/{p.name}" for p in FIXTURE.glob("release-2026/*.csv")}
     assert all(len(h) == 64 for h in files.values())
@@ -445,3 +454,48 @@ def test_a_fit_on_other_data_is_named(tmp_path):
         "demand.calibration.release" in w and "fitted on SEN2 release 2025" in w for w in warned
     )
     assert not [w for w in pp.load_scenario("herts-baseline").warnings if "release" in str(w)]
+
+
+def test_a_newer_release_alone_is_laid_over_the_shipped_extract():
+    shipped = sen2.load()
+    read = sen2.load(sen2_dir=FIXTURE)
+    herts = read.plans_total[read.plans_total["code"] == "E10000015"].set_index("year")
+    # the years release 2026 publishes are its own (2025 revised, 2026 added) ...
+    assert herts.loc[2026, "release"] == 2026 and herts.loc[2025, "release"] == 2026
+    assert herts.loc[2025, "plans"] == 14610  # the fixture's revised figure (12,920 shipped)
+    # ... and every other year and area is the shipped extract's, unchanged
+    old = shipped.plans_total
+    kept = read.plans_total[read.plans_total["release"] < 2026].reset_index(drop=True)
+    expected = old[
+        ~(old["code"].isin(["E10000015", "E92000001"]) & old["year"].isin([2025, 2026]))
+    ].reset_index(drop=True)
+    pd.testing.assert_frame_equal(kept, expected)
+    area = read.areas.set_index("code").loc["E10000015"]
+    assert (area["first_year"], area["last_year"]) == (2009, 2026)
+    assert len(read.areas) == len(shipped.areas)
+
+
+def test_a_folder_with_a_release_as_old_as_the_shipped_one_is_read_alone(tmp_path):
+    t = sen2.load(sen2_dir=_with_release_2025(tmp_path))
+    assert t.release == "SEN2 release 2026 (June 2026) and release 2025 (June 2025)"
+    assert set(t.areas["code"]) == {ENGLAND, "E10000015"}
+
+
+def test_calibrate_to_january_2026_on_release_2026(tmp_path):
+    template = tmp_path / "template.yaml"
+    text = resolve_scenario_path("herts-baseline").read_text(encoding="utf-8")
+    template.write_text(text[: text.index("  build_programme:")], encoding="utf-8")
+    out = tmp_path / "fitted.yaml"
+    args = ["calibrate", "--council", "Hertfordshire", "--until", "2026", "--template"]
+    proc = _cli(*args, template, "--sen2-dir", FIXTURE, "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    data = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert data["demand"]["base_year"] == 2026
+    assert str(data["start"]) == "2026-01-05"  # moved to the spring term of the base year
+    assert data["demand"]["calibration"]["diagnostics"]["plans_at_origin"] == 15339
+    assert data["demand"]["calibration"]["diagnostics"]["new_plans_years"] == "2019-2025"
+    assert "release 2026" in data["demand"]["calibration"]["release"]
+    sc.load_scenario(out)  # runnable as written (sen2_dir relative to the file)
+    shipped = _cli(*args, template, "--out", tmp_path / "x.yaml")
+    assert shipped.returncode == 2 and "Traceback" not in shipped.stderr
+    assert "publish plans up to January 2025, not 2026" in shipped.stderr

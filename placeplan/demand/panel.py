@@ -15,11 +15,13 @@ import pandas as pd
 
 from placeplan import sen2
 from placeplan.demand.need_share import waiting_signal
+from placeplan.scenario import LAST_BASE_YEAR
 
 __all__ = ["YEARS", "Panel", "panel"]
 
-YEARS = np.arange(2009, 2026)
-"""Years of the panel: Januaries for stocks, calendar years for new plans."""
+YEARS = np.arange(2009, LAST_BASE_YEAR + 1)
+"""Years of the panel: Januaries for stocks, calendar years for new plans (NaN where the
+releases read do not reach: the shipped extract ends at January 2025 and calendar 2024)."""
 
 
 @dataclass(frozen=True)
