@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from typing import Any
 
 from placeplan.errors import InputError
 
-__all__ = ["dask_map"]
+__all__ = ["dask_calls", "dask_map"]
 
 
 def dask_map(
@@ -45,6 +46,49 @@ def dask_map(
     (int, Any)
         The first replication of a chunk and what ``task`` returned for it.
     """
+    call = partial(_chunk, task, scenario, entropy, engine, keep_log)
+    yield from dask_calls(call, chunks, address, workers, timeout)
+
+
+def _chunk(
+    task: Callable[..., Any],
+    scenario: Any,
+    entropy: int,
+    engine: str,
+    keep_log: bool,
+    chunk: tuple[int, int],
+) -> tuple[int, Any]:
+    first, count = chunk
+    return first, task(scenario, entropy, engine, keep_log, first, count)
+
+
+def dask_calls(
+    function: Callable[[Any], Any],
+    items: Sequence[Any],
+    address: str | None,
+    workers: int,
+    timeout: float = 10.0,
+) -> Iterator[Any]:
+    """Yield ``function(item)`` for each item, computed on a Dask cluster, as they finish.
+
+    Parameters
+    ----------
+    function : callable
+        A picklable function of one item.
+    items : sequence
+        The items (picklable).
+    address : str, optional
+        A scheduler address; a ``LocalCluster`` of ``workers`` processes if None.
+    workers : int
+        Worker processes of the local cluster.
+    timeout : float
+        Seconds to wait for the scheduler at ``address`` to answer [s].
+
+    Yields
+    ------
+    Any
+        What ``function`` returned, in the order the calls finish.
+    """
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:  # pragma: no cover - depends on the environment
@@ -61,12 +105,9 @@ def dask_map(
     else:
         client = _connect(Client, address, timeout)
     try:
-        futures = {
-            client.submit(task, scenario, entropy, engine, keep_log, first, n, pure=False): first
-            for first, n in chunks
-        }
+        futures = [client.submit(function, item, pure=False) for item in items]
         for future in as_completed(futures):
-            yield futures[future], future.result()
+            yield future.result()
     finally:
         client.close()
         if cluster is not None:
