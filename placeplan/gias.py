@@ -504,9 +504,11 @@ def read_gias(path: str | Path) -> GiasExtract:
             special = kind in SPECIAL_TYPES or kind in INDEPENDENT_TYPES or kind in POST16_TYPES
             if special or provision.lower() not in ("", "not applicable"):
                 kept.append(_establishment(cells, sen_columns))
-            if cells.text("EstablishmentTypeGroup (name)") in STATE_GROUPS and cells.text(
-                "EstablishmentStatus (name)"
-            ).startswith("Open"):
+            state_funded = (
+                cells.text("EstablishmentTypeGroup (name)") in STATE_GROUPS
+                and kind not in INDEPENDENT_TYPES
+            )
+            if state_funded and cells.text("EstablishmentStatus (name)").startswith("Open"):
                 _add_pupils(pupils, cells, la_code)
     except csv.Error as exc:
         raise InputError(f"{path}:{reader.line_num}: not a readable CSV file ({exc})") from None

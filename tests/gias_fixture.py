@@ -354,7 +354,6 @@ def rows() -> list[list[str]]:
             "Ashcroft Academy",
             "Academy special converter",
             "Hertsmere",
-            status="Proposed to open",
             opened="01-09-2025",
             ages=(11, 19),
             capacity="50",
