@@ -13,11 +13,14 @@ What is counted, and how (each rule is stated in the ``source`` it produces):
   number (:func:`placeplan.sen2.councils`, ``old_la_code``): schools located in the
   council, whoever placed the pupils there.
 - **Open on the date.** An establishment counts when it is open on ``on``: its
-  ``OpenDate`` (if any) is on or before ``on``, its ``CloseDate`` (if any, the last
-  day it was open) is on or after ``on``, and it is not still "Proposed to open".
-  A school closed after ``on`` was open then and counts (reported). Establishments
-  due to open after ``on`` are not counted: they are returned as build projects in
-  :attr:`GiasPlacement.proposed`.
+  ``OpenDate`` (if any) is on or before ``on`` and its ``CloseDate`` (if any, the last
+  day it was open) on or after ``on``. A school still "Proposed to open" counts only if
+  its ``OpenDate`` was ahead at the extract's date (the register expected it open by
+  ``on``). A school closing after ``on`` counts; with no successor its places close to
+  new pupils the day after (``temporary_until``). Establishments opening after ``on``
+  are not counted: they are :attr:`GiasPlacement.proposed` build projects, less the
+  places of a school of the same district they replace (one closing the day before,
+  as in academy conversions).
 - **Council special school places.** State-funded special schools (community,
   foundation, academy special converter and sponsor led, free schools special):
   places = ``SchoolCapacity``; when it is blank (or 0), ``NumberOfPupils`` on roll,

@@ -292,3 +292,26 @@ def _write(path, rows):
         writer.writerow(fx.COLUMNS)
         writer.writerows(rows)
     return path
+
+
+@pytest.mark.parametrize(
+    ("file", "counted"),
+    [("edubasealldata20260101.csv", True), ("edubasealldata20261101.csv", False)],
+)
+def test_a_school_proposed_to_open_counts_if_the_register_expected_it_by_then(
+    tmp_path, need_designation, file, counted
+):
+    rows = fx.rows()
+    name = fx.COLUMNS.index("EstablishmentName")
+    for row in rows:
+        if row[name] == "Elstree Park Free School":
+            row[fx.COLUMNS.index("OpenDate")] = "01-09-2026"
+    path = _write(tmp_path / file, rows)
+    on = datetime.date(2027, 1, 6)
+    p = placement_from_gias(read_gias(path), "919", on=on, need_designation=need_designation)
+    names = {s["name"] for s in p.schools}
+    # an extract of January 2026 expected it open by 2027; one of November 2026, after
+    # its opening date, still has it proposed: it has not opened
+    assert ("Elstree Park Free School" in names) is counted
+    assert any("Elstree Park" in g and "has passed" in g for g in p.gaps) is not counted
+    assert not p.proposed
