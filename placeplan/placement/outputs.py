@@ -64,112 +64,165 @@ class _Replication:
 
 
 @dataclass(frozen=True)
-class _Snapshot:
-    """What holds of every child and place at one snapshot."""
+class _Clock:
+    """The snapshots, and each child's and pupil's times as snapshot indices.
 
-    now: float
-    term: int
-    places: np.ndarray  # by pool
-    referred: np.ndarray
-    placed: np.ndarray
-    moved: np.ndarray
-    gone: np.ndarray
-    waiting: np.ndarray
-    held: np.ndarray
-    present: np.ndarray  # occupants at the start still in their places
+    A time ``x`` becomes the index of the first snapshot at or after it: "``x`` has
+    come by snapshot ``k``" (``x <= now``) is ``k >= K(x)``, and "``x`` is still to
+    come" (``x > now``) is ``k < K(x)``. Every measure below counts each child or
+    place over a span of snapshots ``[from, to)``, so a replication is tallied in one
+    pass over its children rather than one pass per snapshot.
+    """
 
+    times: np.ndarray  # snapshot days, ascending
+    n: int  # snapshots
 
-Part = tuple[np.ndarray, np.ndarray, np.ndarray]
-"""``(mask or weights, designation index, locality index)`` of some children or places."""
-
-
-def _children(r: _Replication, values: np.ndarray) -> list[Part]:
-    return [(values, r.designation, r.home)]
+    def k(self, when: np.ndarray) -> np.ndarray:
+        """Index of the first snapshot at or after each time (``n``: none)."""
+        return np.searchsorted(self.times, when, side="left")
 
 
-def _capacity(r: _Replication, s: _Snapshot) -> list[Part]:
+@dataclass(frozen=True)
+class _Spans:
+    """What does not change between snapshots, as snapshot indices."""
+
+    ref: np.ndarray  # referred
+    started: np.ndarray  # took a place up
+    offered: np.ndarray  # was offered a place
+    moves: np.ndarray  # placed out of area
+    moved_until: np.ndarray  # left the out-of-area place
+    leaves_list: np.ndarray  # leaves the list if not placed
+    leaves_placed: np.ndarray  # leaves the place taken up
+    need_until: np.ndarray  # stops needing a place
+    waits_until: np.ndarray  # stops waiting (placed, out of area, or off the list)
+    occupant_exit: np.ndarray  # pupil at the start leaves the place
+    occupant_until: np.ndarray  # pupil at the start stops needing a place
+    elsewhere_until: np.ndarray  # placed elsewhere at the start until
+    long_terms: np.ndarray  # has waited long_wait_terms whole terms
+    long_weeks: np.ndarray  # has waited more than long_wait_weeks weeks
+
+
+Span = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+"""``(from, to, designation index, locality index)``: counted at snapshots ``from <= k < to``."""
+
+Dense = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""``(values [snapshot, item], designation index, locality index)``: summed at each snapshot."""
+
+Part = Span | Dense
+
+
+def _children(r: _Replication, k_from: np.ndarray, k_to: np.ndarray) -> list[Part]:
+    return [(k_from, k_to, r.designation, r.home)]
+
+
+def _ever(c: _Clock, k_from: np.ndarray) -> np.ndarray:
+    return np.full(k_from.shape, c.n)
+
+
+def _always(k_to: np.ndarray) -> np.ndarray:
+    return np.zeros(k_to.shape, dtype=np.int64)
+
+
+def _capacity(r: _Replication, c: _Clock, k: _Spans) -> list[Part]:
     pools = r.p.pools
-    return [(s.places, pools.designation, pools.locality)]
+    places = np.tile(r.p.capacity.astype(np.int64), (c.n, 1))
+    for when, pool, added in r.p.openings:
+        places[c.times >= when, pool] += added
+    return [(places, pools.designation, pools.locality)]
 
 
-def _occupied(r: _Replication, s: _Snapshot) -> list[Part]:
+def _occupied(r: _Replication, c: _Clock, k: _Spans) -> list[Part]:
     return [
-        (s.present, r.occupant_designation, r.occupant_locality),
-        (s.held, r.school_designation, r.school_locality),  # a place counts as its school's
+        (_always(k.occupant_exit), k.occupant_exit, r.occupant_designation, r.occupant_locality),
+        # a place counts as its school's
+        (k.offered, k.leaves_placed, r.school_designation, r.school_locality),
     ]
 
 
-def _pupils(r: _Replication, s: _Snapshot) -> list[Part]:
+def _pupils(r: _Replication, c: _Clock, k: _Spans) -> list[Part]:
     """Children in the council's places: at the start and still there, or taken up and not left."""
-    inside = (r.started <= s.now) & (r.leaves_placed > s.now)
     return [
-        (s.present, r.occupant_designation, r.occupant_locality),
-        (inside, r.designation, r.school_locality),
+        (_always(k.occupant_exit), k.occupant_exit, r.occupant_designation, r.occupant_locality),
+        (k.started, k.leaves_placed, r.designation, r.school_locality),
     ]
 
 
-def _elsewhere(r: _Replication, s: _Snapshot) -> list[Part]:
+def _elsewhere(r: _Replication, c: _Clock, k: _Spans) -> list[Part]:
     """Children needing a place who are placed outside the council's places.
 
     Placed elsewhere at the start; placed out of area from the list; or moved on
-    from a council place (at the school's oldest age) while still needing one.
+    from a council place (at the school's oldest age) while still needing one. A
+    child placed out of area was never offered a council place, so the two spans
+    of a child never overlap.
     """
-    designation, locality, until = r.elsewhere
-    moved_on = s.placed & (r.leaves_placed <= s.now) & (r.need_until > s.now)
-    out_of_area = s.moved & (r.moved_until > s.now)
-    pupils_moved_on = ~s.present & (r.occupant_until > s.now)
+    designation, locality, _ = r.elsewhere
+    moved_on = np.maximum(k.started, k.leaves_placed)
     return [
-        (until > s.now, designation, locality),
-        (out_of_area | moved_on, r.designation, r.home),
-        (pupils_moved_on, r.occupant_designation, r.occupant_locality),
+        (_always(k.elsewhere_until), k.elsewhere_until, designation, locality),
+        (k.moves, k.moved_until, r.designation, r.home),
+        (moved_on, k.need_until, r.designation, r.home),
+        (k.occupant_exit, k.occupant_until, r.occupant_designation, r.occupant_locality),
     ]
 
 
-def _need(r: _Replication, s: _Snapshot) -> list[Part]:
+def _need(r: _Replication, c: _Clock, k: _Spans) -> list[Part]:
     """Children needing a place, from when each starts and stops needing one alone."""
-    designation, locality, until = r.elsewhere
+    designation, locality, _ = r.elsewhere
     return [
-        (r.occupant_until > s.now, r.occupant_designation, r.occupant_locality),
-        (until > s.now, designation, locality),
-        (s.referred & (r.need_until > s.now), r.designation, r.home),
+        (_always(k.occupant_until), k.occupant_until, r.occupant_designation, r.occupant_locality),
+        (_always(k.elsewhere_until), k.elsewhere_until, designation, locality),
+        (k.ref, k.need_until, r.designation, r.home),
     ]
 
 
-def _long_terms(r: _Replication, s: _Snapshot) -> np.ndarray:
-    waited = rules.whole_terms_waited(r.p.referral_terms, s.term)
-    return s.waiting & (waited >= r.p.long_wait_terms)
+def _left(k: _Spans) -> tuple[np.ndarray, np.ndarray]:
+    """Off the list (not placed, not out of area) from then on, while not placed later."""
+    return np.maximum(k.ref, k.leaves_list), np.minimum(k.started, k.moves)
 
 
-def _long_weeks(r: _Replication, s: _Snapshot) -> np.ndarray:
-    return s.waiting & rules.waited_over_weeks(r.p.children.time, s.now, r.p.long_wait_weeks)
+def _aged_out(r: _Replication, c: _Clock, k: _Spans) -> list[Part]:
+    k_from, k_to = _left(k)
+    a = r.aged_out
+    return [(k_from[a], k_to[a], r.designation[a], r.home[a])]
 
 
-def _cost(r: _Replication, s: _Snapshot) -> np.ndarray:
+def _own(r: _Replication, c: _Clock, k: _Spans) -> list[Part]:
+    o = r.own
+    return [(k.started[o], _ever(c, k.started[o]), r.designation[o], r.home[o])]
+
+
+def _cost(r: _Replication, c: _Clock, k: _Spans) -> list[Part]:
     """Cost of each child's out-of-area place from the start to the snapshot [GBP]."""
-    inside = np.minimum(r.moved_until, s.now) - np.maximum(r.moves_at, r.p.start)
-    days = np.where(s.moved, np.clip(inside, 0, None), 0.0)
-    return r.p.out_of_area_cost / 365.25 * days
+    moved = np.flatnonzero(np.isfinite(r.moves_at))
+    now = c.times[:, None]
+    inside = np.minimum(r.moved_until[moved], now) - np.maximum(r.moves_at[moved], r.p.start)
+    days = np.where(r.moves_at[moved] <= now, np.clip(inside, 0, None), 0.0)
+    return [(r.p.out_of_area_cost / 365.25 * days, r.designation[moved], r.home[moved])]
 
 
-RULES: dict[str, Callable[[_Replication, _Snapshot], list[Part]]] = {
+RULES: dict[str, Callable[[_Replication, _Clock, _Spans], list[Part]]] = {
     "need": _need,
     "pupils": _pupils,
     "placed_elsewhere": _elsewhere,
     "capacity": _capacity,
     "occupied": _occupied,
-    "referred": lambda r, s: _children(r, s.referred),
-    "placed": lambda r, s: _children(r, s.placed),
-    "waiting": lambda r, s: _children(r, s.waiting),
-    "waiting_over_3_terms": lambda r, s: _children(r, _long_terms(r, s)),
-    "waiting_over_52_weeks": lambda r, s: _children(r, _long_weeks(r, s)),
-    "left_while_waiting": lambda r, s: _children(r, s.referred & s.gone),
-    "aged_out_while_waiting": lambda r, s: _children(r, s.referred & s.gone & r.aged_out),
-    "placed_out_of_area": lambda r, s: _children(r, s.moved),
-    "out_of_area": lambda r, s: _children(r, s.moved & (r.moved_until > s.now)),
-    "out_of_area_cost": lambda r, s: _children(r, _cost(r, s)),
-    "placed_in_own_locality": lambda r, s: _children(r, s.placed & r.own),
+    "referred": lambda r, c, k: _children(r, k.ref, _ever(c, k.ref)),
+    "placed": lambda r, c, k: _children(r, k.started, _ever(c, k.started)),
+    "waiting": lambda r, c, k: _children(r, k.ref, k.waits_until),
+    "waiting_over_3_terms": lambda r, c, k: _children(
+        r, np.maximum(k.ref, k.long_terms), k.waits_until
+    ),
+    "waiting_over_52_weeks": lambda r, c, k: _children(
+        r, np.maximum(k.ref, k.long_weeks), k.waits_until
+    ),
+    "left_while_waiting": lambda r, c, k: _children(r, *_left(k)),
+    "aged_out_while_waiting": _aged_out,
+    "placed_out_of_area": lambda r, c, k: _children(r, k.moves, _ever(c, k.moves)),
+    "out_of_area": lambda r, c, k: _children(r, k.moves, k.moved_until),
+    "out_of_area_cost": _cost,
+    "placed_in_own_locality": _own,
 }
-"""What each placement measure counts at a snapshot."""
+"""What each placement measure counts: which children or places, over which snapshots."""
 
 DERIVED: dict[str, Callable[[dict[str, np.ndarray]], np.ndarray]] = {
     "vacancies": lambda v: np.maximum(v["capacity"] - v["occupied"], 0),
@@ -181,16 +234,26 @@ if {m.name for m in _PLACEMENT} != set(RULES) | set(DERIVED):  # pragma: no cove
     raise ImportError("placement.outputs: the rules do not match the table of measures")
 
 
-def _tally(parts: list[Part], which: int, n: int, count: bool) -> np.ndarray:
-    total = np.zeros(n, dtype=np.int64 if count else float)
-    for values, *index in parts:
-        where = index[which]
-        if values.dtype == bool:
-            total += np.bincount(where[values], minlength=n)
-        else:
-            keep = values != 0
-            sums = np.bincount(where[keep], weights=values[keep], minlength=n)
+def _tally(parts: list[Part], which: int, n: int, snaps: int, count: bool) -> np.ndarray:
+    """``[snapshot, category]`` totals of the parts, by designation (0) or locality (1)."""
+    total = np.zeros((snaps, n), dtype=np.int64 if count else float)
+    for part in parts:
+        if len(part) == 3:  # dense values
+            values, *index = part
+            where = index[which]
+            sums = np.zeros((snaps, n))
+            for j in np.unique(where):
+                sums[:, j] = values[:, where == j].sum(axis=1)
             total += np.rint(sums).astype(np.int64) if count else sums
+            continue
+        k_from, k_to, *index = part
+        live = k_from < k_to
+        where = index[which][live]
+        size = (snaps + 1) * n
+        steps = np.bincount(k_from[live] * n + where, minlength=size) - np.bincount(
+            k_to[live] * n + where, minlength=size
+        )
+        total += np.cumsum(steps.reshape(snaps + 1, n), axis=0)[:snaps]
     return total
 
 
@@ -244,24 +307,33 @@ def _replication(p: PlacementProblem, placements: Placements) -> _Replication:
     )
 
 
-def _snapshot(r: _Replication, k: int) -> _Snapshot:
+def _spans(r: _Replication, c: _Clock) -> _Spans:
     p = r.p
-    now = float(p.schedule.snapshots[k])
-    referred = p.children.time <= now
-    placed = r.started <= now
-    moved = r.moves_at <= now
-    gone = ~placed & ~moved & (r.leaves_list <= now)
-    return _Snapshot(
-        now=now,
-        term=int(p.snapshot_terms[k]),
-        places=p.capacity_at(now),
-        referred=referred,
-        placed=placed,
-        moved=moved,
-        gone=gone,
-        waiting=referred & ~placed & ~gone & ~moved,
-        held=(r.offered <= now) & (r.leaves_placed > now),
-        present=p.occupants.exit > now,
+    k = c.k
+    ref = k(p.children.time)
+    started, moves, leaves_list = k(r.started), k(r.moves_at), k(r.leaves_list)
+    terms = np.asarray(p.snapshot_terms)
+    if p.long_wait_terms >= 1:  # whole terms waited >= L from snapshot term >= term + L + 1
+        long_terms = np.searchsorted(terms, p.referral_terms + p.long_wait_terms + 1, "left")
+    else:
+        long_terms = np.zeros(len(ref), dtype=np.int64)
+    days = np.floor(c.times)  # more than W weeks: floor(now) - floor(referral) > 7 W
+    long_weeks = np.searchsorted(days, np.floor(p.children.time) + 7 * p.long_wait_weeks, "right")
+    return _Spans(
+        ref=ref,
+        started=started,
+        offered=k(r.offered),
+        moves=moves,
+        moved_until=k(r.moved_until),
+        leaves_list=leaves_list,
+        leaves_placed=k(r.leaves_placed),
+        need_until=k(r.need_until),
+        waits_until=np.minimum(np.minimum(started, moves), leaves_list),
+        occupant_exit=k(p.occupants.exit),
+        occupant_until=k(r.occupant_until),
+        elsewhere_until=k(r.elsewhere[2]),
+        long_terms=long_terms,
+        long_weeks=long_weeks,
     )
 
 
@@ -291,31 +363,28 @@ def measure(problem: PlacementProblem, placements: Placements) -> dict[str, np.n
     """
     p = problem
     r = _replication(p, placements)
-    n_snaps = len(p.schedule.snapshots)
+    times = np.asarray(p.schedule.snapshots, dtype=float)
+    if len(times) > 1 and (np.diff(times) < 0).any():  # pragma: no cover - schedule's contract
+        raise ValueError("snapshots must be in time order")
+    c = _Clock(times, len(times))
+    k = _spans(r, c)
     out: dict[str, np.ndarray] = {}
+    by_designation: dict[str, np.ndarray] = {}
+    by_locality: dict[str, np.ndarray] = {}
     for m in _PLACEMENT:
-        dtype = np.int64 if m.kind == "count" else float
-        out[m.name] = np.zeros((n_snaps, p.n_designations), dtype=dtype)
+        if m.name not in RULES:
+            continue
+        parts = RULES[m.name](r, c, k)
+        count = m.kind == "count"
+        by_designation[m.name] = _tally(parts, 0, p.n_designations, c.n, count)
         if m.by_locality:
-            out[f"{m.name}_by_locality"] = np.zeros((n_snaps, p.n_localities), dtype=dtype)
-    for k in range(n_snaps):
-        s = _snapshot(r, k)
-        by_designation: dict[str, np.ndarray] = {}
-        by_locality: dict[str, np.ndarray] = {}
-        for m in _PLACEMENT:
-            if m.name not in RULES:
-                continue
-            parts = RULES[m.name](r, s)
-            count = m.kind == "count"
-            by_designation[m.name] = _tally(parts, 0, p.n_designations, count)
-            if m.by_locality:
-                by_locality[m.name] = _tally(parts, 1, p.n_localities, count)
-        for name, rule in DERIVED.items():
-            by_designation[name] = rule(by_designation)
-            if table.get(name).by_locality:
-                by_locality[name] = rule(by_locality)
-        for name, v in by_designation.items():
-            out[name][k] = v
-        for name, v in by_locality.items():
-            out[f"{name}_by_locality"][k] = v
+            by_locality[m.name] = _tally(parts, 1, p.n_localities, c.n, count)
+    for name, rule in DERIVED.items():
+        by_designation[name] = rule(by_designation)
+        if table.get(name).by_locality:
+            by_locality[name] = rule(by_locality)
+    for m in _PLACEMENT:
+        out[m.name] = by_designation[m.name]
+        if m.by_locality:
+            out[f"{m.name}_by_locality"] = by_locality[m.name]
     return out
