@@ -797,6 +797,128 @@ def sweep_command(sweep_file: Path, out: Path | None, workers: int, quiet: bool)
     )
 
 
+@main.command("national")
+@click.option(
+    "--council",
+    "council_names",
+    multiple=True,
+    help="A council (name or ONS code) to run; repeat for several [default: every council].",
+)
+@click.option(
+    "--scenarios",
+    "scenario_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="A folder of the councils' own scenario files (*.yaml, one per council, matched by "
+    "council.code); the others are written as `placeplan init` writes them.",
+)
+@click.option(
+    "-n",
+    "--replications",
+    type=click.IntRange(1, MAX_REPLICATIONS),
+    default=1000,
+    show_default=True,
+    help="Replications per council.",
+)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option(
+    "--year",
+    type=click.IntRange(2019, 2100),
+    default=None,
+    help="The January to rank councils at [default: five years after --until].",
+)
+@click.option(
+    "--until",
+    type=click.IntRange(2019, LAST_BASE_YEAR),
+    default=2025,
+    show_default=True,
+    help="The January the councils' scenarios start from.",
+)
+@_SEN2_DIR
+@click.option(
+    "--out",
+    type=OutPath(folder=True),
+    default=None,
+    help="The national run's folder [default: runs/national]; run again to resume.",
+)
+@_WORKERS
+@click.option(
+    "--dask",
+    "dask",
+    is_flag=False,
+    flag_value="local",
+    default=None,
+    help="Run on dask.distributed: a local cluster, or the scheduler ADDRESS given.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def national_command(
+    council_names: tuple[str, ...],
+    scenario_dir: Path | None,
+    replications: int,
+    seed: int,
+    year: int | None,
+    until: int,
+    sen2_dir: Path | None,
+    out: Path | None,
+    workers: int,
+    dask: str | None,
+    quiet: bool,
+) -> None:
+    """Forecast every English council and rank them by long waits and shortfall of places.
+
+    Writes national.csv (one row per council: medians and 80% intervals at the
+    ranking January, and the ranks), national.nc, national.png, refused.csv (councils
+    that could not be run, and why) and provenance.json. Each council has its own
+    seed, so its figures do not depend on the others; a run killed and started
+    again computes only the councils missing (the folder's parts/).
+    """
+    from placeplan.national import national_run
+    from placeplan.scenario_files import read_scenario_file
+
+    if dask is not None and not dask.strip():
+        raise click.BadParameter("give a scheduler address, or --dask alone", param_hint="--dask")
+    folder = out or check_output(Path("runs") / "national", folder=True)
+    own: dict[str, tuple[dict, str]] = {}
+    if scenario_dir is not None:
+        for path in sorted(scenario_dir.glob("*.yaml")):
+            data, _ = read_scenario_file(path)
+            code = (data.get("council") or {}).get("code") if isinstance(data, dict) else None
+            if not isinstance(code, str):
+                raise InputError(f"{path}: no council.code: every scenario names its council")
+            if code in own:
+                raise InputError(f"{path}: a second scenario for {code} (also {own[code][1]})")
+            own[code] = (data, str(path))
+    with reading_sen2(sen2_dir), writing(folder):
+        result = national_run(
+            council_names or None,
+            replications=replications,
+            seed=seed,
+            year=year,
+            scenarios=own,
+            until=until,
+            sen2_dir=sen2_dir,
+            workers=workers,
+            dask=True if dask == "local" else dask,
+            parts=folder / "parts",
+            progress=not quiet and sys.stderr.isatty(),
+        )
+        files = result.save(folder)
+    top = result.table.head(10)
+    click.echo(
+        f"{len(result.table)} councils run ({len(result.provenance['resumed'])} resumed), "
+        f"{len(result.refused)} refused; the ten with most long waits in January "
+        f"{result.year} (median, 80% interval):"
+    )
+    for row in top.itertuples():
+        click.echo(
+            f"  {row.rank_long_waits:>3}. {row.name:<32} {row.long_waits_median:>7,.0f} "
+            f"({row.long_waits_p10:,.0f}–{row.long_waits_p90:,.0f}); shortfall "
+            f"{row.shortfall_median:,.0f} places"
+        )
+    for path in files.values():
+        click.echo(f"  {path}")
+
+
 @main.command("plot")
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option(

@@ -485,6 +485,10 @@ def national_run(
     stray = sorted(set(own) - set(known["code"]))
     if stray:
         raise InputError(f"scenarios for councils not in this run: {', '.join(stray)}")
+    from placeplan.scenario import scenario_from_dict
+
+    for data, source in own.values():  # the planner's own files fail now, not as refusals
+        scenario_from_dict(data, source=source)
     tasks = [
         _Task(
             code=row.code,
