@@ -100,8 +100,8 @@ def main() -> None:
     "out",
     type=OutPath(folder=True),
     default=None,
-    help="Run folder to write [default: runs/SCENARIO-NAME]; an existing run folder is "
-    "replaced whole.",
+    help="Run folder to write [default: runs/SCENARIO-NAME]; an existing run folder of the "
+    "same scenario is replaced whole.",
 )
 @click.option(
     "--engine",
@@ -139,6 +139,12 @@ def main() -> None:
     "fraction of it (-n is then ignored; 20 to 2,000 replications).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar; print only the file list.")
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace the run folder even if a run of another scenario (another name or "
+    "council) wrote it.",
+)
 @_EXTENDS
 def run(
     scenario: str,
@@ -152,6 +158,7 @@ def run(
     dask_timeout: float,
     precision: float | None,
     quiet: bool,
+    overwrite: bool,
     allow_extends_anywhere: bool,
 ) -> None:
     """Run SCENARIO (a file or a bundled name; the Hertfordshire baseline by default).
@@ -160,11 +167,12 @@ def run(
     to the run folder (written whole: a run stopped part-way leaves the previous
     one) and prints, for each January census, the median and 80% interval of
     children waiting longer than the scenario's long-wait threshold
-    (calendar.long_wait_terms).
+    (calendar.long_wait_terms). A run folder written from another scenario (another
+    name or council) is not replaced without --overwrite.
     """
     from placeplan.experiment import load_user_scenario
     from placeplan.experiment import run as run_scenario
-    from placeplan.run_folder import check_replaceable
+    from placeplan.run_folder import check_replaceable, check_same_scenario
 
     if dask is not None and not dask.strip():
         raise click.BadParameter("give a scheduler address, or --dask alone", param_hint="--dask")
@@ -173,6 +181,9 @@ def run(
         click.echo(str(warning), err=True)
     out = out or check_output(Path("runs") / loaded.name, folder=True)
     check_replaceable(out)
+    note = check_same_scenario(out, loaded, path, overwrite=overwrite)
+    if note:
+        click.echo(note, err=True)
     progress = not quiet and sys.stderr.isatty()
     results = run_scenario(
         loaded,
@@ -436,12 +447,19 @@ def calibrate(
     """Fit a scenario's demand section to a council's SEN2 series.
 
     Without --template, writes the demand section alone; with it, a whole scenario.
+    The template must be a scenario of the same council (a whole scenario of any
+    council comes from `placeplan init`).
     The special school share trend is fitted to need (special schools of every
     type plus children educated elsewhere or awaiting provision), not to
     placements alone, which places cap.
     """
     from placeplan.calibration import calibrate as fit_council
-    from placeplan.calibration import command_line, demand_block, replace_demand_block
+    from placeplan.calibration import (
+        check_template_council,
+        command_line,
+        demand_block,
+        replace_demand_block,
+    )
     from placeplan.io import atomic_write_text
     from placeplan.scenario import scenario_from_dict
     from placeplan.scenario_files import read_scenario_file
@@ -459,6 +477,8 @@ def calibrate(
             raise InputError(f"{template}: the template has no demand section")
     with reading_sen2(sen2_dir):
         fitted = fit_council(council, until, sen2_dir)
+        if template is not None:
+            check_template_council(template_data, fitted, template, sen2_dir)
     placed = fitted.diagnostics["special_share_trend_placements"]
     data = None
     if sen2_dir is not None:  # runs of the scenario read the release the fit read
