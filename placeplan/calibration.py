@@ -222,25 +222,30 @@ def calibrate(
         For an unknown council, or a year without the data the scenario needs.
     """
     national = national_fit(until, sen2_dir)
-    try:
-        one = sen2.load(council, sen2_dir=sen2_dir)
-    except KeyError as exc:
-        raise InputError(str(exc.args[0] if exc.args else exc)) from None
     tables, p, f = national.tables, national.panel, national.fit
-    matches = np.flatnonzero(p.codes == one.code)
+    if str(council) in p.codes:  # a council's own code: no need to search the areas
+        code = str(council)
+        name = str(p.names[int(np.flatnonzero(p.codes == code)[0])])
+    else:
+        try:
+            one = sen2.load(council, sen2_dir=sen2_dir)
+        except KeyError as exc:
+            raise InputError(str(exc.args[0] if exc.args else exc)) from None
+        code, name = str(one.code), str(one.name)
+    matches = np.flatnonzero(p.codes == code)
     if not len(matches):
-        raise InputError(f"{one.name} ({one.code}) is not a council with SEN2 series")
+        raise InputError(f"{name} ({code}) is not a council with SEN2 series")
     i = int(matches[0])
     if not np.isfinite(f.growth[i]) or not np.isfinite(f.plans0[i]):
-        raise InputError(f"{one.name}: the SEN2 series up to {until} are too short to fit")
-    share_trend, share_trend_se, note = _share_trend(f, i, one.name, until)
+        raise InputError(f"{name}: the SEN2 series up to {until} are too short to fit")
+    share_trend, share_trend_se, note = _share_trend(f, i, name, until)
     o = p.year(until)
     start = p.year(2019)
     known = np.flatnonzero(
         np.isfinite(p.plans[i, start : o + 1]) & np.isfinite(p.need[i, start : o + 1])
     )
     first = start + int(known[0]) if len(known) else start
-    began = f"not known: {one.name}'s SEN2 series begins in January {YEARS[first]}"
+    began = f"not known: {name}'s SEN2 series begins in January {YEARS[first]}"
     shrink, shrink_placed = f.share_shrinkage, f.share_shrinkage_placements
     g = f.growth_fit
     diagnostics: dict[str, float | int | str] = {
@@ -261,7 +266,7 @@ def calibrate(
         else began,
         "need_share_at_origin": _round(f.share0[i]),
         "waiting_signal_2019": int(p.waiting[i, start]) if first == start else began,
-        "waiting_signal_at_origin": int(p.waiting[i, o]),
+        "waiting_signal_at_origin": _count(p.waiting[i, o], until),
         "need_share_trend_unshrunk": _known(f.share_trend_raw[i], until),
         "need_share_trend_median_council": _known(shrink.centre, until),
         "need_share_yearly_deviation_sd": _known(
@@ -288,8 +293,8 @@ def calibrate(
         diagnostics["need_share_first_january"] = _round(p.need[i, first] / p.plans[i, first])
         diagnostics["waiting_signal_first_january"] = int(p.waiting[i, first])
     return CalibratedDemand(
-        code=str(one.code),
-        name=str(one.name),
+        code=code,
+        name=name,
         until=until,
         release=tables.release,
         growth=_round(f.growth[i]),
@@ -352,6 +357,13 @@ def check_template_council(
         f"{shlex.quote(fitted.name)} --out FILE.yaml` (its demand is this same fit), or give "
         f"a template of {fitted.name}."
     )
+
+
+def _count(value: float, until: int) -> int | str:
+    """A count of the origin's January, or that it is not published."""
+    if np.isfinite(value):
+        return int(value)
+    return f"not published for January {until}"
 
 
 def _known(value: float, until: int) -> float | str:

@@ -504,6 +504,56 @@ def calibrate(
     )
 
 
+@main.command("init")
+@click.option(
+    "--council",
+    required=True,
+    help="Council name, ONS code or DfE LA number, e.g. Kent (`placeplan data councils`).",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=OutPath(),
+    help="Scenario file to write (YAML).",
+)
+@click.option(
+    "--until",
+    type=click.IntRange(2019, 2025),
+    default=2025,
+    show_default=True,
+    help="Last January of data used: the scenario's base year and start.",
+)
+@_SEN2_DIR
+def init_command(council: str, out: Path, until: int, sen2_dir: Path | None) -> None:
+    """Write a whole, runnable scenario for any English council, every number sourced.
+
+    Demand is what `placeplan calibrate` fits; places are the council's children with
+    plans in state-funded special schools (SEN2), by designation; the assumptions
+    neither gives are stated defaults, each with its source; the build programme is
+    empty, with a commented example. Check it with `placeplan validate FILE`, run it
+    with `placeplan run FILE`.
+    """
+    from placeplan.calibration import command_line
+    from placeplan.council_init import scenario_for, write_scenario
+    from placeplan.scenario import scenario_from_dict
+
+    args = ["init", "--council", council, "--until", str(until)]
+    if sen2_dir is not None:
+        args += ["--sen2-dir", str(sen2_dir)]
+    args += ["--out", str(out)]
+    with reading_sen2(sen2_dir):
+        data = scenario_for(council, until=until, sen2_dir=sen2_dir, command=command_line(args))
+        scenario = scenario_from_dict(data, source=str(out))
+    with writing(out):
+        write_scenario(data, out)
+    places = sum(d.places for d in scenario.placement.designations.values())
+    click.echo(
+        f"{scenario.council.name} ({scenario.council.code}): {len(scenario.designations)} "
+        f"designations, {places:,} places at {scenario.start}, demand fitted to January "
+        f"{until}\nwrote {out} (scenario {scenario.name!r}); run it with `placeplan run {out}`"
+    )
+
+
 @main.command()
 @click.option(
     "--council",

@@ -160,6 +160,11 @@ def resolve_council(council: str, sen2_dir: str | Path | None = None) -> dict[st
         For an unknown name (listing near names), England or a region, or a council
         abolished since 2019 (naming its successors).
     """
+    return _resolve(council, sen2_dir)[0]
+
+
+def _resolve(council: str, sen2_dir: str | Path | None) -> tuple[dict[str, Any], sen2.SEN2Tables]:
+    """:func:`resolve_council`, with the council's SEN2 tables."""
     wanted = str(council).strip()
     wanted = RECODED_2023.get(wanted.upper(), wanted)
     try:
@@ -181,7 +186,7 @@ def resolve_council(council: str, sen2_dir: str | Path | None = None) -> dict[st
             f"replaced by {successors}; SEN2 publishes it up to January {row['last_year']} "
             "only, so no scenario can start from it today. Give a successor council"
         )
-    return row
+    return row, one
 
 
 def _year_of(frame: Any, year: int) -> tuple[Any, int | None]:
@@ -208,6 +213,35 @@ def _isna(value: Any) -> bool:
 _NOT_STATE = ("total", "independent", "non-maintained", "non maintained")
 
 
+def _state_rows(frame: Any) -> Any:
+    """The rows of state-funded special schools of a need table by type of placement."""
+    if frame.empty:
+        return frame
+    labels = frame["placement"].astype(str).str.lower()
+    return frame[labels.str.startswith("special - ") & ~labels.str.contains("|".join(_NOT_STATE))]
+
+
+def _by_need(rows: Any) -> dict[str, float]:
+    return {n: sum(_count(v) for v in rows.loc[rows["need"] == n, "plans"]) for n in _ALL_NEEDS}
+
+
+_ALL_NEEDS = (*NEEDS, "UNKNOWN")
+
+
+def _state_total(t: sen2.SEN2Tables, year: int) -> tuple[float, int] | None:
+    """Children in state-funded special schools in the latest January up to ``year``."""
+    rows = t.plans_total[t.plans_total["year"].astype(int) <= year].sort_values("year")
+    for row in reversed(list(rows.itertuples(index=False))):
+        la = getattr(row, "special_la_maintained", None)
+        academy = getattr(row, "special_academy_free", None)
+        if _isna(academy):
+            parts = [getattr(row, c, None) for c in ("special_academy", "special_free_school")]
+            academy = None if any(_isna(x) for x in parts) else sum(float(x) for x in parts)
+        if not _isna(la) and academy is not None and not _isna(academy):
+            return float(la) + float(academy), int(row.year)
+    return None
+
+
 def state_funded_by_need(t: sen2.SEN2Tables, year: int) -> tuple[dict[str, float], float, str]:
     """Children with plans in the council's state-funded special schools by primary need.
 
@@ -215,60 +249,66 @@ def state_funded_by_need(t: sen2.SEN2Tables, year: int) -> tuple[dict[str, float
     ``Special - ...`` placements of SEN2's need table by type of placement other than
     the total, independent and non-maintained ones (release 2025: ``Special - LA
     maintained`` and ``Special - Academy/free schools``; release 2026 splits the
-    latter). The need table is published for the latest January only: for an earlier
-    ``year`` the need mix of the latest January is scaled to that January's
-    state-funded total (``plans_total``: ``special_la_maintained +
-    special_academy_free``).
+    latter). Where the table does not give them for January ``year``, a need mix is
+    scaled to the state-funded total of ``plans_total`` (``special_la_maintained +
+    special_academy_free``) of the latest January published up to ``year``: the
+    council's own mix of the latest January, else that of all its special schools,
+    else England's (the council's need table is not published).
 
     Returns
     -------
     tuple
         Children by need (every need of SEN2, ``UNKNOWN`` included) [children], the
         total [children], and how they were counted (for the sources).
+
+    Raises
+    ------
+    InputError
+        If SEN2 publishes neither the council's need table nor its state-funded total.
     """
     frame, used = _year_of(t.placement_by_need, year)
-    labels = frame["placement"].astype(str) if not frame.empty else frame
-    state = (
-        frame[
-            labels.str.lower().str.startswith("special - ")
-            & ~labels.str.lower().str.contains("|".join(_NOT_STATE))
-        ]
-        if not frame.empty
-        else frame
-    )
-    needs = [*NEEDS, "UNKNOWN"]
-    if not state.empty:
+    state = _state_rows(frame)
+    total = _state_total(t, year)
+    own = True
+    counted = sum(_by_need(state).values()) if not state.empty else 0.0
+    if counted > 0 and (total is None or counted >= 0.5 * total[0]):
+        by_need = _by_need(state)
         parts = ", ".join(sorted(state["placement"].astype(str).unique()))
-        by_need = {n: sum(_count(v) for v in state.loc[state["need"] == n, "plans"]) for n in needs}
         how = f"SEN2 need table by type of placement (sen_needs_all_plans: {parts}), January {used}"
-    else:
-        total_rows = frame[labels == "Special - total"] if not frame.empty else frame
-        if total_rows.empty:
-            raise InputError(
-                f"{t.name} ({t.code}): SEN2 publishes no children in special schools by "
-                "primary need for it, so its places cannot be sized from SEN2"
-            )
-        by_need = {
-            n: sum(_count(v) for v in total_rows.loc[total_rows["need"] == n, "plans"])
-            for n in needs
-        }
+    elif counted == 0 and not frame.empty and (frame["placement"] == "Special - total").any():
+        by_need = _by_need(frame[frame["placement"] == "Special - total"])
         how = f"SEN2 need table, all special schools (Special - total), January {used}"
-    totals, _ = _year_of(t.plans_total, year)
-    state_total = math.nan
-    if not totals.empty and int(totals["year"].iloc[0]) == year:
-        row = totals.iloc[0]
-        la, academy = (
-            _count(row.get("special_la_maintained")),
-            _count(row.get("special_academy_free")),
+    else:
+        own = False
+        england, used = _year_of(
+            sen2.load("E92000001", sen2_dir=t.sen2_dir).placement_by_need, year
         )
-        if la + academy > 0:
-            state_total = la + academy
+        by_need = _by_need(_state_rows(england))
+        how = (
+            f"England's need mix in state-funded special schools, January {used} (SEN2's need "
+            f"table by type of placement for {t.name} "
+            + (
+                f"counts only {counted:,.0f} children in them, against {total[0]:,.0f} in its "
+                f"caseload of January {total[1]}: incomplete)"
+                if counted > 0 and total is not None
+                else "is not published)"
+            )
+        )
+    if total is None and not own:
+        raise InputError(
+            f"{t.name} ({t.code}): SEN2 publishes neither its children in special schools by "
+            f"primary need nor its children in state-funded special schools up to January "
+            f"{year}, so its places cannot be sized from SEN2"
+        )
     counted = sum(by_need.values())
-    if math.isfinite(state_total) and (used != year or state.empty) and counted > 0:
-        by_need = {n: v * state_total / counted for n, v in by_need.items()}
+    if total is not None and (not own or used != year or "Special - total" in how):
+        n, when = total
+        by_need = {k: v * n / counted if counted > 0 else 0.0 for k, v in by_need.items()}
         how += (
-            f", its need mix scaled to the {state_total:,.0f} children in state-funded special "
-            f"schools in January {year} (plans_total: LA maintained + academy/free)"
+            f", scaled to its {n:,.0f} children in state-funded special schools in January "
+            f"{when} (plans_total: LA maintained + academy/free"
+            + (f"; January {year} is not published" if when != year else "")
+            + ")"
         )
     return by_need, float(sum(by_need.values())), how
 
@@ -390,6 +430,36 @@ def default_assumptions(t: sen2.SEN2Tables, until: int) -> dict[str, Any]:
     }
 
 
+def _fill_caseload(t: sen2.SEN2Tables, until: int, template: dict[str, Any]) -> None:
+    """Give the starting state's counts where SEN2 does not publish the base January's.
+
+    A few councils returned no placements for a January (Cambridgeshire and North East
+    Lincolnshire in 2025): their children in special schools and educated elsewhere are
+    then those of the latest January published, stated as such, and the list is the
+    children educated elsewhere × 1 (the centre of the share drawn otherwise).
+    """
+    rows = t.plans_total.set_index(t.plans_total["year"].astype(int)).sort_index()
+    at = rows.loc[until] if until in rows.index else None
+    if at is not None and not _isna(at["special"]) and not _isna(at["ed_elsewhere"]):
+        return
+    earlier = rows[(rows.index < until) & rows["special"].notna() & rows["ed_elsewhere"].notna()]
+    if earlier.empty:
+        return  # validation names what is missing
+    year = int(earlier.index[-1])
+    last = earlier.iloc[-1]
+    state = template["starting_state"]
+    state.pop("list_share_of_educated_elsewhere", None)
+    state["special_school_children"] = int(last["special"])
+    state["list_size"] = int(last["ed_elsewhere"])
+    state["source"] = (
+        f"SEN2 January {year}, the latest January {t.name}'s placements are published for "
+        f"(January {until}: not published): {int(last['special']):,} children with plans in "
+        f"special schools of every type, and {int(last['ed_elsewhere']):,} educated elsewhere, "
+        "the list at the start (× 1, the centre of the 0.5-1.5 share other councils draw: an "
+        "assumption)"
+    )
+
+
 def _spring_start(year: int) -> date:
     """First day of the spring term of January ``year`` (the default term rule)."""
     return TermCalendar().term_start(year - 1, Term.SPRING)
@@ -466,7 +536,7 @@ def scenario_for(
         For an unknown council, England or a region, a council abolished since 2019,
         or a base year the council's SEN2 series cannot start from.
     """
-    row = resolve_council(council, sen2_dir)
+    row, t = _resolve(council, sen2_dir)
     code, name = str(row["code"]), str(row["name"])
     if code in SUCCESSORS and until < SUCCESSORS[code][0] + 1:
         year, took = SUCCESSORS[code]
@@ -480,8 +550,8 @@ def scenario_for(
         args += ["--sen2-dir", str(sen2_dir)]
     command = command or command_line(args)
     fitted = calibrate(code, until, sen2_dir)
-    t = sen2.load(code, sen2_dir=sen2_dir)
     template = default_assumptions(t, until)
+    _fill_caseload(t, until, template)
     comments: dict[tuple, list[str]] = {}
     if placement is None:
         placed = _sen2_placement(t, until, template, comments)
@@ -589,11 +659,11 @@ def _sen2_placement(
         designations[d] = {
             "places": places[d],
             "source": (
-                f"SEN2 January {until}: children with plans in {t.name}'s state-funded special "
-                f"schools whose primary need is placed here ({', '.join(mapped) or 'none'}): "
+                f"SEN2: {t.name}'s children with plans in state-funded special schools whose "
+                f"primary need is placed here ({', '.join(mapped) or 'none'}): "
                 f"{_n(counts[d])} of {_n(known)}"
                 + (f" (the {_n(unknown)} of unknown need shared pro rata)" if unknown else "")
-                + "; assumption: the council's places are its children in them"
+                + f", from the {how}; assumption: the council's places are its children in them"
             ),
         }
     comments[("placement",)] = [
