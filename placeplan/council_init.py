@@ -563,10 +563,13 @@ def scenario_for(
     )
     start = _spring_start(until)
     data: dict[str, Any] = {
-        "name": f"{slug(name)}-baseline",
-        "title": f"{name} baseline — places sized from SEN2, no build programme"
-        if placement is None
-        else f"{name} baseline — places from the school register, no build programme",
+        "name": f"{slug(name)}-baseline" if until == 2025 else f"{slug(name)}-from-{until}",
+        "title": (f"{name} baseline" if until == 2025 else f"{name} from January {until}")
+        + (
+            " — places sized from SEN2, no build programme"
+            if placement is None
+            else " — places from the school register, no build programme"
+        ),
         "description": (
             f"{name}'s special school places at January {until} ("
             + (
@@ -855,7 +858,14 @@ def _comment(lines: Sequence[str], pad: str, width: int = 92) -> list[str]:
         if not line:
             out.append("")
             continue
-        out += textwrap.wrap(line, width, initial_indent=f"{pad}# ", subsequent_indent=f"{pad}# ")
+        out += textwrap.wrap(
+            line,
+            width,
+            initial_indent=f"{pad}# ",
+            subsequent_indent=f"{pad}# ",
+            break_on_hyphens=False,
+            break_long_words=False,
+        )
     return out
 
 
