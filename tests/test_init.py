@@ -260,3 +260,12 @@ def test_cli_init_takes_successors_and_recoded_councils(tmp_path, council, code)
     assert s.council.code == code
     if code == "E10000023":  # North Yorkshire, re-coded by ONS in 2023
         assert "re-coded it E06000065" in out.read_text()
+
+
+def test_a_sen2_folder_is_written_relative_to_the_scenario(tmp_path):
+    data = scenario_for("Rutland")
+    folder = tmp_path / "data" / "sen2"
+    data["demand"]["sen2_dir"] = str(folder)
+    out = write_scenario(data, tmp_path / "scenarios" / "rutland.yaml")
+    written = yaml.safe_load(out.read_text())["demand"]["sen2_dir"]
+    assert written == "../data/sen2" and (out.parent / written).resolve() == folder.resolve()
