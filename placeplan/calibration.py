@@ -14,6 +14,7 @@ import re
 import shlex
 import textwrap
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,8 @@ import yaml
 from placeplan import sen2
 from placeplan._version import __version__
 from placeplan.calendar import Term, TermCalendar
-from placeplan.demand.calibrate import Shrinkage, fit
-from placeplan.demand.panel import panel
+from placeplan.demand.calibrate import Fit, Shrinkage, fit
+from placeplan.demand.panel import YEARS, Panel, panel
 from placeplan.errors import InputError
 from placeplan.scenario import LAST_BASE_YEAR, NEEDS
 
@@ -33,9 +34,12 @@ __all__ = [
     "FIRST_ORIGIN",
     "NO_TREND_SD",
     "CalibratedDemand",
+    "NationalFit",
     "calibrate",
+    "check_template_council",
     "command_line",
     "demand_block",
+    "national_fit",
     "replace_demand_block",
 ]
 
@@ -114,10 +118,98 @@ def _between(how: Shrinkage) -> str:
     )
 
 
+@dataclass(frozen=True, eq=False)
+class NationalFit:
+    """The demand fit of every council at one origin, from one SEN2 source.
+
+    Attributes
+    ----------
+    until : int
+        The origin: last January of data used.
+    tables : placeplan.sen2.SEN2Tables
+        Every area's SEN2 tables.
+    panel : placeplan.demand.panel.Panel
+        The councils' series.
+    fit : placeplan.demand.calibrate.Fit
+        The fit of every council (:func:`placeplan.demand.calibrate.fit`).
+    """
+
+    until: int
+    tables: sen2.SEN2Tables
+    panel: Panel
+    fit: Fit
+
+
+def _sen2_key(sen2_dir: str | Path | None) -> tuple:
+    """What identifies a SEN2 source: its folder and its files' names, sizes and times."""
+    if sen2_dir is None:
+        return ()
+    folder = Path(sen2_dir).resolve()
+    files = sorted(
+        (str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in folder.rglob("*") if f.is_file()
+    )
+    return (str(folder), tuple(files))
+
+
+def national_fit(until: int = 2025, sen2_dir: str | Path | None = None) -> NationalFit:
+    """Fit every council's demand at once on SEN2 up to January ``until`` (cached).
+
+    The fit is hierarchical (each council borrows strength from the others), so one
+    fit serves every council: :func:`calibrate` reads a council off it. The result
+    is cached per origin and SEN2 source (a folder's files, by name, size and time).
+
+    Parameters
+    ----------
+    until : int
+        Last January of data used.
+    sen2_dir : str or pathlib.Path, optional
+        A folder of official SEN2 files instead of the shipped extract.
+
+    Raises
+    ------
+    InputError
+        For an origin outside SEN2's Januaries of special school children, or data
+        that cannot be fitted.
+    """
+    if not FIRST_ORIGIN <= until <= LAST_BASE_YEAR:
+        raise InputError(
+            f"--until {until}: a scenario starts from SEN2's January caseload of special "
+            f"school children and queue signals, published from January {FIRST_ORIGIN}; "
+            f"placeplan reads releases up to January {LAST_BASE_YEAR}; use `placeplan "
+            "backtest` for the plans series from earlier origins"
+        )
+    return _national_fit(until, sen2_dir, _sen2_key(sen2_dir))
+
+
+@lru_cache(maxsize=4)
+def _national_fit(until: int, sen2_dir: str | Path | None, key: tuple) -> NationalFit:
+    tables = sen2.load(sen2_dir=sen2_dir)
+    if not (tables.plans_total["year"] == until).any():
+        last = int(tables.plans_total["year"].max())
+        raise InputError(
+            f"the SEN2 release(s) read ({tables.release}) publish plans up to January "
+            f"{last}, not {until}; for a later January pass --sen2-dir with the newer "
+            "release's CSV files"
+        )
+    p = panel("la", tables)
+    try:
+        f = fit(p, until)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    return NationalFit(until, tables, p, f)
+
+
 def calibrate(
     council: str, until: int = 2025, sen2_dir: str | Path | None = None
 ) -> CalibratedDemand:
     """Fit the demand parameters of one council on SEN2 up to January ``until``.
+
+    The fit of every council is made once per origin and SEN2 source and reused
+    (:func:`national_fit`). A council formed after 2019 (Bournemouth, Christchurch
+    and Poole and Dorset in 2019, North and West Northamptonshire in 2021,
+    Cumberland and Westmorland and Furness in 2023) is fitted on its own series
+    from its first January: the hierarchical fit weights its own trend by the
+    years it has, and the diagnostics that need January 2019 say so.
 
     Parameters
     ----------
@@ -138,39 +230,31 @@ def calibrate(
     InputError
         For an unknown council, or a year without the data the scenario needs.
     """
-    if not FIRST_ORIGIN <= until <= LAST_BASE_YEAR:
-        raise InputError(
-            f"--until {until}: a scenario starts from SEN2's January caseload of special "
-            f"school children and queue signals, published from January {FIRST_ORIGIN}; "
-            f"placeplan reads releases up to January {LAST_BASE_YEAR}; use `placeplan "
-            "backtest` for the plans series from earlier origins"
-        )
-    try:
-        tables = sen2.load(sen2_dir=sen2_dir)
-        one = sen2.load(council, sen2_dir=sen2_dir)
-    except KeyError as exc:
-        raise InputError(str(exc.args[0] if exc.args else exc)) from None
-    if not (one.plans_total["year"] == until).any():
-        last = int(one.plans_total["year"].max())
-        raise InputError(
-            f"{one.name}: the SEN2 release(s) read ({one.release}) publish plans up to "
-            f"January {last}, not {until}; for a later January pass --sen2-dir with the "
-            "newer release's CSV files"
-        )
-    p = panel("la", tables)
-    matches = np.flatnonzero(p.codes == one.code)
+    national = national_fit(until, sen2_dir)
+    tables, p, f = national.tables, national.panel, national.fit
+    if str(council) in p.codes:  # a council's own code: no need to search the areas
+        code = str(council)
+        name = str(p.names[int(np.flatnonzero(p.codes == code)[0])])
+    else:
+        try:
+            one = sen2.load(council, sen2_dir=sen2_dir)
+        except KeyError as exc:
+            raise InputError(str(exc.args[0] if exc.args else exc)) from None
+        code, name = str(one.code), str(one.name)
+    matches = np.flatnonzero(p.codes == code)
     if not len(matches):
-        raise InputError(f"{one.name} ({one.code}) is not a council with SEN2 series")
+        raise InputError(f"{name} ({code}) is not a council with SEN2 series")
     i = int(matches[0])
-    try:
-        f = fit(p, until)
-    except ValueError as exc:
-        raise InputError(f"{one.name}: {exc}") from None
     if not np.isfinite(f.growth[i]) or not np.isfinite(f.plans0[i]):
-        raise InputError(f"{one.name}: the SEN2 series up to {until} are too short to fit")
-    share_trend, share_trend_se, note = _share_trend(f, i, one.name, until)
+        raise InputError(f"{name}: the SEN2 series up to {until} are too short to fit")
+    share_trend, share_trend_se, note = _share_trend(f, i, name, until)
     o = p.year(until)
     start = p.year(2019)
+    known = np.flatnonzero(
+        np.isfinite(p.plans[i, start : o + 1]) & np.isfinite(p.need[i, start : o + 1])
+    )
+    first = start + int(known[0]) if len(known) else start
+    began = f"not known: {name}'s SEN2 series begins in January {YEARS[first]}"
     shrink, shrink_placed = f.share_shrinkage, f.share_shrinkage_placements
     g = f.growth_fit
     diagnostics: dict[str, float | int | str] = {
@@ -186,10 +270,12 @@ def calibrate(
         "new_plans_between_council_sd": _round(np.sqrt(g.between_var)),
         "new_plans_councils_fitted": g.councils_used,
         "ceasing_rate_identity": _round(f.cease[i]),
-        "need_share_2019": _round(p.need[i, start] / p.plans[i, start]),
+        "need_share_2019": _round(p.need[i, start] / p.plans[i, start])
+        if first == start
+        else began,
         "need_share_at_origin": _round(f.share0[i]),
-        "waiting_signal_2019": int(p.waiting[i, start]),
-        "waiting_signal_at_origin": int(p.waiting[i, o]),
+        "waiting_signal_2019": int(p.waiting[i, start]) if first == start else began,
+        "waiting_signal_at_origin": _count(p.waiting[i, o], until),
         "need_share_trend_unshrunk": _known(f.share_trend_raw[i], until),
         "need_share_trend_median_council": _known(shrink.centre, until),
         "need_share_yearly_deviation_sd": _known(
@@ -197,7 +283,9 @@ def calibrate(
         ),
         "need_share_between_council_sd": _known(np.sqrt(shrink.between_var), until),
         "need_share_between_council_variance": _between(shrink),
-        "special_share_2019": _round(p.special[i, start] / p.plans[i, start]),
+        "special_share_2019": (
+            _round(p.special[i, start] / p.plans[i, start]) if first == start else began
+        ),
         "special_share_at_origin": _round(f.share0_placements[i]),
         "special_share_trend_placements": _known(
             f.share_trend_placements[i] if np.isfinite(shrink_placed.centre) else np.nan, until
@@ -209,9 +297,13 @@ def calibrate(
         "special_share_trend_placements_median_council": _known(shrink_placed.centre, until),
         "special_share_between_council_variance": _between(shrink_placed),
     }
+    if first != start:
+        diagnostics["first_january"] = int(YEARS[first])
+        diagnostics["need_share_first_january"] = _round(p.need[i, first] / p.plans[i, first])
+        diagnostics["waiting_signal_first_january"] = int(p.waiting[i, first])
     return CalibratedDemand(
-        code=str(one.code),
-        name=str(one.name),
+        code=code,
+        name=name,
         until=until,
         release=tables.release,
         growth=_round(f.growth[i]),
@@ -225,6 +317,62 @@ def calibrate(
         diagnostics=diagnostics | ({"need_share_trend_fallback": note} if note else {}),
         share_trend_note=note,
     )
+
+
+def check_template_council(
+    template: Any, fitted: CalibratedDemand, path: str | Path, sen2_dir: str | Path | None = None
+) -> None:
+    """Refuse a template written for another council than the one calibrated.
+
+    ``placeplan calibrate --template`` replaces the demand section only: the name,
+    title, council block, places, schools and build programme stay the template's.
+    A template of another council would make a scenario that mixes two councils, so
+    it is refused, pointing to ``placeplan init``, which writes a whole scenario for
+    the council.
+
+    Parameters
+    ----------
+    template : Any
+        The template's parsed content.
+    fitted : CalibratedDemand
+        The fit of the council asked for.
+    path : str or pathlib.Path
+        The template file, for the message.
+    sen2_dir : str or pathlib.Path, optional
+        The SEN2 source, to resolve the template's council code (a re-coding of the
+        same council is the same council).
+
+    Raises
+    ------
+    InputError
+        If the template's ``council.code`` names another council.
+    """
+    council = template.get("council") if isinstance(template, dict) else None
+    if not isinstance(council, dict) or not isinstance(council.get("code"), str):
+        return
+    code = council["code"]
+    try:
+        resolved = str(sen2.load(code, sen2_dir=sen2_dir).code)
+    except KeyError:
+        resolved = code
+    if resolved == fitted.code:
+        return
+    name = council.get("name") or code
+    raise InputError(
+        f"{path}: council: the template is a scenario of {name} ({code}), but --council "
+        f"names {fitted.name} ({fitted.code}). calibrate replaces the demand section only, so "
+        f"the name, title, places, schools and build programme would stay {name}'s. Write a "
+        f"scenario of {fitted.name} with `placeplan init --council "
+        f"{shlex.quote(fitted.name)} --out FILE.yaml` (its demand is this same fit), or give "
+        f"a template of {fitted.name}."
+    )
+
+
+def _count(value: float, until: int) -> int | str:
+    """A count of the origin's January, or that it is not published."""
+    if np.isfinite(value):
+        return int(value)
+    return f"not published for January {until}"
 
 
 def _known(value: float, until: int) -> float | str:
@@ -272,6 +420,9 @@ def demand_block(
     template: dict[str, Any] | None,
     command: str,
     sen2_dir: Path | None = None,
+    *,
+    kept_from: str = "the template",
+    fitted_by: str = "placeplan calibrate",
 ) -> str:
     """The YAML text of a top-level ``demand:`` section.
 
@@ -288,6 +439,10 @@ def demand_block(
     sen2_dir : pathlib.Path, optional
         The SEN2 folder the fit read, relative to the scenario's folder: written as
         ``demand.sen2_dir`` so that runs read the same data.
+    kept_from : str
+        Where the assumptions that are not fitted come from, as the comments say it.
+    fitted_by : str
+        The command named in the section's ``source``.
     """
     t = template or {}
     designation = t.get("need_designation", DEFAULT_NEED_DESIGNATION)
@@ -317,9 +472,9 @@ def demand_block(
         f"  new_plans_transient_sd: {c.transient_sd}",
         "  # the council's fitted level of new plans in the last year, less the published one",
         f"  new_plans_anchor: {c.anchor}",
-        "  # damping of growth per year ahead (assumption, kept from the template)",
+        f"  # damping of growth per year ahead (assumption, kept from {kept_from})",
         f"  new_plans_growth_damping: {_flow(t.get('new_plans_growth_damping', 1.0))}",
-        "  # multiplier of the SEN2 ceasing rates by age (assumption, kept from the template)",
+        f"  # multiplier of the SEN2 ceasing rates by age (assumption, kept from {kept_from})",
         f"  ceasing_scale: {_flow(t.get('ceasing_scale', 1.0))}",
         "  # sd of a year's deviation of the share of plans ceasing (stock identity, the",
         "  # council's last three years, half own, half median council)",
@@ -360,7 +515,7 @@ def demand_block(
         )
         lines += ["  " + line for line in dumped.splitlines()]
     lines += [
-        f"  source: {_flow(f'{c.release}; fitted by placeplan calibrate')}",
+        f"  source: {_flow(f'{c.release}; fitted by {fitted_by}')}",
         "  calibration:",
         f"    method: {_flow(METHOD)}",
         f"    command: {_flow(command)}",

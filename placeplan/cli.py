@@ -101,8 +101,8 @@ def main() -> None:
     "out",
     type=OutPath(folder=True),
     default=None,
-    help="Run folder to write [default: runs/SCENARIO-NAME]; an existing run folder is "
-    "replaced whole.",
+    help="Run folder to write [default: runs/SCENARIO-NAME]; an existing run folder of the "
+    "same scenario is replaced whole.",
 )
 @click.option(
     "--engine",
@@ -140,6 +140,12 @@ def main() -> None:
     "fraction of it (-n is then ignored; 20 to 2,000 replications).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar; print only the file list.")
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace the run folder even if a run of another scenario (another name or "
+    "council) wrote it.",
+)
 @_EXTENDS
 def run(
     scenario: str,
@@ -153,6 +159,7 @@ def run(
     dask_timeout: float,
     precision: float | None,
     quiet: bool,
+    overwrite: bool,
     allow_extends_anywhere: bool,
 ) -> None:
     """Run SCENARIO (a file or a bundled name; the Hertfordshire baseline by default).
@@ -161,11 +168,12 @@ def run(
     to the run folder (written whole: a run stopped part-way leaves the previous
     one) and prints, for each January census, the median and 80% interval of
     children waiting longer than the scenario's long-wait threshold
-    (calendar.long_wait_terms).
+    (calendar.long_wait_terms). A run folder written from another scenario (another
+    name or council) is not replaced without --overwrite.
     """
     from placeplan.experiment import load_user_scenario
     from placeplan.experiment import run as run_scenario
-    from placeplan.run_folder import check_replaceable
+    from placeplan.run_folder import check_replaceable, check_same_scenario
 
     if dask is not None and not dask.strip():
         raise click.BadParameter("give a scheduler address, or --dask alone", param_hint="--dask")
@@ -174,6 +182,9 @@ def run(
         click.echo(str(warning), err=True)
     out = out or check_output(Path("runs") / loaded.name, folder=True)
     check_replaceable(out)
+    note = check_same_scenario(out, loaded, path, overwrite=overwrite)
+    if note:
+        click.echo(note, err=True)
     progress = not quiet and sys.stderr.isatty()
     results = run_scenario(
         loaded,
@@ -443,12 +454,20 @@ def calibrate(
     """Fit a scenario's demand section to a council's SEN2 series.
 
     Without --template, writes the demand section alone; with it, a whole scenario.
+    The template must be a scenario of the same council (a whole scenario of any
+    council comes from `placeplan init`).
     The special school share trend is fitted to need (special schools of every
     type plus children educated elsewhere or awaiting provision), not to
     placements alone, which places cap.
     """
     from placeplan.calibration import calibrate as fit_council
-    from placeplan.calibration import command_line, demand_block, move_start, replace_demand_block
+    from placeplan.calibration import (
+        check_template_council,
+        command_line,
+        demand_block,
+        move_start,
+        replace_demand_block,
+    )
     from placeplan.io import atomic_write_text
     from placeplan.scenario import scenario_from_dict
     from placeplan.scenario_files import read_scenario_file
@@ -466,6 +485,8 @@ def calibrate(
             raise InputError(f"{template}: the template has no demand section")
     with reading_sen2(sen2_dir):
         fitted = fit_council(council, until, sen2_dir)
+        if template is not None:
+            check_template_council(template_data, fitted, template, sen2_dir)
     placed = fitted.diagnostics["special_share_trend_placements"]
     data = None
     if sen2_dir is not None:  # runs of the scenario read the release the fit read
@@ -493,6 +514,87 @@ def calibrate(
         f"(placements alone: {placed if isinstance(placed, str) else format(placed, '+.3f')})"
         + (f"\n{fitted.share_trend_note}" if fitted.share_trend_note else "")
         + f"\nwrote {out}"
+    )
+
+
+@main.command("init")
+@click.option(
+    "--council",
+    required=True,
+    help="Council name, ONS code or DfE LA number, e.g. Kent (`placeplan data councils`).",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=OutPath(),
+    help="Scenario file to write (YAML).",
+)
+@click.option(
+    "--until",
+    type=click.IntRange(2019, LAST_BASE_YEAR),
+    default=2025,
+    show_default=True,
+    help="Last January of data used: the scenario's base year and start.",
+)
+@click.option(
+    "--gias",
+    type=InFile(),
+    default=None,
+    help="The DfE school register (GIAS 'Establishment fields CSV', edubasealldataYYYYMMDD.csv): "
+    "places, schools and localities from it instead of SEN2's counts.",
+)
+@_SEN2_DIR
+def init_command(
+    council: str, out: Path, until: int, gias: Path | None, sen2_dir: Path | None
+) -> None:
+    """Write a whole, runnable scenario for any English council, every number sourced.
+
+    Demand is what `placeplan calibrate` fits; places are the council's children with
+    plans in state-funded special schools (SEN2), by designation; the assumptions
+    neither gives are stated defaults, each with its source; the build programme is
+    empty, with a commented example. Check it with `placeplan validate FILE`, run it
+    with `placeplan run FILE`.
+    """
+    from placeplan.calibration import command_line
+    from placeplan.council_init import scenario_for, write_scenario
+    from placeplan.scenario import scenario_from_dict
+
+    args = ["init", "--council", council, "--until", str(until)]
+    if gias is not None:
+        args += ["--gias", str(gias)]
+    if sen2_dir is not None:
+        args += ["--sen2-dir", str(sen2_dir)]
+    args += ["--out", str(out)]
+    placement = None
+    with reading_sen2(sen2_dir):
+        if gias is not None:
+            from placeplan.calendar import Term, TermCalendar
+            from placeplan.council_init import NEED_DESIGNATION
+            from placeplan.gias import placement_from_gias, read_gias
+
+            placement = placement_from_gias(
+                read_gias(gias),
+                council,
+                on=TermCalendar().term_start(until - 1, Term.SPRING),
+                need_designation=NEED_DESIGNATION,
+            )
+            for gap in placement.gaps:
+                click.echo(f"{gias.name}: {gap}", err=True)
+        data = scenario_for(
+            council,
+            until=until,
+            sen2_dir=sen2_dir,
+            placement=placement,
+            command=command_line(args),
+        )
+        scenario = scenario_from_dict(data, source=str(out))
+    with writing(out):
+        write_scenario(data, out)
+    places = sum(d.places for d in scenario.placement.designations.values())
+    click.echo(
+        f"{scenario.council.name} ({scenario.council.code}): {len(scenario.designations)} "
+        f"designations, {places:,} places at {scenario.start}, demand fitted to January "
+        f"{until}\nwrote {out} (scenario {scenario.name!r}); run it with `placeplan run {out}`"
     )
 
 

@@ -27,7 +27,14 @@ from placeplan.io import atomic_folder
 if TYPE_CHECKING:  # pragma: no cover
     from placeplan.results import Results
 
-__all__ = ["MANIFEST", "RUN_FILES", "check_replaceable", "read_run_folder", "write_run_folder"]
+__all__ = [
+    "MANIFEST",
+    "RUN_FILES",
+    "check_replaceable",
+    "check_same_scenario",
+    "read_run_folder",
+    "write_run_folder",
+]
 
 MANIFEST = "MANIFEST.json"
 """The manifest's file name."""
@@ -79,6 +86,119 @@ def check_replaceable(folder: Path) -> None:
             f"{folder}: exists and is not a run folder (it holds {shown}); a run folder is "
             "replaced whole when run again, so give a new folder or a run folder"
         )
+
+
+def _recorded_scenario(folder: Path) -> dict[str, Any] | None:
+    """The scenario a run folder records: name, title, council, file and its SHA-256.
+
+    None if the folder holds no readable provenance (not a run folder, or damaged:
+    :func:`check_replaceable` decides about those).
+    """
+    import yaml
+
+    try:
+        provenance = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    scenario = provenance.get("scenario") if isinstance(provenance, dict) else None
+    if not isinstance(scenario, dict) or not isinstance(scenario.get("name"), str):
+        return None
+    file = scenario.get("file") if isinstance(scenario.get("file"), dict) else {}
+    council = None
+    try:
+        resolved = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8"))
+        if isinstance(resolved, dict) and isinstance(resolved.get("council"), dict):
+            council = resolved["council"].get("code")
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        pass
+    return {
+        "name": scenario["name"],
+        "title": scenario.get("title"),
+        "council": council if isinstance(council, str) else None,
+        "path": file.get("path"),
+        "sha256": file.get("sha256"),
+    }
+
+
+def check_same_scenario(
+    folder: Path,
+    scenario: Any,
+    scenario_file: str | Path | None,
+    *,
+    overwrite: bool = False,
+    option: str = "--overwrite",
+) -> str | None:
+    """Refuse to replace a run folder written from another scenario, unless told to.
+
+    Another scenario is one of another name, or of another council. The same
+    scenario run again (even edited: its file's SHA-256 differs) replaces the folder
+    as before, with a note saying what changed.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The run folder about to be written.
+    scenario : Scenario
+        The scenario about to run.
+    scenario_file : str or pathlib.Path, optional
+        Its file.
+    overwrite : bool
+        Replace a run folder of another scenario all the same (a note says so).
+    option : str
+        The command's option that allows it, for the message.
+
+    Returns
+    -------
+    str or None
+        A note to show when the folder holds a run that is replaced (another
+        scenario, with ``overwrite``; or the same scenario from an edited or
+        different file); None otherwise.
+
+    Raises
+    ------
+    InputError
+        If the folder holds a run of another scenario and ``overwrite`` is false.
+    """
+    if not folder.is_dir():
+        return None
+    old = _recorded_scenario(folder)
+    if old is None:
+        return None
+    import hashlib
+
+    new_file = Path(scenario_file) if scenario_file is not None else None
+    new_sha = hashlib.sha256(new_file.read_bytes()).hexdigest() if new_file else None
+    written = f"scenario {old['name']!r}" + (f" ({old['title']})" if old["title"] else "")
+    if old["path"]:
+        written += f", file {old['path']}"
+    if old["sha256"]:
+        written += f" (SHA-256 {old['sha256'][:12]}…)"
+    council = getattr(getattr(scenario, "council", None), "code", None)
+    other_council = old["council"] is not None and council is not None and old["council"] != council
+    if old["name"] != scenario.name or other_council:
+        what = (
+            f"of council {old['council']}, not {council}"
+            if other_council
+            else f"not {scenario.name!r}"
+        )
+        if not overwrite:
+            raise InputError(
+                f"{folder}: holds a run of {written}, {what}; refusing to replace it with "
+                f"a run of {scenario.name!r}. Give another folder (--out), or {option} to "
+                "replace it"
+            )
+        return f"note: {folder}: replacing a run of {written} ({option})"
+    if new_sha is not None and old["sha256"] is not None and new_sha != old["sha256"]:
+        edited = (
+            "the same file, edited since"
+            if old["path"] is not None and new_file is not None and str(new_file) == old["path"]
+            else f"now from {new_file}"
+        )
+        return (
+            f"note: {folder}: replacing the run of {written}: same scenario name, "
+            f"{edited} (SHA-256 {new_sha[:12]}…)"
+        )
+    return None
 
 
 def write_run_folder(results: Results, directory: str | Path) -> dict[str, Path]:
