@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,7 +196,9 @@ def _one_council(task: _Task) -> dict[str, Any]:
             if done.get("key") == key:
                 return {**done, "resumed": True}
         scenario = scenario_from_dict(data, source=task.source)
+        began = time.perf_counter()
         results = run(scenario, task.replications, seed=council_seed(task.seed, task.code))
+        seconds = time.perf_counter() - began
     except (InputError, ScenarioError) as exc:
         return {**head, "refused": str(exc).strip()}
     summary = {
@@ -204,6 +207,7 @@ def _one_council(task: _Task) -> dict[str, Any]:
         "title": scenario.title,
         "scenario_sha256": results.dataset.attrs.get("scenario_sha256", ""),
         "seed": council_seed(task.seed, task.code),
+        "seconds": round(seconds, 3),
         **summarise(results.dataset),
     }
     with atomic_path(part) as tmp:
@@ -402,6 +406,7 @@ def _assemble(done: list[dict[str, Any]], year: int, settings: dict[str, Any]) -
                 "scenario": d["source"],
                 "scenario_sha256": d["scenario_sha256"],
                 "seed": d["seed"],
+                "run_seconds": d["seconds"],
             }
             for d in ran
         },

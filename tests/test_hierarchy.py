@@ -20,7 +20,7 @@ def _synthetic(
     noise: np.ndarray | None = None,
 ) -> tuple[Panel, dict[str, np.ndarray]]:
     """Councils on one national path, each with its own trend and noise around it."""
-    years = len(YEARS)
+    years = 2025 - YEARS[0] + 1  # published to 2025; the panel's later years are empty
     path = np.concatenate([[0.0], np.cumsum(drift + rng.normal(0, step_sd, years - 1))])
     own = rng.normal(0.0, trend_sd, n)
     noise = rng.uniform(0.03, 0.3, n) if noise is None else noise
@@ -28,8 +28,9 @@ def _synthetic(
     t = np.arange(years) - (years - 1)
     deviation = rng.normal(0, 1, (n, years)) * noise[:, None]
     log_new = level[:, None] + path[None, :] + own[:, None] * t + deviation
-    new = np.exp(log_new)
-    plans = np.cumsum(new, axis=1) * 3
+    pad = np.full((n, len(YEARS) - years), np.nan)
+    new = np.hstack([np.exp(log_new), pad])
+    plans = np.hstack([np.cumsum(np.exp(log_new), axis=1) * 3, pad])
     p = Panel(
         codes=np.array([f"E{i:08d}" for i in range(n)]),
         names=np.array([f"council {i}" for i in range(n)]),

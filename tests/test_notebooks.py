@@ -57,5 +57,6 @@ def test_notebook_executes_and_writes_outside_its_folder(path, tmp_path, monkeyp
         (run,) = tmp_path.glob("placeplan-quickstart-*/run")
         assert (run / "results.nc").exists() and (run / "results.xlsx").exists()
     if path.name == "calibrating-your-council.ipynb":
-        (written,) = tmp_path.glob("placeplan-calibrate-*/leeds.yaml")
-        assert "name:" in written.read_text(encoding="utf-8")
+        (written,) = tmp_path.glob("placeplan-init-*/leeds.yaml")
+        text = written.read_text(encoding="utf-8")
+        assert 'name: "leeds-baseline"' in text and "placeplan calibrate --council Leeds" in text
