@@ -1,8 +1,9 @@
 """Sweeps: a grid of scenario variations, written point by point, resumable.
 
-A sweep file names base scenarios, optional councils, and parameters to vary (key
-paths into the scenario, each with a list of values); every combination is a
-*point*. Each point's Dataset is written to its own NetCDF file as soon as it is
+A sweep file names base scenarios (files or bundled names), councils (each the
+whole scenario `placeplan init` writes for it), and parameters to vary (key paths
+into the scenario, each with a list of values); every base with every combination
+of values is a *point*. Each point's Dataset is written to its own NetCDF file as soon as it is
 done (atomically), so a sweep that is killed and run again computes only the
 points that are missing, and its combined view equals that of a sweep run in one
 go. Every point uses the sweep's seed, so points differ only by their parameters
@@ -20,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 import xarray as xr
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from placeplan.errors import InputError, ScenarioError
 from placeplan.experiment import run
@@ -42,13 +43,14 @@ class SweepSpec(BaseModel):
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", description="Short identifier.")
     scenarios: tuple[str, ...] = Field(
-        min_length=1, description="Base scenarios: files (beside the sweep file) or bundled names."
+        (), description="Base scenarios: files (beside the sweep file) or bundled names."
     )
     councils: tuple[str, ...] = Field(
         (),
         description=(
-            "ONS codes of SEN2 areas whose demand replaces each base scenario's "
-            "(demand.sen2_area); the places stay the scenario's."
+            "Councils (names or ONS codes), each a further base: the whole scenario "
+            "`placeplan init` writes for it, its demand and its places (never one "
+            "council's demand on another's places)."
         ),
     )
     parameters: dict[str, list[Any]] = Field(
@@ -60,6 +62,12 @@ class SweepSpec(BaseModel):
         100, ge=1, le=100_000, description="Replications at each point (at most 100,000)."
     )
     seed: int = Field(0, ge=0, description="The common seed of every point.")
+
+    @model_validator(mode="after")
+    def _some_base(self) -> SweepSpec:
+        if not self.scenarios and not self.councils:
+            raise ValueError("a sweep needs at least one base: scenarios, councils or both")
+        return self
 
 
 def load_sweep(path: str | Path) -> tuple[SweepSpec, Path]:
@@ -74,13 +82,13 @@ def load_sweep(path: str | Path) -> tuple[SweepSpec, Path]:
         raise ScenarioError.from_validation(
             exc, source=str(path), lines=lines, model=SweepSpec
         ) from None
-    count = len(spec.scenarios) * max(len(spec.councils), 1)
+    count = len(spec.scenarios) + len(spec.councils)
     for values in spec.parameters.values():
         count *= len(values)
     if count > MAX_POINTS:
         raise ScenarioError.single(
             str(path),
-            f"{count:,} points (scenarios × councils × values); at most {MAX_POINTS:,}",
+            f"{count:,} points ((scenarios + councils) × values); at most {MAX_POINTS:,}",
             lines.get(("parameters",)) if isinstance(lines.get(("parameters",)), int) else None,
             "parameters",
         )
@@ -104,38 +112,43 @@ def points(spec: SweepSpec, folder: Path) -> list[dict[str, Any]]:
     from placeplan.bundled import resolve_scenario_path
 
     names = list(spec.parameters)
-    out = []
+    bases: list[tuple[str, str, dict[str, Any]]] = []  # (source, council, scenario)
     for base in spec.scenarios:
         path = folder / base if (folder / base).exists() else resolve_scenario_path(base)
-        base_data = load_scenario(path).model_dump(mode="json")
-        for council in spec.councils or (None,):
-            for values in itertools.product(*(spec.parameters[n] for n in names)):
-                tree = json.loads(json.dumps(base_data))
-                if council is not None:
-                    tree["demand"]["sen2_area"] = council
-                for name, value in zip(names, values, strict=True):
-                    _set(tree, name, value)
-                label = {
-                    "scenario": base_data["name"],
-                    "council": council or "",
-                    **dict(zip(names, values, strict=True)),
+        bases.append((base, "", load_scenario(path).model_dump(mode="json")))
+    if spec.councils:
+        from placeplan.council_init import scenario_for
+
+        for council in spec.councils:
+            data = scenario_from_dict(scenario_for(council), source=f"placeplan init {council}")
+            bases.append((f"council {council}", council, data.model_dump(mode="json")))
+    out = []
+    for base, council, base_data in bases:
+        for values in itertools.product(*(spec.parameters[n] for n in names)):
+            tree = json.loads(json.dumps(base_data))
+            for name, value in zip(names, values, strict=True):
+                _set(tree, name, value)
+            label = {
+                "scenario": base_data["name"],
+                "council": council,
+                **dict(zip(names, values, strict=True)),
+            }
+            scenario = scenario_from_dict(tree, source=f"{base} with {label}")
+            key = json.dumps(
+                {
+                    "scenario": scenario.digest(),
+                    "replications": spec.replications,
+                    "seed": spec.seed,
+                },
+                sort_keys=True,
+            )
+            out.append(
+                {
+                    "id": hashlib.sha256(key.encode()).hexdigest()[:16],
+                    "label": label,
+                    "scenario": scenario,
                 }
-                scenario = scenario_from_dict(tree, source=f"{base} with {label}")
-                key = json.dumps(
-                    {
-                        "scenario": scenario.digest(),
-                        "replications": spec.replications,
-                        "seed": spec.seed,
-                    },
-                    sort_keys=True,
-                )
-                out.append(
-                    {
-                        "id": hashlib.sha256(key.encode()).hexdigest()[:16],
-                        "label": label,
-                        "scenario": scenario,
-                    }
-                )
+            )
     return out
 
 

@@ -151,6 +151,35 @@ def test_sweep_resumes_and_equals_an_uninterrupted_sweep(tmp_path):
     assert not np.array_equal(jan.isel(point=0), jan.isel(point=2))
 
 
+def test_a_sweeps_councils_are_their_own_whole_scenarios(tmp_path):
+    """A council in a sweep brings its demand and its places: never mixed with another's."""
+    from placeplan.council_init import scenario_for
+    from placeplan.scenario import scenario_from_dict
+    from placeplan.sweep import load_sweep, points
+
+    sweep = tmp_path / "sweep.yaml"
+    sweep.write_text(
+        "name: councils\nscenarios: [herts-baseline]\ncouncils: [Rutland]\n"
+        "parameters:\n  demand.new_plans_growth_damping: [0.7, 1.0]\nreplications: 2\n"
+    )
+    spec, folder = load_sweep(sweep)
+    found = points(spec, folder)
+    assert len(found) == 4
+    rutland = [p["scenario"] for p in found if p["label"]["council"] == "Rutland"]
+    own = scenario_from_dict(scenario_for("Rutland"))
+    assert len(rutland) == 2
+    for s in rutland:
+        assert s.council.code == own.council.code == s.demand.sen2_area
+        assert s.placement.designations == own.placement.designations
+        assert s.demand.new_plans_growth == own.demand.new_plans_growth
+    assert sorted(s.demand.new_plans_growth_damping.mean for s in rutland) == [0.7, 1.0]
+    herts = [p["scenario"] for p in found if p["label"]["council"] == ""]
+    assert {s.council.name for s in herts} == {"Hertfordshire"}
+    sweep.write_text("name: none\nreplications: 2\n")
+    proc = placeplan("sweep", str(sweep), "--out", str(tmp_path / "o"), "-q")
+    assert proc.returncode == 2 and "at least one base" in proc.stderr
+
+
 def test_sweep_errors_exit_2(tmp_path):
     sweep = tmp_path / "bad.yaml"
     sweep.write_text(SWEEP.replace("demand.new_plans_growth_damping", "demand.no_such_thing"))
