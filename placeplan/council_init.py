@@ -271,12 +271,14 @@ def state_funded_by_need(t: sen2.SEN2Tables, year: int) -> tuple[dict[str, float
     total = _state_total(t, year)
     own = True
     counted = sum(_by_need(state).values()) if not state.empty else 0.0
+    special = frame[frame["placement"] == "Special - total"] if not frame.empty else frame
+    in_special = sum(_by_need(special).values()) if not special.empty else 0.0
     if counted > 0 and (total is None or counted >= 0.5 * total[0]):
         by_need = _by_need(state)
         parts = ", ".join(sorted(state["placement"].astype(str).unique()))
         how = f"SEN2 need table by type of placement (sen_needs_all_plans: {parts}), January {used}"
-    elif counted == 0 and not frame.empty and (frame["placement"] == "Special - total").any():
-        by_need = _by_need(frame[frame["placement"] == "Special - total"])
+    elif counted == 0 and in_special > 0:
+        by_need = _by_need(special)
         how = f"SEN2 need table, all special schools (Special - total), January {used}"
     else:
         own = False
