@@ -118,6 +118,9 @@ def main() -> None:
         ),
         "",
     ]
+    figure = Path(args.write).with_name("national.png")
+    shutil.copyfile(out / "national.png", figure)
+    lines += [f"![Councils ranked]({figure.name})", ""]
     Path(args.write).write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
 
