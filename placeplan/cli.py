@@ -45,6 +45,13 @@ _WORKERS = click.option(
 )
 
 
+_OVERWRITE = click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace a run folder even if a run of another scenario (another name or "
+    "council) wrote it.",
+)
+
 _EXTENDS = click.option(
     "--allow-extends-anywhere",
     "allow_extends_anywhere",
@@ -140,12 +147,7 @@ def main() -> None:
     "fraction of it (-n is then ignored; 20 to 2,000 replications).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar; print only the file list.")
-@click.option(
-    "--overwrite",
-    is_flag=True,
-    help="Replace the run folder even if a run of another scenario (another name or "
-    "council) wrote it.",
-)
+@_OVERWRITE
 @_EXTENDS
 def run(
     scenario: str,
@@ -282,6 +284,7 @@ def _print_headline(results) -> None:
 )
 @_WORKERS
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar; print only the file list.")
+@_OVERWRITE
 @_EXTENDS
 def hindcast_command(
     scenario: str,
@@ -290,6 +293,7 @@ def hindcast_command(
     out: Path | None,
     workers: int,
     quiet: bool,
+    overwrite: bool,
     allow_extends_anywhere: bool,
 ) -> None:
     """Run SCENARIO from a past origin and set it beside the published record.
@@ -307,7 +311,7 @@ def hindcast_command(
     from placeplan.experiment import load_user_scenario
     from placeplan.hindcast import check_hindcast, hindcast
     from placeplan.observed import _day, _published_text
-    from placeplan.run_folder import check_replaceable
+    from placeplan.run_folder import check_replaceable, check_same_scenario
 
     loaded, path = load_user_scenario(scenario, allow_outside=allow_extends_anywhere)
     for warning in loaded.warnings:
@@ -315,6 +319,9 @@ def hindcast_command(
     check_hindcast(loaded)
     out = out or check_output(Path("runs") / loaded.name, folder=True)
     check_replaceable(out)
+    note = check_same_scenario(out, loaded, path, overwrite=overwrite)
+    if note:
+        click.echo(note, err=True)
     args = ["hindcast", scenario, "-n", str(replications)]
     if seed is not None:
         args += ["--seed", str(seed)]

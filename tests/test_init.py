@@ -86,9 +86,10 @@ def test_places_are_the_councils_state_funded_special_school_children(every_coun
         assert total == state.iloc[-1], (s.council.name, total, state.iloc[-1])
     # Surrey publishes no need table for January 2025: England's mix, scaled to its 3,480
     surrey = made["E10000030"][1].placement.designations
-    assert sum(d.places for d in surrey.values()) == 3480 and min(
-        d.places for d in surrey.values()
-    ) > 100
+    assert (
+        sum(d.places for d in surrey.values()) == 3480
+        and min(d.places for d in surrey.values()) > 100
+    )
     # Hertfordshire: the counts its baseline's comment quotes (647, 819, 819, 487, 271 of 3,043)
     places = {k: d.places for k, d in made["E10000015"][1].placement.designations.items()}
     assert places == {"ASD": 647, "SLD": 819, "MLD": 819, "SEMH": 487, "PSI": 271}

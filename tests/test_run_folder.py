@@ -96,3 +96,14 @@ def test_check_same_scenario_leaves_other_folders_to_check_replaceable(tmp_path)
     (damaged / "provenance.json").write_text(json.dumps({"scenario": {"name": "y"}}))
     with pytest.raises(InputError, match="holds a run of scenario 'y'"):
         check_same_scenario(damaged, scenario, None)
+
+
+def test_a_hindcast_does_not_replace_another_scenarios_run_either(tmp_path):
+    out = tmp_path / "r"
+    assert run(tiny(tmp_path, "first"), out)[0] == 0
+    before = (out / "provenance.json").read_text()
+    code, _, stderr = cli(
+        "hindcast", "herts-hindcast-2019", "-n", "2", "--seed", "1", "-q", "--out", out
+    )
+    assert code == 2 and "holds a run of scenario 'first'" in stderr and "--overwrite" in stderr
+    assert (out / "provenance.json").read_text() == before
