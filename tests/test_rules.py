@@ -15,7 +15,7 @@ from handmade import CAL, START, day, make_problem
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from placeplan.placement import ENGINES, Placements, time_in_system
+from placeplan.placement import ENGINES, Placements, kernel, time_in_system
 from placeplan.placement import rules as R  # noqa: N812
 from placeplan.placement.schedule import AT_PANEL, AT_TERM_START
 
@@ -134,11 +134,12 @@ def test_engines_offer_own_locality_then_neighbours_in_order_then_the_rest():
 def test_first_free_pool_is_the_first_in_order_with_a_place_for_the_age(free):
     order, youngest, oldest = [3, 1, 0, 2], [4, 4, 12, 12], [11, 11, 16, 16]
     ages = R.age_ranges(youngest, oldest)
+    compiled = kernel._first_free_pool  # the same rule, compiled for the epoch engine
+    arrays = [np.array(x, dtype=np.int64) for x in (order, free, youngest, oldest)]
     for age in (3, 4, 11, 12, 16, 17):
-        want = next(
-            (q for q in order if free[q] > 0 and youngest[q] <= age <= oldest[q]), R.NO_POOL
-        )
-        assert R.first_free_pool(order, free, ages, age) == want
+        want = next((q for q in order if free[q] > 0 and age in ages[q]), R.NO_POOL)
+        assert R.first_free_pool(order, free, youngest, oldest, age) == want
+        assert compiled(*arrays, age) == want
 
 
 @pytest.mark.parametrize(

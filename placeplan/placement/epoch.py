@@ -31,8 +31,6 @@ filling a place costs a few list operations.
 
 from __future__ import annotations
 
-import bisect
-import heapq
 import math
 from collections.abc import Iterator
 
@@ -40,6 +38,7 @@ import numpy as np
 import simpy
 
 from placeplan.placement import rules
+from placeplan.placement.kernel import match_epoch
 from placeplan.placement.problem import PlacementProblem, Placements
 
 __all__ = ["simulate_epochs"]
@@ -50,14 +49,16 @@ class _EpochQueue:
         self.env = env
         self.p = p
         n, nd, npools = len(p.children), p.n_designations, len(p.pools)
-        self.offered = [math.inf] * n
-        self.started = [math.inf] * n
-        self.pool = [rules.NO_POOL] * n
-        self.capacity = [int(c) for c in p.capacity]
-        self.decided = p.decided.tolist()
-        self.leaves = p.leaves_list.tolist()
-        self.age_out = p.exits.age_out.tolist()
-        self.stay = p.exits.stay.tolist()
+        self.offered = np.full(n, np.inf)
+        self.started = np.full(n, np.inf)
+        self.pool = np.full(n, rules.NO_POOL, dtype=np.int64)
+        self.capacity = np.asarray(p.capacity, dtype=np.int64).copy()
+        self.decided = np.asarray(p.decided, dtype=float)
+        self.leaves = np.asarray(p.leaves_list, dtype=float)
+        self.age_out = np.asarray(p.exits.age_out, dtype=float)
+        self.stay = np.asarray(p.exits.stay, dtype=float)
+        self.age_base = np.asarray(p.age_base, dtype=np.int64)
+        self.locality = np.asarray(p.localities, dtype=np.int64)
         classes = p.classes
         # the waiting lists: by step of an epoch (round, designation: rules.offer_steps),
         # the children offered places at it, each split by priority class, in order,
@@ -66,34 +67,66 @@ class _EpochQueue:
         route = p.route if p.route is not None else np.zeros(n, dtype=np.int64)
         routes = p.routes if p.route is not None else ((),)
         own = p.children.designation
-        self.steps: list[tuple[int, list[list[int]], list[int]]] = []
+        step_designation, step_first, step_last, starts, ends, rows = [], [], [], [], [], []
+        at = 0
         for step in rules.offer_steps(p.n_rounds, nd):
             if p.route is None:
-                at = own == step[1]  # round 0 alone: each child's own designation
+                taking = own == step[1]  # round 0 alone: each child's own designation
             else:
                 offered = np.array([rules.offered_in(r, step) for r in routes], dtype=bool)
-                at = offered[route]
-            if step[0] > 0 and not at.any():
+                taking = offered[route]
+            if step[0] > 0 and not taking.any():
                 continue
-            lists = [np.flatnonzero(at & (classes == k)).tolist() for k in np.unique(classes)]
-            self.steps.append((step[1], lists, [0] * len(lists)))
-        self.totals = [0] * nd  # free places of each designation in this epoch [places]
+            step_designation.append(step[1])
+            step_first.append(len(starts))
+            for k in np.unique(classes):
+                members = np.flatnonzero(taking & (classes == k))
+                starts.append(at)
+                at += len(members)
+                ends.append(at)
+                rows.append(members)
+            step_last.append(len(starts))
+        self.step_designation = np.array(step_designation, dtype=np.int64)
+        self.step_first = np.array(step_first, dtype=np.int64)
+        self.step_last = np.array(step_last, dtype=np.int64)
+        self.list_start = np.array(starts, dtype=np.int64)
+        self.list_end = np.array(ends, dtype=np.int64)
+        self.rows = np.concatenate(rows).astype(np.int64) if rows else np.zeros(0, np.int64)
+        self.pointers = self.list_start.copy()
+        self.totals = np.zeros(nd, dtype=np.int64)  # free places of each designation
         pools = p.pools
-        self.pools_of = [np.flatnonzero(pools.designation == d).tolist() for d in range(nd)]
-        self.ages = pools.ages
-        self.oldest = pools.oldest.tolist()
-        self.age_base = p.age_base.tolist()
+        self.pool_designation = np.asarray(pools.designation, dtype=np.int64)
+        self.youngest = np.asarray(pools.youngest, dtype=np.int64)
+        self.oldest = np.asarray(pools.oldest, dtype=np.int64)
         # when each child would leave school at each pool's oldest age [days]
-        outs = {o: rules.school_outs(p.age_base, o).tolist() for o in set(self.oldest)}
-        self.school_out = [outs[o] for o in self.oldest]  # by pool, then child
-        self.locality = p.localities.tolist()
+        distinct = sorted({int(o) for o in pools.oldest})
+        self.school_out = np.array(
+            [rules.school_outs(p.age_base, o) for o in distinct], dtype=float
+        ).reshape(len(distinct), n)
+        self.school_out_row = np.array(
+            [distinct.index(int(o)) for o in pools.oldest], dtype=np.int64
+        )
+        n_localities = len(pools.preference)
+        self.pref_start = np.zeros((n_localities, nd), dtype=np.int64)
+        self.pref_len = np.zeros((n_localities, nd), dtype=np.int64)
+        flat: list[int] = []
+        for loc, by_designation in enumerate(pools.preference):
+            for d, order in enumerate(by_designation):
+                self.pref_start[loc, d] = len(flat)
+                self.pref_len[loc, d] = len(order)
+                flat.extend(order)
+        self.pref_flat = np.array(flat, dtype=np.int64)
         occ = p.occupants
-        self.occupant_exits = [np.sort(occ.exit[occ.pool == q]).tolist() for q in range(npools)]
-        self.occupant_next = [0] * npools
-        self.placed_exits: list[list[float]] = [[] for _ in range(npools)]  # heaps
-        self.held = [len(e) for e in self.occupant_exits]
-        self.release_at = [self._next_release(q) for q in range(npools)]
-        self.free = [0] * npools
+        order = np.lexsort((occ.pool, occ.exit))  # by instant (ties: by pool)
+        self.occ_time = np.asarray(occ.exit, dtype=float)[order]
+        self.occ_pool = np.asarray(occ.pool, dtype=np.int64)[order]
+        self.occ_next = np.zeros(1, dtype=np.int64)
+        self.held = np.bincount(self.occ_pool, minlength=npools).astype(np.int64)
+        self.free = np.zeros(npools, dtype=np.int64)
+        self.heap_time = np.empty(n, dtype=float)  # places taken up during the run
+        self.heap_pool = np.empty(n, dtype=np.int64)
+        self.heap_size = np.zeros(1, dtype=np.int64)
+        self.frees = np.empty(n, dtype=float)
         self._requested = -math.inf
 
     def request_match(self) -> None:
@@ -114,97 +147,58 @@ class _EpochQueue:
         self._requested = -math.inf  # later events at this instant may ask again
         self.match(rules.take_up(now, (), "immediate"))
 
-    def _next_release(self, q: int) -> float:
-        """The first instant at which a held place of pool ``q`` frees up."""
-        occ, k = self.occupant_exits[q], self.occupant_next[q]
-        first = occ[k] if k < len(occ) else math.inf
-        heap = self.placed_exits[q]
-        return min(first, heap[0]) if heap else first
-
-    def _release(self, q: int, now: float) -> None:
-        """Free the places of pool ``q`` whose pupils have left by ``now``."""
-        occ, k = self.occupant_exits[q], self.occupant_next[q]
-        while k < len(occ) and occ[k] <= now:
-            k += 1
-            self.held[q] -= 1
-        self.occupant_next[q] = k
-        heap = self.placed_exits[q]
-        while heap and heap[0] <= now:
-            heapq.heappop(heap)
-            self.held[q] -= 1
-        self.release_at[q] = self._next_release(q)
-
     def match(self, take_up: float) -> None:
         """Offer the free places of every designation, first come first served.
 
         Step by step (:func:`~placeplan.placement.rules.offer_steps`): in round 0
         each designation's places go to its own children; in round ``r`` to the
-        children still waiting whose route names it ``r``-th.
+        children still waiting whose route names it ``r``-th. Compiled:
+        :func:`placeplan.placement.kernel.match_epoch`.
         """
         now = self.env.now
-        agreed = bisect.bisect_right(self.decided, now)
-        leaves, offered, started, where = self.leaves, self.offered, self.started, self.pool
-        age_out, stay, continuous = self.age_out, self.stay, self.p.continuous
-        capacity, held, free = self.capacity, self.held, self.free
-        push = heapq.heappush
-        first_free_pool, leaves_place, no_pool = (
-            rules.first_free_pool,
-            rules.leaves_place,
-            rules.NO_POOL,
+        frees = match_epoch(
+            float(now),
+            float(take_up),
+            rules.academic_year_of(take_up),
+            int(np.searchsorted(self.decided, now, side="right")),
+            self.leaves,
+            self.offered,
+            self.started,
+            self.pool,
+            self.age_base,
+            self.locality,
+            self.stay,
+            self.age_out,
+            self.school_out,
+            self.school_out_row,
+            self.capacity,
+            self.held,
+            self.free,
+            self.youngest,
+            self.oldest,
+            self.pool_designation,
+            self.pref_flat,
+            self.pref_start,
+            self.pref_len,
+            self.occ_time,
+            self.occ_pool,
+            self.occ_next,
+            self.heap_time,
+            self.heap_pool,
+            self.heap_size,
+            self.step_designation,
+            self.step_first,
+            self.step_last,
+            self.list_start,
+            self.list_end,
+            self.rows,
+            self.pointers,
+            self.totals,
+            self.frees,
         )
-        ages, age_base = self.ages, self.age_base
-        school_out = self.school_out
-        locality = self.locality
-        year = rules.academic_year_of(take_up)
-        totals = self.totals
-        for d, qs in enumerate(self.pools_of):
-            total = 0
-            for q in qs:
-                if now >= self.release_at[q]:
-                    self._release(q, now)
-                free[q] = capacity[q] - held[q]
-                if free[q] > 0:
-                    total += free[q]
-            totals[d] = total
-        preference = self.p.pools.preference
-        for d, lists, pointers in self.steps:
-            total = totals[d]
-            if total <= 0:
-                continue
-            for k, rows in enumerate(lists):
-                if total <= 0:
-                    break
-                j = pointers[k]
-                end = len(rows)
-                first_waiting = -1
-                while total > 0 and j < end:
-                    i = rows[j]
-                    if i >= agreed:
-                        break
-                    j += 1
-                    if offered[i] < math.inf or leaves[i] <= take_up:
-                        continue  # placed, or will have left the list: never offered again
-                    age = age_base[i] + year
-                    order = preference[locality[i]][d]
-                    q = first_free_pool(order, free, ages, age)
-                    if q == no_pool:
-                        if first_waiting < 0:
-                            first_waiting = j - 1
-                        continue  # no free place this child can take: waits on
-                    offered[i] = now
-                    started[i] = take_up
-                    where[i] = q
-                    frees = leaves_place(take_up, stay[i], age_out[i], school_out[q][i])
-                    push(self.placed_exits[q], frees)
-                    held[q] += 1
-                    free[q] -= 1
-                    total -= 1
-                    if frees < self.release_at[q]:
-                        self.release_at[q] = frees
-                    if continuous and frees < math.inf:
-                        self.env.process(self._freed(frees))
-                pointers[k] = first_waiting if first_waiting >= 0 else j
-            totals[d] = total
+        if self.p.continuous:
+            for when in self.frees[:frees].tolist():
+                self.env.process(self._freed(when))
 
     # ------------------------------------------------------------ processes
     def opening(self, when: float, items: tuple[tuple[int, int], ...]) -> Iterator[simpy.Event]:
@@ -276,4 +270,4 @@ def simulate_epochs(problem: PlacementProblem, start: float, end: float) -> Plac
     else:
         env.process(q.decisions())
     env.run(until=end)
-    return Placements(np.array(q.offered), np.array(q.started), np.array(q.pool, dtype=np.int64))
+    return Placements(q.offered, q.started, q.pool)

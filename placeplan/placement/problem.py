@@ -50,6 +50,11 @@ class Pools:
         return len(self.designation)
 
     @cached_property
+    def bounds(self) -> tuple[list[int], list[int]]:
+        """Youngest and oldest age of each pool as lists (for per-child Python calls) [years]."""
+        return [int(a) for a in self.youngest], [int(a) for a in self.oldest]
+
+    @cached_property
     def ages(self) -> list[range]:
         """The ages each pool takes (:func:`~placeplan.placement.rules.age_ranges`) [years]."""
         return rules.age_ranges(self.youngest, self.oldest)
@@ -353,7 +358,8 @@ class PlacementProblem:
         pools = self.pools
         d = int(self.children.designation[i]) if designation is None else designation
         order = pools.preference[int(self.localities[i])][d]
-        return rules.first_free_pool(order, free, pools.ages, self.age_at(i, instant))
+        youngest, oldest = pools.bounds
+        return rules.first_free_pool(order, free, youngest, oldest, self.age_at(i, instant))
 
 
 @dataclass(frozen=True)

@@ -198,9 +198,17 @@ def take_up(
 
 # ---------------------------------------------------------------------- pool choice
 def first_free_pool(
-    order: Sequence[int], free: Sequence[int], ages: Sequence[range], age: int
+    order: Sequence[int],
+    free: Sequence[int],
+    youngest: Sequence[int],
+    oldest: Sequence[int],
+    age: int,
 ) -> int:
     """The pool a child is offered: the first in its order with a free place for its age.
+
+    Written once for both engines: the reference calls it as Python, the epoch
+    engine's compiled matching (:mod:`placeplan.placement.kernel`) compiles this
+    same function.
 
     Parameters
     ----------
@@ -209,9 +217,8 @@ def first_free_pool(
         order, the rest of the county).
     free : sequence of int
         Free places by pool [places].
-    ages : sequence of range
-        Ages each pool takes, ``range(youngest, oldest + 1)`` (:func:`age_ranges`)
-        [years].
+    youngest, oldest : sequence of int
+        Youngest and oldest SEN2 age each pool takes [years].
     age : int
         The child's SEN2 age in the academic year of taking the place up [years].
 
@@ -221,7 +228,7 @@ def first_free_pool(
         The pool, or :data:`NO_POOL` if none qualifies.
     """
     for q in order:
-        if free[q] > 0 and age in ages[q]:
+        if free[q] > 0 and youngest[q] <= age <= oldest[q]:
             return q
     return NO_POOL
 
@@ -328,6 +335,8 @@ def leaving_septembers(years: np.ndarray) -> np.ndarray:
 
 def leaves_place(take_up: float, stay: float, age_out: float, school_out: float) -> float:
     """When a pupil who took a place up at ``take_up`` leaves it [days].
+
+    Written once for both engines (compiled as it is for the epoch engine's matching).
 
     The first of: leaving mid-year (``take_up + stay``), leaving by age
     (``age_out``), and leaving school at the end of the academic year in which the
