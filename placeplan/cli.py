@@ -874,6 +874,121 @@ def sensitivity_command(
         click.echo(f"  {f}")
 
 
+@main.command("capacity")
+@click.argument("scenario")
+@click.option(
+    "--target-wait-terms",
+    type=click.FloatRange(0, 100, min_open=True),
+    default=3.0,
+    show_default=True,
+    help="The target wait [terms], a maximum: the target mean wait is it ÷ --factor.",
+)
+@click.option(
+    "--clear-by",
+    default=None,
+    help="Date (YYYY-MM-DD) by which the list should be down to the target list "
+    "[default: a year after --at].",
+)
+@click.option(
+    "--at",
+    "at",
+    default=None,
+    help="Measure demand over the year from the snapshot nearest this date (YYYY-MM-DD) "
+    "[default: the first snapshot].",
+)
+@click.option(
+    "--factor",
+    type=click.FloatRange(1, 100),
+    default=4.0,
+    show_default=True,
+    help="Target wait ÷ target mean wait (NHS-R's factor; 1 takes the target as the mean).",
+)
+@click.option(
+    "--cv-arrivals",
+    type=click.FloatRange(0, 10),
+    default=1.0,
+    show_default=True,
+    help="Coefficient of variation of the time between referrals (1: Poisson).",
+)
+@click.option(
+    "--cv-stay",
+    type=click.FloatRange(0, 10),
+    default=1.0,
+    show_default=True,
+    help="Coefficient of variation of stays in a place (1: exponential).",
+)
+@click.option(
+    "-n",
+    "--replications",
+    type=click.IntRange(1, MAX_REPLICATIONS),
+    default=100,
+    show_default=True,
+    help="Replications of the short run demand is measured on.",
+)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--out", type=OutPath(), default=None, help="CSV file to write the table to.")
+def capacity_command(
+    scenario: str,
+    target_wait_terms: float,
+    clear_by: str | None,
+    at: str | None,
+    factor: float,
+    cv_arrivals: float,
+    cv_stay: float,
+    replications: int,
+    seed: int,
+    out: Path | None,
+) -> None:
+    """Quick analytic guides per designation: load, target list, Kingman and relief places.
+
+    The NHS-R waiting-list formulas stated for places, with demand (referrals a year
+    and the mean stay in a place) measured on a short run of SCENARIO (a file or a
+    bundled name) over one year. Prints the table and each formula's assumptions;
+    --out writes the table (one row per designation, then all pooled) as CSV.
+    """
+    import pandas as pd
+
+    from placeplan.capacity import guides
+    from placeplan.experiment import load_user_scenario
+    from placeplan.io import atomic_write_text
+
+    loaded, _ = load_user_scenario(scenario)
+    for warning in loaded.warnings:
+        click.echo(str(warning), err=True)
+    result = guides(
+        loaded,
+        target_wait_terms=target_wait_terms,
+        clear_by=clear_by,  # type: ignore[arg-type]  # checked and parsed by guides
+        replications=replications,
+        seed=seed,
+        at=at,  # type: ignore[arg-type]
+        factor=factor,
+        cv_arrivals=cv_arrivals,
+        cv_stay=cv_stay,
+    )
+    demand = result.demand
+    assert demand is not None
+    click.echo(
+        f"Capacity guides: {loaded.title}\n"
+        f"demand measured {demand.start} to {demand.end} ({replications} replications, "
+        f"seed {seed}); target wait {target_wait_terms:g} terms, target mean wait "
+        f"{target_wait_terms / factor:.3g} terms\n"
+    )
+    click.echo(result.display_table().to_string(index=False))
+    click.echo(
+        "\nplaces [places]; referrals [children a year]; stay [years]; demand = referrals × "
+        "stay [places]; load = demand ÷ places; lists [children]; waits [terms]"
+    )
+    click.echo("\nAssumptions:")
+    for k, text in enumerate(result.assumptions, 1):
+        click.echo(textwrap.fill(text, 96, initial_indent=f"{k}. ", subsequent_indent="   "))
+    if out is not None:
+        table = pd.concat([result.table, result.pooled], ignore_index=True)
+        with writing(out):
+            atomic_write_text(out, table.to_csv(index=False, float_format="%.6g"))
+        click.echo(f"\nwrote {out}")
+
+
 @main.command("sweep")
 @click.argument("sweep_file", type=InFile())
 @click.option(
