@@ -912,8 +912,8 @@ def sweep_command(sweep_file: Path, out: Path | None, workers: int, quiet: bool)
     "--candidates",
     "candidates_file",
     required=True,
-    type=InFile(),
-    help="The candidate projects (YAML or TOML), e.g. scenarios/herts-candidates.yaml.",
+    help="The candidate projects: a YAML or TOML file, or a bundled list's name "
+    "(e.g. herts-candidates).",
 )
 @click.option(
     "--target",
@@ -1002,7 +1002,7 @@ def sweep_command(sweep_file: Path, out: Path | None, workers: int, quiet: bool)
 @_EXTENDS
 def optimise_command(
     scenario: str,
-    candidates_file: Path,
+    candidates_file: str,
     target: str,
     confidence: float,
     level: float,
@@ -1035,12 +1035,23 @@ def optimise_command(
 
     if dask is not None and not dask.strip():
         raise click.BadParameter("give a scheduler address, or --dask alone", param_hint="--dask")
+    from placeplan.bundled import bundled_candidates
+
+    bundled = bundled_candidates()
+    candidates_path = Path(candidates_file)
+    if not candidates_path.exists() and candidates_file in bundled:
+        candidates_path = bundled[candidates_file]
+    elif not candidates_path.exists():
+        raise InputError(
+            f"--candidates {candidates_file}: no such file, nor a bundled list "
+            f"({', '.join(bundled) or 'none'})"
+        )
     loaded, path = load_user_scenario(scenario, allow_outside=allow_extends_anywhere)
     folder = out or check_output(Path("runs") / f"optimise-{loaded.name}", folder=True)
     with writing(folder):
         result = optimise(
             loaded,
-            candidates_file,
+            candidates_path,
             target,
             out=folder,
             confidence=confidence,
