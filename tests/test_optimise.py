@@ -20,11 +20,11 @@ from click.testing import CliRunner
 import placeplan as pp
 from placeplan.cli import main
 from placeplan.errors import InputError, ScenarioError
-from placeplan.optimise import load_candidates, optimise, parse_target, write_outputs
 from placeplan.optimise import evaluate as ev
+from placeplan.optimise import load_candidates, optimise, parse_target, write_outputs
 from placeplan.optimise.core import StoppedError
-from placeplan.optimise.search import cover
 from placeplan.optimise.evaluate import lower_bound
+from placeplan.optimise.search import cover
 from placeplan.optimise.select import derived_seed, min_replications
 
 TINY = """\
