@@ -6,10 +6,18 @@ from pathlib import Path
 
 from placeplan.errors import ScenarioError
 
-__all__ = ["DEFAULT_SCENARIO", "bundled_scenarios", "resolve_scenario_path", "scenario_dir"]
+__all__ = [
+    "DEFAULT_SCENARIO",
+    "bundled_candidates",
+    "bundled_scenarios",
+    "resolve_scenario_path",
+    "scenario_dir",
+]
 
 DEFAULT_SCENARIO = "herts-baseline"
 _SUFFIXES = (".yaml", ".yml", ".toml")
+_CANDIDATES = "candidates"
+"""Subfolder of candidate project lists for ``placeplan optimise``: not scenarios."""
 
 
 def scenario_dir() -> Path:
@@ -28,9 +36,15 @@ def bundled_scenarios() -> dict[str, Path]:
     root = scenario_dir()
     found = {}
     for path in sorted(root.rglob("*")):
-        if path.suffix in _SUFFIXES:
+        if path.suffix in _SUFFIXES and path.relative_to(root).parts[0] != _CANDIDATES:
             found[path.relative_to(root).with_suffix("").as_posix()] = path
     return found
+
+
+def bundled_candidates() -> dict[str, Path]:
+    """Bundled candidate project lists (``scenarios/candidates/``) by name."""
+    folder = scenario_dir() / _CANDIDATES
+    return {p.stem: p for p in sorted(folder.glob("*")) if p.suffix in _SUFFIXES}
 
 
 def resolve_scenario_path(path_or_name: str | Path) -> Path:

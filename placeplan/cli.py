@@ -1021,6 +1021,176 @@ def sweep_command(sweep_file: Path, out: Path | None, workers: int, quiet: bool)
     )
 
 
+@main.command("optimise")
+@click.argument("scenario")
+@click.option(
+    "--candidates",
+    "candidates_file",
+    required=True,
+    help="The candidate projects: a YAML or TOML file, or a bundled list's name "
+    "(e.g. herts-candidates).",
+)
+@click.option(
+    "--target",
+    required=True,
+    help='MEASURE <= COUNT by|at|from YYYY-MM, e.g. "long_waits<=0 by 2028-01" '
+    "(measures: long_waits, waits_over_52_weeks, waiting, out_of_area).",
+)
+@click.option(
+    "--confidence",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.9,
+    show_default=True,
+    help="Probability with which the target must be met.",
+)
+@click.option(
+    "--level",
+    type=click.FloatRange(0.5, 1, max_open=True),
+    default=0.95,
+    show_default=True,
+    help="Confidence level of the bounds on that probability.",
+)
+@click.option(
+    "--budget",
+    type=click.FloatRange(0, 1e12),
+    default=None,
+    help="Most capital the programme may cost [GBP].",
+)
+@click.option(
+    "-n",
+    "--replications",
+    type=click.IntRange(1, MAX_REPLICATIONS),
+    default=100,
+    show_default=True,
+    help="Replications of each programme in the search.",
+)
+@click.option(
+    "--final-replications",
+    type=click.IntRange(1, MAX_REPLICATIONS),
+    default=None,
+    help="Replications of each finalist and of the verification [default: max(4n, 200)].",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Search seed (the selection and verification seeds are derived from it).",
+)
+@click.option(
+    "--verify-seed",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Seed of the verification [default: derived from --seed, never equal].",
+)
+@click.option(
+    "--max-evaluations",
+    type=click.IntRange(1, 10_000),
+    default=60,
+    show_default=True,
+    help="Most distinct programmes simulated in the search.",
+)
+@click.option(
+    "--finalists",
+    type=click.IntRange(1, 50),
+    default=5,
+    show_default=True,
+    help="Most programmes taken to ranking and selection.",
+)
+@click.option("--no-guess", is_flag=True, help="Do not start from the analytic capacity guides.")
+@click.option(
+    "--out",
+    type=OutPath(folder=True),
+    default=None,
+    help="The output folder [default: runs/optimise-SCENARIO]; run again to resume.",
+)
+@_WORKERS
+@click.option(
+    "--dask",
+    "dask",
+    is_flag=False,
+    flag_value="local",
+    default=None,
+    help="Evaluate on dask.distributed: a local cluster, or the scheduler ADDRESS given.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
+@_EXTENDS
+def optimise_command(
+    scenario: str,
+    candidates_file: str,
+    target: str,
+    confidence: float,
+    level: float,
+    budget: float | None,
+    replications: int,
+    final_replications: int | None,
+    seed: int,
+    verify_seed: int | None,
+    max_evaluations: int,
+    finalists: int,
+    no_guess: bool,
+    out: Path | None,
+    workers: int,
+    dask: str | None,
+    quiet: bool,
+    allow_extends_anywhere: bool,
+) -> None:
+    """Find the cheapest programme of candidate projects meeting a target, and verify it.
+
+    Searches programmes (which candidates, opened in which term) on common random
+    numbers from the analytic first guess, re-runs the finalists on a fresh seed
+    (ranking and selection), and re-runs the choice on another fresh seed: it is
+    reported as meeting the target only if that verification says so. Writes
+    programme.yaml (a scenario extending SCENARIO), frontier.csv and .png,
+    evaluations.csv, finalists.csv, report.md and result.json; killed and run again,
+    it resumes from the evaluations already written.
+    """
+    from placeplan.experiment import load_user_scenario
+    from placeplan.optimise import optimise, write_outputs
+
+    if dask is not None and not dask.strip():
+        raise click.BadParameter("give a scheduler address, or --dask alone", param_hint="--dask")
+    from placeplan.bundled import bundled_candidates
+
+    bundled = bundled_candidates()
+    candidates_path = Path(candidates_file)
+    if not candidates_path.exists() and candidates_file in bundled:
+        candidates_path = bundled[candidates_file]
+    elif not candidates_path.exists():
+        raise InputError(
+            f"--candidates {candidates_file}: no such file, nor a bundled list "
+            f"({', '.join(bundled) or 'none'})"
+        )
+    loaded, path = load_user_scenario(scenario, allow_outside=allow_extends_anywhere)
+    folder = out or check_output(Path("runs") / f"optimise-{loaded.name}", folder=True)
+    with writing(folder):
+        result = optimise(
+            loaded,
+            candidates_path,
+            target,
+            out=folder,
+            confidence=confidence,
+            level=level,
+            budget=budget,
+            replications=replications,
+            final_replications=final_replications,
+            seed=seed,
+            verify_seed=verify_seed,
+            max_evaluations=max_evaluations,
+            finalist_count=finalists,
+            workers=workers,
+            dask=True if dask == "local" else dask,
+            scenario_file=path,
+            guess=not no_guess,
+            on_progress=None if quiet else lambda line: click.echo(line, err=True),
+        )
+        files = write_outputs(result, folder)
+    click.echo(result.message)
+    click.echo("Files:")
+    for f in files.values():
+        click.echo(f"  {f}")
+
+
 @main.command("national")
 @click.option(
     "--council",
