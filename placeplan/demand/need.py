@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
+from numba import njit
 
 __all__ = ["NeedPath", "need_exits", "need_path"]
 
@@ -151,20 +152,31 @@ def need_exits(
     age = np.asarray(age, dtype=np.int64)
     need = np.asarray(need, dtype=np.int64)
     n = len(age)
-    n_years, n_ages = stay.shape[0], stay.shape[1]
-    steps = n_ages
-    k = np.arange(steps)[None, :]
-    years = np.minimum(first_january[:, None] + k, n_years - 1)
-    ages = age[:, None] + k
-    p = np.where(
-        ages < n_ages,
-        stay[years, np.minimum(ages, n_ages - 1), need[:, None]] if n_years else 0.0,
-        0.0,
-    )
-    u = rng.random((n, steps))
-    leaves = u >= p
-    last = np.argmax(leaves, axis=1)  # every row leaves by the oldest age
+    u = rng.random((n, stay.shape[1]))
+    last = _last_januaries(first_january, age, need, np.ascontiguousarray(stay, dtype=float), u)
     return _septembers(base_year + first_january + last)
+
+
+@njit(cache=True)
+def _last_januaries(first_january, age, need, stay, u):  # pragma: no cover - compiled
+    """Januaries after its first that each child is last counted in need (compiled).
+
+    The first ``k`` with ``u[i, k] >= p``, ``p`` the chance of continuing from that
+    January (0 past the oldest age); 0 if there is none, as ``argmax`` of no leave gives.
+    """
+    n_years, n_ages = stay.shape[0], stay.shape[1]
+    out = np.zeros(age.shape[0], dtype=np.int64)
+    for i in range(age.shape[0]):
+        for k in range(n_ages):
+            a = age[i] + k
+            p = 0.0
+            if a < n_ages and n_years > 0:
+                y = min(first_january[i] + k, n_years - 1)
+                p = stay[y, a, need[i]]
+            if u[i, k] >= p:
+                out[i] = k
+                break
+    return out
 
 
 def _septembers(years: np.ndarray) -> np.ndarray:

@@ -38,7 +38,7 @@ import numpy as np
 import simpy
 
 from placeplan.placement import rules
-from placeplan.placement.kernel import match_epoch
+from placeplan.placement.kernel import match_epoch, match_epochs
 from placeplan.placement.problem import PlacementProblem, Placements
 
 __all__ = ["simulate_epochs"]
@@ -147,20 +147,10 @@ class _EpochQueue:
         self._requested = -math.inf  # later events at this instant may ask again
         self.match(rules.take_up(now, (), "immediate"))
 
-    def match(self, take_up: float) -> None:
-        """Offer the free places of every designation, first come first served.
-
-        Step by step (:func:`~placeplan.placement.rules.offer_steps`): in round 0
-        each designation's places go to its own children; in round ``r`` to the
-        children still waiting whose route names it ``r``-th. Compiled:
-        :func:`placeplan.placement.kernel.match_epoch`.
-        """
-        now = self.env.now
-        frees = match_epoch(
-            float(now),
-            float(take_up),
-            rules.academic_year_of(take_up),
-            int(np.searchsorted(self.decided, now, side="right")),
+    def _state(self) -> tuple:
+        """The arrays the compiled matching reads and changes, in its argument order."""
+        return (
+            self.decided,
             self.leaves,
             self.offered,
             self.started,
@@ -196,6 +186,18 @@ class _EpochQueue:
             self.totals,
             self.frees,
         )
+
+    def match(self, take_up: float) -> None:
+        """Offer the free places of every designation, first come first served.
+
+        Step by step (:func:`~placeplan.placement.rules.offer_steps`): in round 0
+        each designation's places go to its own children; in round ``r`` to the
+        children still waiting whose route names it ``r``-th. Compiled:
+        :func:`placeplan.placement.kernel.match_epoch`.
+        """
+        now = self.env.now
+        year = rules.academic_year_of(take_up)
+        frees = match_epoch(float(now), float(take_up), year, *self._state())
         if self.p.continuous:
             for when in self.frees[:frees].tolist():
                 self.env.process(self._freed(when))
@@ -214,8 +216,15 @@ class _EpochQueue:
         if self.p.continuous:
             self.request_match()
 
-    def decisions(self) -> Iterator[simpy.Event]:
-        """Term starts (take-up at once) and panel meetings, in order of time."""
+    def decisions(self, end: float) -> Iterator[simpy.Event]:
+        """Term starts (take-up at once) and panel meetings before ``end``, in order of time.
+
+        Between two changes of places nothing but decisions happens, so the epochs up
+        to the next opening are matched in one compiled call
+        (:func:`placeplan.placement.kernel.match_epochs`), in order, each at its own
+        instant. The process waits for the first of them; an opening at an epoch's
+        instant has fired by then (its process was started first).
+        """
         schedule = self.p.schedule
         epochs = sorted(
             [
@@ -223,10 +232,20 @@ class _EpochQueue:
                 *((t, self.p.take_up(t)) for t in schedule.panels.tolist()),
             ]
         )
-        timeout, match = self.env.timeout, self.match
-        for when, take_up in epochs:
-            yield timeout(when - self.env.now)
-            match(take_up)
+        epochs = [(t, u) for t, u in epochs if t < end]  # run(until=end) stops before end
+        times = np.array([t for t, _ in epochs], dtype=float)
+        take_ups = np.array([u for _, u in epochs], dtype=float)
+        years = np.array([rules.academic_year_of(u) for _, u in epochs], dtype=np.int64)
+        openings = np.array(sorted(when for when, _ in self.p.openings_by_instant), dtype=float)
+        state = self._state()
+        first = 0
+        while first < len(times):
+            yield self.env.timeout(times[first] - self.env.now)
+            k = np.searchsorted(openings, times[first], side="right")
+            upto = openings[k] if k < len(openings) else math.inf
+            last = max(int(np.searchsorted(times, upto, side="left")), first + 1)
+            match_epochs(times, take_ups, years, first, last, *state)
+            first = last
 
     def arrivals(self) -> Iterator[simpy.Event]:
         for when in self.p.children.time:
@@ -268,6 +287,6 @@ def simulate_epochs(problem: PlacementProblem, start: float, end: float) -> Plac
         env.process(q.arrivals())
         env.process(q.occupant_departures())
     else:
-        env.process(q.decisions())
+        env.process(q.decisions(end))
     env.run(until=end)
     return Placements(q.offered, q.started, q.pool)

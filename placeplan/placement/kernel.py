@@ -21,7 +21,7 @@ from numba import njit
 
 from placeplan.placement import rules
 
-__all__ = ["match_epoch"]
+__all__ = ["match_epoch", "match_epochs", "span_counts"]
 
 _first_free_pool = njit(cache=True)(rules.first_free_pool)
 _leaves_place = njit(cache=True)(rules.leaves_place)
@@ -74,7 +74,7 @@ def match_epoch(
     now,
     take_up,
     year,
-    agreed,
+    decided,
     leaves,
     offered,
     started,
@@ -118,8 +118,9 @@ def match_epoch(
         The epoch and when places offered at it are taken up [days].
     year : int
         Academic year of ``take_up`` (a child's age there is ``age_base + year``).
-    agreed : int
-        Children ``0 .. agreed - 1`` have been decided by a panel by ``now``.
+    decided : numpy.ndarray
+        When each child is decided by a panel, ascending [days]: the children decided
+        by ``now`` (``0 .. agreed - 1``) may be offered places.
     leaves, offered, started, pool_of, age_base, locality, stay, age_out : numpy.ndarray
         Per child: leaves the list [days]; offered and took up a place [days] (inf:
         not yet), in pool (-1: none); age less academic year; locality; mid-year stay
@@ -155,6 +156,7 @@ def match_epoch(
     int
         How many instants were written to ``frees_out``.
     """
+    agreed = np.searchsorted(decided, now, side="right")
     # release the places whose pupils have left by now
     k = occ_next[0]
     while k < occ_time.shape[0] and occ_time[k] <= now:
@@ -211,3 +213,129 @@ def match_epoch(
             pointers[lst] = first_waiting if first_waiting >= 0 else j
         totals[d] = total
     return n_frees
+
+
+@njit(cache=True)
+def match_epochs(
+    times,
+    take_ups,
+    years,
+    first,
+    last,
+    decided,
+    leaves,
+    offered,
+    started,
+    pool_of,
+    age_base,
+    locality,
+    stay,
+    age_out,
+    school_out,
+    school_out_row,
+    capacity,
+    held,
+    free,
+    youngest,
+    oldest,
+    pool_designation,
+    pref_flat,
+    pref_start,
+    pref_len,
+    occ_time,
+    occ_pool,
+    occ_next,
+    heap_time,
+    heap_pool,
+    heap_size,
+    step_designation,
+    step_first_list,
+    step_last_list,
+    list_start,
+    list_end,
+    rows,
+    pointers,
+    totals,
+    frees_out,
+):  # pragma: no cover - compiled; covered through the engine's tests
+    """Decision epochs ``first .. last - 1`` in turn (:func:`match_epoch` each).
+
+    For epochs between which nothing else happens (no change of places): the engine
+    hands over the run of epochs up to the next opening in one call. ``times``,
+    ``take_ups`` and ``years`` give each epoch's instant, take-up and academic year;
+    the other arguments are :func:`match_epoch`'s.
+    """
+    for e in range(first, last):
+        match_epoch(
+            times[e],
+            take_ups[e],
+            years[e],
+            decided,
+            leaves,
+            offered,
+            started,
+            pool_of,
+            age_base,
+            locality,
+            stay,
+            age_out,
+            school_out,
+            school_out_row,
+            capacity,
+            held,
+            free,
+            youngest,
+            oldest,
+            pool_designation,
+            pref_flat,
+            pref_start,
+            pref_len,
+            occ_time,
+            occ_pool,
+            occ_next,
+            heap_time,
+            heap_pool,
+            heap_size,
+            step_designation,
+            step_first_list,
+            step_last_list,
+            list_start,
+            list_end,
+            rows,
+            pointers,
+            totals,
+            frees_out,
+        )
+
+
+@njit(cache=True)
+def span_counts(k_from, k_to, where, snapshots, n):  # pragma: no cover - compiled
+    """``[snapshot, category]`` counts of items counted at snapshots ``k_from <= k < k_to``.
+
+    Parameters
+    ----------
+    k_from, k_to : numpy.ndarray
+        Each item's first snapshot and the snapshot after its last (snapshot indices).
+    where : numpy.ndarray
+        Each item's category (designation or locality index).
+    snapshots, n : int
+        Number of snapshots and of categories.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``int64 [snapshots, n]``.
+    """
+    steps = np.zeros((snapshots + 1, n), dtype=np.int64)
+    for i in range(k_from.shape[0]):
+        a, b = k_from[i], k_to[i]
+        if a < b:
+            steps[a, where[i]] += 1
+            steps[b, where[i]] -= 1
+    out = np.zeros((snapshots, n), dtype=np.int64)
+    running = np.zeros(n, dtype=np.int64)
+    for k in range(snapshots):
+        for j in range(n):
+            running[j] += steps[k, j]
+            out[k, j] = running[j]
+    return out

@@ -18,6 +18,7 @@ import numpy as np
 
 from placeplan import measures as table
 from placeplan.placement import rules
+from placeplan.placement.kernel import span_counts
 from placeplan.placement.problem import PlacementProblem, Placements
 
 __all__ = ["measure", "time_in_system"]
@@ -247,13 +248,13 @@ def _tally(parts: list[Part], which: int, n: int, snaps: int, count: bool) -> np
             total += np.rint(sums).astype(np.int64) if count else sums
             continue
         k_from, k_to, *index = part
-        live = k_from < k_to
-        where = index[which][live]
-        size = (snaps + 1) * n
-        steps = np.bincount(k_from[live] * n + where, minlength=size) - np.bincount(
-            k_to[live] * n + where, minlength=size
+        total += span_counts(
+            np.asarray(k_from, dtype=np.int64),
+            np.asarray(k_to, dtype=np.int64),
+            np.asarray(index[which], dtype=np.int64),
+            snaps,
+            n,
         )
-        total += np.cumsum(steps.reshape(snaps + 1, n), axis=0)[:snaps]
     return total
 
 
