@@ -22,7 +22,6 @@ exit is drawn from. Pure functions: no I/O; randomness only from the generator g
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 import numpy as np
 from numba import njit
@@ -181,9 +180,6 @@ def _last_januaries(first_january, age, need, stay, u):  # pragma: no cover - co
 
 def _septembers(years: np.ndarray) -> np.ndarray:
     """1 September of each calendar year [days]; ``inf`` past 2401 (beyond any forecast)."""
-    years = np.asarray(years, dtype=np.int64)
-    out = np.full(years.shape, np.inf)
-    unique, where = np.unique(years, return_inverse=True)
-    days = np.array([date(int(y), 9, 1).toordinal() if y <= 2401 else np.inf for y in unique])
-    out[...] = days[where.reshape(years.shape)] if len(unique) else out
-    return out
+    from placeplan.placement.rules import leaving_septembers  # (placement imports demand)
+
+    return leaving_septembers(np.asarray(years, dtype=np.int64))

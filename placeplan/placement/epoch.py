@@ -69,6 +69,7 @@ class _EpochQueue:
         own = p.children.designation
         step_designation, step_first, step_last, starts, ends, rows = [], [], [], [], [], []
         at = 0
+        kinds = np.unique(classes)
         for step in rules.offer_steps(p.n_rounds, nd):
             if p.route is None:
                 taking = own == step[1]  # round 0 alone: each child's own designation
@@ -79,7 +80,7 @@ class _EpochQueue:
                 continue
             step_designation.append(step[1])
             step_first.append(len(starts))
-            for k in np.unique(classes):
+            for k in kinds:
                 members = np.flatnonzero(taking & (classes == k))
                 starts.append(at)
                 at += len(members)
@@ -225,17 +226,9 @@ class _EpochQueue:
         instant. The process waits for the first of them; an opening at an epoch's
         instant has fired by then (its process was started first).
         """
-        schedule = self.p.schedule
-        epochs = sorted(
-            [
-                *((t, rules.take_up(t, (), "immediate")) for t in schedule.term_starts.tolist()),
-                *((t, self.p.take_up(t)) for t in schedule.panels.tolist()),
-            ]
-        )
-        epochs = [(t, u) for t, u in epochs if t < end]  # run(until=end) stops before end
-        times = np.array([t for t, _ in epochs], dtype=float)
-        take_ups = np.array([u for _, u in epochs], dtype=float)
-        years = np.array([rules.academic_year_of(u) for _, u in epochs], dtype=np.int64)
+        # run(until=end) stops before anything at end
+        times, take_ups = self.p.schedule.epochs(self.p.start_places, end)
+        years = rules.academic_years(take_ups)
         openings = np.array(sorted(when for when, _ in self.p.openings_by_instant), dtype=float)
         state = self._state()
         first = 0

@@ -83,6 +83,33 @@ class Schedule:
         """
         return take_up(offered, self.next_term_start_list, start_places)
 
+    def epochs(
+        self, start_places: Literal["next_term", "immediate"], end: float = np.inf
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Every decision epoch before ``end`` in order, and when its places are taken up.
+
+        Term starts (taken up at once) and panel meetings (:meth:`take_up`), sorted by
+        instant, then take-up; computed once per schedule and rule [days].
+        """
+        key = (start_places, float(end))
+        if key not in self._epochs:
+            epochs = sorted(
+                [
+                    *((t, take_up(t, (), "immediate")) for t in self.term_starts.tolist()),
+                    *((t, self.take_up(t, start_places)) for t in self.panels.tolist()),
+                ]
+            )
+            epochs = [(t, u) for t, u in epochs if t < end]
+            times = np.array([t for t, _ in epochs], dtype=float)
+            take_ups = np.array([u for _, u in epochs], dtype=float)
+            times.flags.writeable = take_ups.flags.writeable = False
+            self._epochs[key] = (times, take_ups)
+        return self._epochs[key]
+
+    @cached_property
+    def _epochs(self) -> dict:
+        return {}
+
     @cached_property
     def next_term_start_list(self) -> list[float]:
         """:attr:`next_term_start` as a list (for the scalar rules)."""
