@@ -93,7 +93,13 @@ def _snapshot_arrays(
 
 
 def _stack(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    return {name: np.stack([p[name] for p in parts]) for name in parts[0]}
+    """Stack each variable over the replications, emptying ``parts`` as it goes.
+
+    A variable's per-replication arrays are let go as soon as it is stacked, so the
+    run holds one copy of its results (and one variable's twice), not two.
+    """
+    names = list(parts[0]) if parts else []
+    return {name: np.stack([p.pop(name) for p in parts]) for name in names}
 
 
 def _replicate_range(
