@@ -52,6 +52,15 @@ _OVERWRITE = click.option(
     "council) wrote it.",
 )
 
+_DASK = click.option(
+    "--dask",
+    "dask",
+    is_flag=False,
+    flag_value="local",
+    default=None,
+    help="Run on dask.distributed: a local cluster, or the scheduler ADDRESS given.",
+)
+
 _EXTENDS = click.option(
     "--allow-extends-anywhere",
     "allow_extends_anywhere",
@@ -124,14 +133,7 @@ def main() -> None:
     help="Also write children.csv.gz: one row per child and replication.",
 )
 @_WORKERS
-@click.option(
-    "--dask",
-    "dask",
-    is_flag=False,
-    flag_value="local",
-    default=None,
-    help="Run on dask.distributed: a local cluster, or the scheduler ADDRESS given.",
-)
+@_DASK
 @click.option(
     "--dask-timeout",
     type=Seconds(),
@@ -1105,14 +1107,7 @@ def sweep_command(sweep_file: Path, out: Path | None, workers: int, quiet: bool)
     help="The output folder [default: runs/optimise-SCENARIO]; run again to resume.",
 )
 @_WORKERS
-@click.option(
-    "--dask",
-    "dask",
-    is_flag=False,
-    flag_value="local",
-    default=None,
-    help="Evaluate on dask.distributed: a local cluster, or the scheduler ADDRESS given.",
-)
+@_DASK
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
 @_EXTENDS
 def optimise_command(
@@ -1236,14 +1231,7 @@ def optimise_command(
     help="The national run's folder [default: runs/national]; run again to resume.",
 )
 @_WORKERS
-@click.option(
-    "--dask",
-    "dask",
-    is_flag=False,
-    flag_value="local",
-    default=None,
-    help="Run on dask.distributed: a local cluster, or the scheduler ADDRESS given.",
-)
+@_DASK
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def national_command(
     council_names: tuple[str, ...],

@@ -68,6 +68,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from placeplan.errors import InputError
+from placeplan.scenario import NEEDS
+from placeplan.sen2 import RECORDED_UNDER
 
 __all__ = [
     "INDEPENDENT_TYPES",
@@ -121,20 +123,8 @@ PROVISION_KINDS: dict[str, tuple[str, ...]] = {
 
 SEN_CODES: dict[str, str] = {
     code: code
-    for code in (
-        "ASD",
-        "HI",
-        "MLD",
-        "MSI",
-        "OTH",
-        "PD",
-        "PMLD",
-        "SEMH",
-        "SLCN",
-        "SLD",
-        "SPLD",
-        "VI",
-    )
+    for code in NEEDS
+    if code not in RECORDED_UNDER  # GIAS has no DS type
 } | {"BESD": "SEMH"}
 """SEN provision type code (upper case, before `` - `` in ``SEN1 (name)``) -> SEN2 need."""
 

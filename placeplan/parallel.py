@@ -5,12 +5,13 @@ from __future__ import annotations
 import gc
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
 from placeplan.errors import InputError
 
-__all__ = ["dask_calls", "dask_map"]
+__all__ = ["dask_calls", "dask_client", "dask_map"]
 
 
 def dask_map(
@@ -89,8 +90,35 @@ def dask_calls(
     Any
         What ``function`` returned, in the order the calls finish.
     """
+    from dask.distributed import as_completed
+
+    with dask_client(address, workers, timeout) as client:
+        futures = [client.submit(function, item, pure=False) for item in items]
+        for future in as_completed(futures):
+            yield future.result()
+
+
+@contextmanager
+def dask_client(address: str | None, workers: int, timeout: float = 10.0) -> Iterator[Any]:
+    """A ``dask.distributed`` client for the length of a ``with`` block.
+
+    Parameters
+    ----------
+    address : str, optional
+        A scheduler address; a ``LocalCluster`` of ``workers`` processes (one thread
+        each) if None, closed with the client.
+    workers : int
+        Worker processes of the local cluster.
+    timeout : float
+        Seconds to wait for the scheduler at ``address`` to answer [s].
+
+    Raises
+    ------
+    InputError
+        Without dask.distributed installed, or when no scheduler answers at ``address``.
+    """
     try:
-        from dask.distributed import Client, LocalCluster, as_completed
+        from dask.distributed import Client, LocalCluster
     except ImportError:  # pragma: no cover - depends on the environment
         raise InputError('--dask needs dask.distributed: pip install "placeplan[dask]"') from None
     cluster = None
@@ -105,9 +133,7 @@ def dask_calls(
     else:
         client = _connect(Client, address, timeout)
     try:
-        futures = [client.submit(function, item, pure=False) for item in items]
-        for future in as_completed(futures):
-            yield future.result()
+        yield client
     finally:
         client.close()
         if cluster is not None:

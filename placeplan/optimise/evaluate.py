@@ -265,33 +265,10 @@ def backend(workers: int = 1, dask: str | bool | None = None, timeout: float = 1
     for a local cluster of ``workers`` processes, or a scheduler address.
     """
     if dask:
-        from placeplan.errors import InputError
+        from placeplan.parallel import dask_client
 
-        try:
-            from dask.distributed import Client, LocalCluster
-        except ImportError:  # pragma: no cover - depends on the environment
-            raise InputError(
-                '--dask needs dask.distributed: pip install "placeplan[dask]"'
-            ) from None
-        from placeplan.parallel import _connect
-
-        cluster = None
-        if dask is True:
-            cluster = LocalCluster(
-                n_workers=max(workers, 1),
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-            )
-            client = Client(cluster)
-        else:
-            client = _connect(Client, str(dask), timeout)
-        try:
+        with dask_client(None if dask is True else str(dask), workers, timeout) as client:
             yield _Dask(client)
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
     elif workers > 1:
         from concurrent.futures import ProcessPoolExecutor
 

@@ -216,96 +216,16 @@ def match_epoch(
 
 
 @njit(cache=True)
-def match_epochs(
-    times,
-    take_ups,
-    years,
-    first,
-    last,
-    decided,
-    leaves,
-    offered,
-    started,
-    pool_of,
-    age_base,
-    locality,
-    stay,
-    age_out,
-    school_out,
-    school_out_row,
-    capacity,
-    held,
-    free,
-    youngest,
-    oldest,
-    pool_designation,
-    pref_flat,
-    pref_start,
-    pref_len,
-    occ_time,
-    occ_pool,
-    occ_next,
-    heap_time,
-    heap_pool,
-    heap_size,
-    step_designation,
-    step_first_list,
-    step_last_list,
-    list_start,
-    list_end,
-    rows,
-    pointers,
-    totals,
-    frees_out,
-):  # pragma: no cover - compiled; covered through the engine's tests
+def match_epochs(times, take_ups, years, first, last, *state):  # pragma: no cover - compiled
     """Decision epochs ``first .. last - 1`` in turn (:func:`match_epoch` each).
 
     For epochs between which nothing else happens (no change of places): the engine
     hands over the run of epochs up to the next opening in one call. ``times``,
     ``take_ups`` and ``years`` give each epoch's instant, take-up and academic year;
-    the other arguments are :func:`match_epoch`'s.
+    ``state`` is the rest of :func:`match_epoch`'s arguments, in its order.
     """
     for e in range(first, last):
-        match_epoch(
-            times[e],
-            take_ups[e],
-            years[e],
-            decided,
-            leaves,
-            offered,
-            started,
-            pool_of,
-            age_base,
-            locality,
-            stay,
-            age_out,
-            school_out,
-            school_out_row,
-            capacity,
-            held,
-            free,
-            youngest,
-            oldest,
-            pool_designation,
-            pref_flat,
-            pref_start,
-            pref_len,
-            occ_time,
-            occ_pool,
-            occ_next,
-            heap_time,
-            heap_pool,
-            heap_size,
-            step_designation,
-            step_first_list,
-            step_last_list,
-            list_start,
-            list_end,
-            rows,
-            pointers,
-            totals,
-            frees_out,
-        )
+        match_epoch(times[e], take_ups[e], years[e], *state)
 
 
 @njit(cache=True)
