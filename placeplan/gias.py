@@ -391,27 +391,27 @@ class _Cells:
     def _bad(self, column: str, raw: str, expected: str) -> InputError:
         return InputError(f"{self.path}:{self.line}: column {column!r}: {raw!r} is not {expected}")
 
-    def whole(self, column: str) -> int | None:
+    def _float(self, column: str) -> tuple[str, float | None]:
+        """The cell as written, and as a number (NaN if it is none; None if blank)."""
         raw = self.text(column)
         if not raw:
-            return None
+            return raw, None
         try:
-            value = float(raw.replace(",", ""))
+            return raw, float(raw.replace(",", ""))
         except ValueError:
-            value = math.nan
+            return raw, math.nan
+
+    def whole(self, column: str) -> int | None:
+        raw, value = self._float(column)
+        if value is None:
+            return None
         if not math.isfinite(value) or value != int(value) or value < 0:
             raise self._bad(column, raw, "a whole number; expected a count such as 120, or blank")
         return int(value)
 
     def number(self, column: str) -> float | None:
-        raw = self.text(column)
-        if not raw:
-            return None
-        try:
-            value = float(raw.replace(",", ""))
-        except ValueError:
-            value = math.nan
-        if not math.isfinite(value):
+        raw, value = self._float(column)
+        if value is not None and not math.isfinite(value):
             raise self._bad(column, raw, "a number; expected a grid coordinate in metres, or blank")
         return value
 

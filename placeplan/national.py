@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ import xarray as xr
 from placeplan._version import __version__
 from placeplan.errors import InputError, ScenarioError
 from placeplan.io import atomic_path, atomic_write_text
+from placeplan.parallel import backend
 
 __all__ = [
     "QUANTILES",
@@ -213,32 +214,6 @@ def _one_council(task: _Task) -> dict[str, Any]:
     with atomic_path(part) as tmp:
         tmp.write_text(json.dumps(summary), encoding="utf-8")
     return {**summary, "resumed": False}
-
-
-def _map(
-    function: Callable[[_Task], dict[str, Any]],
-    tasks: Sequence[_Task],
-    workers: int,
-    dask: str | bool | None,
-    timeout: float,
-) -> Iterator[dict[str, Any]]:
-    """Yield ``function(task)`` for each task as it finishes: serial, pool or Dask."""
-    if dask:
-        from placeplan.parallel import dask_calls
-
-        yield from dask_calls(
-            function, tasks, None if dask is True else str(dask), workers, timeout
-        )
-    elif workers > 1:
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(function, task) for task in tasks]
-            for future in as_completed(futures):
-                yield future.result()
-    else:
-        for task in tasks:
-            yield function(task)
 
 
 @dataclass(frozen=True)
@@ -510,10 +485,11 @@ def national_run(
     ]
     done = []
     bar = tqdm(total=len(tasks), unit="council", disable=not progress, file=sys.stderr)
-    for result in _map(_one_council, tasks, workers, dask, dask_timeout):
-        done.append(result)
-        bar.set_postfix_str(result["name"][:24], refresh=False)
-        bar.update()
+    with backend(workers, dask, dask_timeout) as runner:
+        for result in runner.map_unordered(_one_council, tasks):
+            done.append(result)
+            bar.set_postfix_str(result["name"][:24], refresh=False)
+            bar.update()
     bar.close()
     settings = {
         "command_settings": {

@@ -11,7 +11,7 @@ from typing import Any
 
 from placeplan.errors import InputError
 
-__all__ = ["dask_calls", "dask_client", "dask_map"]
+__all__ = ["backend", "dask_calls", "dask_client", "dask_map"]
 
 
 def dask_map(
@@ -90,12 +90,8 @@ def dask_calls(
     Any
         What ``function`` returned, in the order the calls finish.
     """
-    from dask.distributed import as_completed
-
     with dask_client(address, workers, timeout) as client:
-        futures = [client.submit(function, item, pure=False) for item in items]
-        for future in as_completed(futures):
-            yield future.result()
+        yield from _Dask(client).map_unordered(function, items)
 
 
 @contextmanager
@@ -167,3 +163,55 @@ def _collect_quietly() -> None:
         gc.collect()
     finally:
         sys.unraisablehook = hook
+
+
+class _Serial:
+    def map_unordered(self, function: Callable, items: Sequence) -> Iterator:
+        for item in items:
+            yield function(item)
+
+
+class _Pool:
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+
+    def map_unordered(self, function: Callable, items: Sequence) -> Iterator:
+        from concurrent.futures import as_completed
+
+        futures = [self.pool.submit(function, item) for item in items]
+        for future in as_completed(futures):
+            yield future.result()
+
+
+class _Dask:
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def map_unordered(self, function: Callable, items: Sequence) -> Iterator:
+        from dask.distributed import as_completed
+
+        futures = [self.client.submit(function, item, pure=False) for item in items]
+        for future in as_completed(futures):
+            yield future.result()
+
+
+@contextmanager
+def backend(workers: int = 1, dask: str | bool | None = None, timeout: float = 10.0):
+    """Where calls run: here, on a process pool of ``workers``, or on Dask.
+
+    Yields an object with ``map_unordered(function, items)`` (results in the order
+    the calls finish), kept for the whole ``with`` block (one pool or one Dask
+    client, however many batches). ``dask`` is True for a local cluster of
+    ``workers`` processes, or a scheduler address; ``timeout`` [s] is the wait for it.
+    Used by national runs and the optimiser.
+    """
+    if dask:
+        with dask_client(None if dask is True else str(dask), workers, timeout) as client:
+            yield _Dask(client)
+    elif workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            yield _Pool(pool)
+    else:
+        yield _Serial()

@@ -1324,9 +1324,7 @@ def _tables(sen2_dir: str | Path | None) -> dict[str, pd.DataFrame]:
     if sen2_dir is None:
         return shipped
     read = read_official(sen2_dir)
-    if over_extract(sen2_dir):
-        return layered(shipped, read)
-    return read
+    return layered(shipped, read) if over_extract(sen2_dir) else read
 
 
 def over_extract(sen2_dir: str | Path | None) -> bool:
@@ -1337,8 +1335,8 @@ def over_extract(sen2_dir: str | Path | None) -> bool:
     """
     if sen2_dir is None:
         return True
-    newest = int(_read_extract(extract_dir())["releases"]["release"].max())
-    return int(read_official(sen2_dir)["releases"]["release"].min()) > newest
+    newest = int(_read_extract_cached(str(extract_dir()))["releases"]["release"].max())
+    return min(r.year for r in _discover(Path(sen2_dir))) > newest
 
 
 def layered(base: dict[str, pd.DataFrame], top: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:

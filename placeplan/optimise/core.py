@@ -30,7 +30,6 @@ from placeplan.optimise.evaluate import (
     EvaluationCache,
     Evaluator,
     Programme,
-    backend,
     describe,
 )
 from placeplan.optimise.search import FirstGuess, SearchOutcome, first_guess, search
@@ -43,6 +42,7 @@ from placeplan.optimise.select import (
     verify,
 )
 from placeplan.optimise.target import Target, parse_target
+from placeplan.parallel import backend
 from placeplan.scenario import Scenario
 
 __all__ = ["DEFAULT_MAX_EVALUATIONS", "OptimiseResult", "StoppedError", "optimise"]

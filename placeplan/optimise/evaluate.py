@@ -19,8 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -37,7 +36,6 @@ __all__ = [
     "Evaluation",
     "EvaluationCache",
     "Programme",
-    "backend",
     "describe",
     "lower_bound",
     "programme_cost",
@@ -226,58 +224,6 @@ class EvaluationCache:
         return len(list(self.folder.glob("*.json"))) if self.folder.is_dir() else 0
 
 
-class _Serial:
-    def map_unordered(self, function: Callable, items: Sequence) -> Iterator:
-        for item in items:
-            yield function(item)
-
-
-class _Pool:
-    def __init__(self, pool: Any) -> None:
-        self.pool = pool
-
-    def map_unordered(self, function: Callable, items: Sequence) -> Iterator:
-        from concurrent.futures import as_completed
-
-        futures = [self.pool.submit(function, item) for item in items]
-        for future in as_completed(futures):
-            yield future.result()
-
-
-class _Dask:
-    def __init__(self, client: Any) -> None:
-        self.client = client
-
-    def map_unordered(self, function: Callable, items: Sequence) -> Iterator:
-        from dask.distributed import as_completed
-
-        futures = [self.client.submit(function, item, pure=False) for item in items]
-        for future in as_completed(futures):
-            yield future.result()
-
-
-@contextmanager
-def backend(workers: int = 1, dask: str | bool | None = None, timeout: float = 10.0):
-    """Where evaluations run: here, on a process pool of ``workers``, or on Dask.
-
-    Yields an object with ``map_unordered(function, items)``, kept for the whole
-    optimisation (one pool or one Dask client, not one per batch). ``dask`` is True
-    for a local cluster of ``workers`` processes, or a scheduler address.
-    """
-    if dask:
-        from placeplan.parallel import dask_client
-
-        with dask_client(None if dask is True else str(dask), workers, timeout) as client:
-            yield _Dask(client)
-    elif workers > 1:
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            yield _Pool(pool)
-    else:
-        yield _Serial()
-
-
 class Evaluator:
     """Evaluates programmes of one base scenario and candidate set, through the cache.
 
@@ -288,7 +234,7 @@ class Evaluator:
     target : Target
     cache : EvaluationCache
     runner : object
-        A back end from :func:`backend`.
+        A back end from :func:`placeplan.parallel.backend`.
     on_done : callable, optional
         Called with each evaluation as it is computed or found.
     """
