@@ -7,7 +7,7 @@ import platform
 import sys
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from functools import partial
 from importlib import metadata
@@ -64,9 +64,18 @@ def _interpolate(januaries: np.ndarray, values: np.ndarray, at: np.ndarray) -> n
 
 
 def _snapshot_arrays(
-    model: Model, rep: Replication, logs: list, keep_log: bool, replicate: int
+    model: Model,
+    rep: Replication,
+    logs: list,
+    keep_log: bool,
+    replicate: int,
+    only: Collection[str] | None = None,
 ) -> dict[str, np.ndarray]:
-    """The arrays one replication contributes to the Dataset (the rest is let go)."""
+    """The arrays one replication contributes to the Dataset (the rest is let go).
+
+    ``only`` names the measures wanted (all if None); the placement measures not
+    computed are left out.
+    """
     if keep_log:
         logs.append(child_log(model, rep, replicate))
     at = model.schedule.snapshots
@@ -77,6 +86,8 @@ def _snapshot_arrays(
     }
     out: dict[str, np.ndarray] = {}
     for m in measures.MEASURES:
+        if only is not None and m.name not in only:
+            continue
         if m.source == "placement":
             by_designation = rep.outcome.measures[m.name]
             out[m.name] = by_designation.sum(axis=-1)
@@ -111,19 +122,21 @@ def _replicate_range(
     count: int,
     model: Model | None = None,
     pins: Mapping[str, float] | None = None,
+    only: tuple[str, ...] | None = None,
 ) -> tuple[list[dict[str, np.ndarray]], list]:
     """Replications ``first`` … ``first + count - 1``: what each adds to the Dataset.
 
     A module-level function of plain arguments, so that worker processes and Dask
     can run it; each replication draws only from its own streams, so the result
     does not depend on where it runs. ``pins`` holds assumptions at quantiles
-    (:class:`placeplan.model.Model`); ignored when ``model`` is given.
+    (:class:`placeplan.model.Model`); ignored when ``model`` is given. ``only`` names
+    the measures wanted (all if None).
     """
     model = model if model is not None else Model(scenario, pins)
     parts, logs = [], []
     for r in range(first, first + count):
-        rep = model.replicate(Streams(entropy, r), engine)  # type: ignore[arg-type]
-        parts.append(_snapshot_arrays(model, rep, logs, keep_log, r))
+        rep = model.replicate(Streams(entropy, r), engine, only)  # type: ignore[arg-type]
+        parts.append(_snapshot_arrays(model, rep, logs, keep_log, r, only))
     return parts, logs
 
 
@@ -235,6 +248,24 @@ def _check_pins(pins: Mapping[str, float] | None) -> dict[str, float]:
     return dict(sorted(out.items()))
 
 
+def _check_only(names: Collection[str] | None) -> tuple[str, ...] | None:
+    """The measures a run keeps, in the table's order (the headline always), or None: all.
+
+    Raises
+    ------
+    ValueError
+        For a name that is not a measure of the table.
+    """
+    if names is None:
+        return None
+    known = [m.name for m in measures.MEASURES]
+    unknown = sorted(set(names) - set(known))
+    if unknown:
+        raise ValueError(f"measures_only: unknown measures {unknown}; known: {known}")
+    wanted = set(names) | {measures.HEADLINE}
+    return tuple(name for name in known if name in wanted)
+
+
 def _chunks(replications: int, workers: int, dask: str | bool | None) -> list[tuple[int, int]]:
     """Split replications into (first, count) chunks: one each when serial, batches otherwise."""
     if workers <= 1 and not dask:
@@ -243,9 +274,12 @@ def _chunks(replications: int, workers: int, dask: str | bool | None) -> list[tu
     return [(i, min(size, replications - i)) for i in range(0, replications, size)]
 
 
-def _execute(model, scenario, entropy, engine, keep_log, chunks, workers, dask, timeout=10.0):
+def _execute(
+    model, scenario, entropy, engine, keep_log, chunks, workers, dask, timeout=10.0, only=None
+):
     """Yield (first replication, results) for each chunk, serially, on a pool or on Dask."""
-    task = partial(_replicate_range, pins=model.pins) if model.pins else _replicate_range
+    extra = {k: v for k, v in (("pins", model.pins), ("only", only)) if v}
+    task = partial(_replicate_range, **extra) if extra else _replicate_range
     if dask:
         from placeplan.parallel import dask_map
 
@@ -272,7 +306,10 @@ def _execute(model, scenario, entropy, engine, keep_log, chunks, workers, dask, 
                 yield futures[future], future.result()
     else:
         for first, n in chunks:
-            yield first, _replicate_range(scenario, entropy, engine, keep_log, first, n, model)
+            yield (
+                first,
+                _replicate_range(scenario, entropy, engine, keep_log, first, n, model, only=only),
+            )
 
 
 def run(
@@ -291,6 +328,7 @@ def run(
     max_replications: int = 2000,
     dask_timeout: float = 10.0,
     pins: Mapping[str, float] | None = None,
+    measures_only: Collection[str] | None = None,
 ) -> Results:
     """Run a scenario's replications and gather the results.
 
@@ -335,6 +373,11 @@ def run(
         (:data:`placeplan.streams.ASSUMPTIONS`) → probability in (0, 1); every other
         draw is as in the unpinned run of the same seed (common random numbers).
         Recorded in the provenance (``pins``) and the Dataset's ``pins`` attribute.
+    measures_only : collection of str, optional
+        Compute and keep only these measures (names of
+        :data:`placeplan.measures.MEASURES`; the headline is always kept), for callers
+        that need a few, such as national runs and the optimiser; every measure if
+        omitted. The measures kept are identical to a full run's.
 
     Returns
     -------
@@ -351,6 +394,7 @@ def run(
         replications, engine, workers, precision, min_replications, max_replications, dask_timeout
     )
     pins = _check_pins(pins)
+    only = _check_only(measures_only)
     if not isinstance(scenario, Scenario):
         scenario, scenario_file = load_user_scenario(scenario)
     entropy = root_entropy(seed)
@@ -366,7 +410,7 @@ def run(
     while True:
         chunks = [(first + have, n) for first, n in _chunks(target - have, workers, dask)]
         for first, (parts_k, logs_k) in _execute(
-            model, scenario, entropy, engine, child_log, chunks, workers, dask, dask_timeout
+            model, scenario, entropy, engine, child_log, chunks, workers, dask, dask_timeout, only
         ):
             done[first] = (parts_k, logs_k)
             bar.update(len(parts_k))

@@ -7,7 +7,7 @@ draws one replication's demand and runs the placement model on it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -641,7 +641,9 @@ class Model:
                 when = np.minimum(when, np.maximum(children.time, self._start) + waited)
         return when
 
-    def replicate(self, streams: Streams, engine: Engine = "epoch") -> Replication:
+    def replicate(
+        self, streams: Streams, engine: Engine = "epoch", only: Collection[str] | None = None
+    ) -> Replication:
         """Run one replication.
 
         Parameters
@@ -650,13 +652,15 @@ class Model:
             The replication's random streams.
         engine : {"epoch", "reference"}
             The placement engine.
+        only : collection of str, optional
+            The placement measures to compute; all if omitted.
 
         Returns
         -------
         Replication
         """
         demand, problem, initial = self.problem(streams)
-        outcome = simulate(problem, self._start, self._end, engine)
+        outcome = simulate(problem, self._start, self._end, engine, only)
         return Replication(demand, problem, initial, outcome)
 
 

@@ -114,6 +114,10 @@ def _januaries(times: np.ndarray) -> np.ndarray:
     return np.flatnonzero(pd.DatetimeIndex(times).month == 1)
 
 
+MEASURES_READ = ("waiting_over_3_terms", "waiting", "need", "capacity", "ehcp_plans")
+"""The measures :func:`summarise` reads: a national run computes only these."""
+
+
 def summarise(dataset: xr.Dataset) -> dict[str, Any]:
     """Reduce one council's run to quantiles of each measure at each January census.
 
@@ -198,7 +202,12 @@ def _one_council(task: _Task) -> dict[str, Any]:
                 return {**done, "resumed": True}
         scenario = scenario_from_dict(data, source=task.source)
         began = time.perf_counter()
-        results = run(scenario, task.replications, seed=council_seed(task.seed, task.code))
+        results = run(
+            scenario,
+            task.replications,
+            seed=council_seed(task.seed, task.code),
+            measures_only=MEASURES_READ,
+        )
         seconds = time.perf_counter() - began
     except (InputError, ScenarioError) as exc:
         return {**head, "refused": str(exc).strip()}

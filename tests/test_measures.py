@@ -402,3 +402,47 @@ def test_engines_placements_measured_as_the_oracle_says():
         placements = engine(p, day(START), day(date(2028, 9, 1)))
         assert np.isfinite(placements.started).sum() >= 6
         assert_matches_oracle(p, placements)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    snaps=st.lists(
+        st.floats(739000, 739400, allow_nan=False).map(lambda x: round(x * 4) / 4),
+        max_size=12,
+    ),
+    when=st.lists(
+        st.one_of(
+            st.floats(738990, 739410, allow_nan=False),
+            st.sampled_from([math.inf, -math.inf, math.nan]),
+        ),
+        max_size=30,
+    ),
+)
+def test_snapshot_index_is_searchsorted(snaps, when):
+    """The table lookup gives numpy's binary search exactly, ties, infinities and NaN too."""
+    from placeplan.placement.kernel import day_starts, snapshot_index
+
+    times = np.sort(np.asarray(snaps, dtype=float))
+    w = np.asarray(when, dtype=float)
+    got = snapshot_index(times, *day_starts(times), w)
+    np.testing.assert_array_equal(got, np.searchsorted(times, w, side="left"))
+    exact = times[: min(len(times), 3)]  # instants on a snapshot count it as come
+    np.testing.assert_array_equal(
+        snapshot_index(times, *day_starts(times), exact), np.searchsorted(times, exact, "left")
+    )
+
+
+def test_a_run_of_some_measures_keeps_them_exactly():
+    """``measures_only`` computes fewer measures and leaves the ones it keeps unchanged."""
+    from placeplan.experiment import run
+
+    full = run("herts-baseline", replications=3, seed=5).dataset
+    some = run("herts-baseline", replications=3, seed=5, measures_only=["need"]).dataset
+    names = {str(v).removesuffix("_by_designation").removesuffix("_by_locality") for v in some}
+    assert names == {"need", measures.HEADLINE}
+    for v in some.data_vars:
+        np.testing.assert_array_equal(some[v].values, full[v].values)
+    vacancies = run("herts-baseline", replications=2, seed=5, measures_only=["vacancies"]).dataset
+    np.testing.assert_array_equal(vacancies["vacancies"].values, full["vacancies"].values[:2])
+    with pytest.raises(ValueError, match="unknown measures"):
+        run("herts-baseline", replications=2, seed=5, measures_only=["queue"])

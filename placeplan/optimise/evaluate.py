@@ -92,7 +92,7 @@ def simulate(
     """
     from placeplan.experiment import run
 
-    results = run(scenario, replications=replications, seed=seed)
+    results = run(scenario, replications=replications, seed=seed, measures_only=(variable,))
     da = results.dataset[variable]
     times = [np.datetime64(d, "ns") for d in dates]
     return np.asarray(da.sel(time=times).transpose("replicate", "time").to_numpy(), dtype=float)

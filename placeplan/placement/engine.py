@@ -9,7 +9,7 @@ decide the placements; the measures are computed from those decisions in one pla
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Literal
 
@@ -59,7 +59,11 @@ class PlacementOutcome:
 
 
 def simulate(
-    problem: PlacementProblem, start: float, end: float, engine: Engine = "epoch"
+    problem: PlacementProblem,
+    start: float,
+    end: float,
+    engine: Engine = "epoch",
+    only: Collection[str] | None = None,
 ) -> PlacementOutcome:
     """Run one replication of the placement model.
 
@@ -71,6 +75,9 @@ def simulate(
         Day ordinals of the forecast's first day and the first day after it.
     engine : {"epoch", "reference"}
         Which engine decides the placements.
+    only : collection of str, optional
+        The measures to compute (:func:`~placeplan.placement.outputs.measure`); all if
+        omitted.
 
     Returns
     -------
@@ -78,5 +85,8 @@ def simulate(
     """
     placements = ENGINES[engine](problem, start, end)
     return PlacementOutcome(
-        placements.offered, placements.started, measure(problem, placements), placements.pool
+        placements.offered,
+        placements.started,
+        measure(problem, placements, only),
+        placements.pool,
     )

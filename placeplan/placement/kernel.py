@@ -259,3 +259,50 @@ def span_counts(k_from, k_to, where, snapshots, n):  # pragma: no cover - compil
             running[j] += steps[k, j]
             out[k, j] = running[j]
     return out
+
+
+def day_starts(times: np.ndarray) -> tuple[int, np.ndarray]:
+    """Lookup table for :func:`snapshot_index`: the first snapshot on or after each day.
+
+    Parameters
+    ----------
+    times : numpy.ndarray
+        Snapshot instants, ascending [days].
+
+    Returns
+    -------
+    first_day : int
+        The day of the first snapshot (``floor``) [days].
+    starts : numpy.ndarray
+        ``starts[d]``: how many snapshots fall before day ``first_day + d`` begins, for
+        each day up to that of the last snapshot.
+    """
+    if len(times) == 0:
+        return 0, np.zeros(1, dtype=np.int64)
+    first_day = int(np.floor(times[0]))
+    days = np.arange(first_day, int(np.floor(times[-1])) + 1, dtype=float)
+    return first_day, np.searchsorted(times, days, side="left").astype(np.int64)
+
+
+@njit(cache=True)
+def snapshot_index(times, first_day, starts, when):  # pragma: no cover - compiled
+    """Index of the first snapshot at or after each instant: ``searchsorted(times, when)``.
+
+    The same numbers as :func:`numpy.searchsorted` with ``side="left"`` (``NaN`` after
+    every snapshot), found from the day's entry of :func:`day_starts` instead of a
+    binary search: a run's instants are many and its snapshots few.
+    """
+    n = times.shape[0]
+    out = np.empty(when.shape[0], dtype=np.int64)
+    for i in range(when.shape[0]):
+        x = when[i]
+        if n == 0 or x <= times[0]:
+            out[i] = 0
+        elif not x <= times[n - 1]:  # after the last, or NaN
+            out[i] = n
+        else:
+            j = starts[int(np.floor(x)) - first_day]
+            while times[j] < x:
+                j += 1
+            out[i] = j
+    return out

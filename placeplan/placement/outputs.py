@@ -11,14 +11,14 @@ the table's placement measures.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import numpy as np
 
 from placeplan import measures as table
 from placeplan.placement import rules
-from placeplan.placement.kernel import span_counts
+from placeplan.placement.kernel import day_starts, snapshot_index, span_counts
 from placeplan.placement.problem import PlacementProblem, Placements
 
 __all__ = ["measure", "time_in_system"]
@@ -77,10 +77,19 @@ class _Clock:
 
     times: np.ndarray  # snapshot days, ascending
     n: int  # snapshots
+    first_day: int  # lookup table of kernel.snapshot_index
+    starts: np.ndarray
+
+    @classmethod
+    def of(cls, times: np.ndarray) -> _Clock:
+        """The clock of these snapshot days (ascending)."""
+        times = np.ascontiguousarray(times, dtype=float)
+        return cls(times, len(times), *day_starts(times))
 
     def k(self, when: np.ndarray) -> np.ndarray:
         """Index of the first snapshot at or after each time (``n``: none)."""
-        return np.searchsorted(self.times, when, side="left")
+        when = np.ascontiguousarray(when, dtype=float)
+        return snapshot_index(self.times, self.first_day, self.starts, when)
 
 
 @dataclass(frozen=True)
@@ -338,7 +347,26 @@ def _spans(r: _Replication, c: _Clock) -> _Spans:
     )
 
 
-def measure(problem: PlacementProblem, placements: Placements) -> dict[str, np.ndarray]:
+_NEEDS: dict[str, tuple[str, ...]] = {"vacancies": ("capacity", "occupied")}
+"""The measures each derived measure is computed from."""
+if set(_NEEDS) != set(DERIVED):  # pragma: no cover
+    raise ImportError("placement.outputs: say what each derived measure is computed from")
+
+
+def _wanted(only: Collection[str] | None) -> set[str]:
+    """The placement measures to compute for ``only`` (all if None), with what they need."""
+    names = {m.name for m in _PLACEMENT}
+    if only is None:
+        return names
+    wanted = set(only) & names
+    for name in list(wanted):
+        wanted.update(_NEEDS.get(name, ()))
+    return wanted
+
+
+def measure(
+    problem: PlacementProblem, placements: Placements, only: Collection[str] | None = None
+) -> dict[str, np.ndarray]:
     """The placement measures of the table at each snapshot, by designation and locality.
 
     Parameters
@@ -347,6 +375,9 @@ def measure(problem: PlacementProblem, placements: Placements) -> dict[str, np.n
         The replication.
     placements : Placements
         An engine's decisions.
+    only : collection of str, optional
+        Names of the measures wanted; every placement measure if omitted. Others are
+        not computed (a derived measure brings the measures it is computed from).
 
     Returns
     -------
@@ -367,13 +398,14 @@ def measure(problem: PlacementProblem, placements: Placements) -> dict[str, np.n
     times = np.asarray(p.schedule.snapshots, dtype=float)
     if len(times) > 1 and (np.diff(times) < 0).any():  # pragma: no cover - schedule's contract
         raise ValueError("snapshots must be in time order")
-    c = _Clock(times, len(times))
+    c = _Clock.of(times)
     k = _spans(r, c)
+    wanted = _wanted(only)
     out: dict[str, np.ndarray] = {}
     by_designation: dict[str, np.ndarray] = {}
     by_locality: dict[str, np.ndarray] = {}
     for m in _PLACEMENT:
-        if m.name not in RULES:
+        if m.name not in RULES or m.name not in wanted:
             continue
         parts = RULES[m.name](r, c, k)
         count = m.kind == "count"
@@ -381,10 +413,14 @@ def measure(problem: PlacementProblem, placements: Placements) -> dict[str, np.n
         if m.by_locality:
             by_locality[m.name] = _tally(parts, 1, p.n_localities, c.n, count)
     for name, rule in DERIVED.items():
+        if name not in wanted:
+            continue
         by_designation[name] = rule(by_designation)
         if table.get(name).by_locality:
             by_locality[name] = rule(by_locality)
     for m in _PLACEMENT:
+        if m.name not in wanted:
+            continue
         out[m.name] = by_designation[m.name]
         if m.by_locality:
             out[f"{m.name}_by_locality"] = by_locality[m.name]
