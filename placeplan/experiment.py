@@ -76,6 +76,10 @@ def _snapshot_arrays(
         "specialist_demand": (d.specialist_demand, d.specialist_by_designation),
     }
     out: dict[str, np.ndarray] = {}
+    if rep.pathway is not None:
+        from placeplan.pathway.outputs import replication_arrays, years_of
+
+        out.update(replication_arrays(rep, years_of(model.scenario), at))
     for m in measures.MEASURES:
         if m.source == "placement":
             by_designation = rep.outcome.measures[m.name]
@@ -389,14 +393,20 @@ def run(
     for d in dates:
         year, term = model.calendar.term_of(d)
         terms.append(f"{year}/{(year + 1) % 100:02d} {Term(term).name.lower()}")
+    stacked = _stack(parts)
+    pathway = {k: stacked.pop(k) for k in [k for k in stacked if k.startswith("pathway_")]}
     dataset = build_dataset(
         dates,
         terms,
         scenario.designations,
-        _stack(parts),
+        stacked,
         model.localities,
         measures.Thresholds.of(scenario),
     )
+    if pathway:
+        from placeplan.pathway.outputs import add_to_dataset, years_of
+
+        dataset = add_to_dataset(dataset, pathway, years_of(scenario))
     wall = time.perf_counter() - clock
     provenance = _provenance(
         scenario,

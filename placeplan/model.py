@@ -31,6 +31,8 @@ from placeplan.demand.start import (
     waited_since,
     waiting_table,
 )
+from placeplan.pathway.engine import PathwayDraw
+from placeplan.pathway.feed import FeedReport
 from placeplan.placement import (
     Engine,
     Exits,
@@ -90,12 +92,19 @@ def _is_assumption(path: str) -> bool:
 
 @dataclass(frozen=True)
 class Replication:
-    """One replication: its demand, its children and what happened to them."""
+    """One replication: its demand, its children and what happened to them.
+
+    ``pathway`` and ``feed`` hold the EHC pathway's replication and what it did to
+    the referrals for places (None without a ``pathway:`` section, or without cohort
+    demand for ``feed``).
+    """
 
     demand: DemandDraw
     problem: PlacementProblem
     initial: np.ndarray
     outcome: PlacementOutcome
+    pathway: PathwayDraw | None = None
+    feed: FeedReport | None = None
 
     @property
     def children(self) -> Referrals:
@@ -413,8 +422,14 @@ class Model:
         share = values["demand.starting_state.list_share_of_educated_elsewhere"]
         return round(figures.educated_elsewhere * share)
 
-    def _cohort_problem(self, streams: Streams) -> tuple[DemandDraw, PlacementProblem, np.ndarray]:
-        """One replication of a cohort scenario: the children of the queue are those in need."""
+    def _cohort_problem(
+        self, streams: Streams, kept: dict | None = None
+    ) -> tuple[DemandDraw, PlacementProblem, np.ndarray]:
+        """One replication of a cohort scenario: the children of the queue are those in need.
+
+        With a pathway, its replication and feed are put in ``kept`` (``draw``,
+        ``feed``; ``kept["engine"]`` names the pathway engine).
+        """
         s = self.scenario
         placement = s.placement
         assert self.cohort is not None
@@ -447,6 +462,11 @@ class Model:
             waiting = Referrals(times, age_ref, need, self._own[need])
         start_need = pupils_table + elsewhere_table + len(waiting) * list_mix
         demand = self._draw_cohort(streams, values, start_need)
+        if s.pathway is not None:  # the pathway, and its feed to the referrals
+            kept = {} if kept is None else kept
+            kept["draw"], kept["feed"], demand = self._pathway_feed(
+                streams, values, demand, kept.get("engine", "fast")
+            )
         path = demand.path
         assert path is not None
         list_until = need_exits(rng, np.zeros(len(waiting)), age_now, waiting.need, path.stay, base)
@@ -573,7 +593,68 @@ class Model:
             route=route,
         )
 
-    def problem(self, streams: Streams) -> tuple[DemandDraw, PlacementProblem, np.ndarray]:
+    @cached_property
+    def pathway_ages(self) -> np.ndarray | None:
+        """Relative requests for an assessment at each SEN2 age 0–25 (None: no pathway)."""
+        from placeplan.pathway.cases import age_weights
+
+        spec = self.scenario.pathway
+        if spec is None:
+            return None
+        return age_weights(spec, self.cohort.new_plans if self.cohort is not None else None)
+
+    def pathway(self, streams: Streams, engine: str = "fast") -> PathwayDraw | None:
+        """One replication of the EHC pathway (None without a ``pathway:`` section)."""
+        from placeplan.pathway.engine import simulate
+
+        s = self.scenario
+        if s.pathway is None:
+            return None
+        return simulate(
+            s.pathway,
+            s.start,
+            s.end,
+            streams,
+            self.assumption_values(streams),
+            engine,  # type: ignore[arg-type]
+            self.pathway_ages,
+        )
+
+    def _pathway_feed(
+        self,
+        streams: Streams,
+        values: Mapping[str, float],
+        demand: DemandDraw,
+        engine: str = "fast",
+    ) -> tuple[PathwayDraw, FeedReport | None, DemandDraw]:
+        """The pathway of one replication and the cohort referrals it moves.
+
+        See :mod:`placeplan.pathway.feed`.
+        """
+        import dataclasses
+
+        from placeplan.pathway.feed import new_plan_share, shift_referrals
+
+        s = self.scenario
+        spec = s.pathway
+        assert spec is not None and self.cohort is not None and demand.path is not None
+        draw = self.pathway(streams, engine)
+        assert draw is not None
+        if not spec.feed.shift_referrals:
+            return draw, None, demand
+        share = new_plan_share(
+            self.cohort.new_plans, self.cohort.special_share, demand.path.inflow[0]
+        )
+        new = demand.referrals
+        u = streams.rng("pathway_feed").random(len(new))
+        moved, report = shift_referrals(
+            new, draw, share, u, s.start, s.end, spec.feed.baseline_weeks_to_plan
+        )
+        return draw, report, dataclasses.replace(demand, referrals=moved)
+
+    def problem(
+        self, streams: Streams, kept: dict | None = None
+    ) -> tuple[DemandDraw, PlacementProblem, np.ndarray]:
         """Draw one replication's demand, children, exits and openings.
 
         Returns
@@ -583,7 +664,7 @@ class Model:
             list at the start.
         """
         if self.cohort is not None:
-            return self._cohort_problem(streams)
+            return self._cohort_problem(streams, kept)
         s = self.scenario
         placement = s.placement
         demand = self.demand(streams)
@@ -665,9 +746,18 @@ class Model:
         -------
         Replication
         """
-        demand, problem, initial = self.problem(streams)
+        s = self.scenario
+        if s.pathway is None:
+            demand, problem, initial = self.problem(streams)
+            outcome = simulate(problem, self._start, self._end, engine)
+            return Replication(demand, problem, initial, outcome)
+        pathway_engine = "reference" if engine == "reference" else "fast"
+        kept: dict = {"engine": pathway_engine}
+        demand, problem, initial = self.problem(streams, kept)
         outcome = simulate(problem, self._start, self._end, engine)
-        return Replication(demand, problem, initial, outcome)
+        if "draw" not in kept:  # no cohort demand: the pathway runs beside the places
+            kept["draw"], kept["feed"] = self.pathway(streams, pathway_engine), None
+        return Replication(demand, problem, initial, outcome, kept["draw"], kept["feed"])
 
 
 def _calendar_years(times: np.ndarray) -> np.ndarray:

@@ -38,6 +38,7 @@ SOURCES: dict[str, int] = {
     "elsewhere": 9,
     "independent": 10,
     "pathway": 11,
+    "pathway_feed": 12,
 }
 """Sources of randomness and their fixed spawn-key slot. Append only: never renumber."""
 
