@@ -169,34 +169,66 @@ def test_every_request_ends_in_one_outcome_or_is_open():
     assert {1, 2, 3, 4} <= set(np.unique(d.outcome))
 
 
+def _tandem(fte, change=None):
+    """Three stages, each its own group of whole-time staff, the same work on every case."""
+    groups = {
+        name: {"fte": f, "days_per_year": 200}
+        for name, f in zip(("deciders", "assessors", "writers"), fte, strict=True)
+    }
+    if change is not None:
+        group, when, extra = change
+        groups[group]["changes"] = [{"name": "more", "from": when, "fte": extra}]
+    stage = lambda staff, work, weeks: {  # noqa: E731
+        "staff": staff,
+        "work_days": work,
+        "work_cv": 0.0,
+        "min_weeks": weeks,
+    }
+    return PathwaySpec.model_validate(
+        {
+            "requests": {"per_year": 250, "base_year": 2025},
+            "outcomes": {"assess": 0.8, "issue": 0.9, "withdrawn": 0.02},
+            "stages": {
+                "decision": stage("deciders", 1.0, 2),
+                "assessment": stage("assessors", 2.0, 4),
+                "plan": stage("writers", 1.5, 3),
+            },
+            "staff": groups,
+        }
+    )
+
+
 @settings(max_examples=20, deadline=None)
 @given(
-    extra=st.floats(0.5, 5),
+    fte=st.tuples(*[st.integers(1, 3) for _ in range(3)]),
+    group=st.sampled_from(["deciders", "assessors", "writers"]),
+    extra=st.integers(1, 3),
     day=st.integers(0, 600),
-    fte=st.floats(0.5, 3),
     seed=st.integers(0, 500),
 )
-def test_more_staff_never_lowers_timeliness_on_the_same_draws(extra, day, fte, seed):
+def test_more_staff_never_lowers_timeliness_on_the_same_draws(fte, group, extra, day, seed):
+    """Where it is a theorem: each stage its own group of equal, whole-time servers and
+    the same work on every case, so no case overtakes another within a stage; then
+    first-come, first-served with more servers starts every case no later
+    (Kiefer-Wolfowitz), stage after stage, and no plan is later.
+
+    Not true in general, and not asserted: with part-time servers, a slow new server
+    may take a case a fast one would have finished sooner; with a group shared by two
+    stages, or work that varies, a faster stage upstream can reorder, and congest,
+    the queue downstream; and the share of a *year's* plans on time (SEN2's measure)
+    can fall even here, since plans that would have been issued late next year are
+    issued late this year instead (Hypothesis finds counterexamples of each). What
+    holds is per request: of the same requests, at least as many plans on time.
+    """
     when = str(date.fromordinal(START.toordinal() + day))
-    base = _spec(per_year=250, fte=(fte, 2), shared=False, backlog=(0, 0, 0))
-    more = _spec(
-        per_year=250,
-        fte=(fte, 2),
-        shared=False,
-        backlog=(0, 0, 0),
-        changes=[{"name": "more", "from": when, "fte": extra}],
-    )
-    a = simulate(base, START, END, Streams(seed, 0))
-    b = simulate(more, START, END, Streams(seed, 0))
-    # the same requests: of them, at least as many have their plan within 20 weeks
+    a = simulate(_tandem(fte), START, END, Streams(seed, 0))
+    b = simulate(_tandem(fte, (group, when, extra)), START, END, Streams(seed, 0))
     assert np.array_equal(a.requested, b.requested)
+    both = np.isfinite(a.issued) & np.isfinite(b.issued)
+    assert np.all(b.issued[both] <= a.issued[both])  # no plan is later
+    assert np.all(np.isfinite(b.issued) >= np.isfinite(a.issued))  # none is lost
     on_time = lambda d: np.count_nonzero(d.weeks_to_plan <= 20)  # noqa: E731
     assert on_time(b) >= on_time(a)
-    # and the share of each year's plans issued on time does not fall (no backlog)
-    ya, yb = (yearly(d, np.array([2025, 2026])) for d in (a, b))
-    assert np.all(
-        np.nan_to_num(yb["pct_within_20_weeks"]) >= np.nan_to_num(ya["pct_within_20_weeks"]) - 1e-9
-    )
 
 
 def test_fractional_staff_give_their_share_of_capacity():
