@@ -258,6 +258,12 @@ def _print_headline(results) -> None:
     for note in mcerror.notes(errors):
         click.echo(textwrap.fill(note, width=88, subsequent_indent="  "))
     click.echo("")
+    if s.pathway is not None:  # the second headline: the EHC pathway's timeliness
+        from placeplan.pathway.outputs import headline_text
+
+        for line in headline_text(results):
+            click.echo(line)
+        click.echo("")
 
 
 @main.command("hindcast")

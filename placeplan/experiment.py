@@ -74,7 +74,7 @@ def _snapshot_arrays(
     """The arrays one replication contributes to the Dataset (the rest is let go).
 
     ``only`` names the measures wanted (all if None); the placement measures not
-    computed are left out.
+    computed, and the pathway's variables, are left out.
     """
     if keep_log:
         logs.append(child_log(model, rep, replicate))
@@ -85,6 +85,10 @@ def _snapshot_arrays(
         "specialist_demand": (d.specialist_demand, d.specialist_by_designation),
     }
     out: dict[str, np.ndarray] = {}
+    if rep.pathway is not None and only is None:
+        from placeplan.pathway.outputs import replication_arrays, years_of
+
+        out.update(replication_arrays(rep, years_of(model.scenario), at))
     for m in measures.MEASURES:
         if only is not None and m.name not in only:
             continue
@@ -377,7 +381,9 @@ def run(
         Compute and keep only these measures (names of
         :data:`placeplan.measures.MEASURES`; the headline is always kept), for callers
         that need a few, such as national runs and the optimiser; every measure if
-        omitted. The measures kept are identical to a full run's.
+        omitted. The measures kept are identical to a full run's. The EHC pathway's
+        variables are left out, and the pathway is not run at all unless it moves
+        place referrals (``pathway.feed.shift_referrals``).
 
     Returns
     -------
@@ -433,14 +439,20 @@ def run(
     for d in dates:
         year, term = model.calendar.term_of(d)
         terms.append(f"{year}/{(year + 1) % 100:02d} {Term(term).name.lower()}")
+    stacked = _stack(parts)
+    pathway = {k: stacked.pop(k) for k in [k for k in stacked if k.startswith("pathway_")]}
     dataset = build_dataset(
         dates,
         terms,
         scenario.designations,
-        _stack(parts),
+        stacked,
         model.localities,
         measures.Thresholds.of(scenario),
     )
+    if pathway:
+        from placeplan.pathway.outputs import add_to_dataset, years_of
+
+        dataset = add_to_dataset(dataset, pathway, years_of(scenario))
     wall = time.perf_counter() - clock
     provenance = _provenance(
         scenario,

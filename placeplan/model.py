@@ -31,6 +31,8 @@ from placeplan.demand.start import (
     waited_since,
     waiting_table,
 )
+from placeplan.pathway.engine import PathwayDraw
+from placeplan.pathway.feed import FeedReport
 from placeplan.placement import (
     Engine,
     Exits,
@@ -61,12 +63,22 @@ ASSUMPTION_BOUNDS: dict[str, tuple[float, float]] = {
     "demand.starting_state.list_mean_terms_waited": (0.0, 30.0),
     "demand.ceasing_scale": (0.0, 5.0),
     "placement.out_of_area.rate": (0.0, 10.0),
+    "pathway.requests.growth": (-1.0, 1.0),
+    "pathway.outcomes.withdrawn": (0.0, 1.0),
+    "pathway.outcomes.assess": (0.0, 1.0),
+    "pathway.outcomes.issue": (0.0, 1.0),
 }
 """Bounds of each assumption's draws (a normal's tails are clipped to them)."""
 
 
 def bounds_of(path: str) -> tuple[float, float]:
-    """Bounds of an assumption's draws: :data:`ASSUMPTION_BOUNDS`, or a lever's (0–5)."""
+    """Bounds of an assumption's draws.
+
+    Those of :data:`ASSUMPTION_BOUNDS`, a pathway staff group's working days (1–366),
+    or a lever's (0–5).
+    """
+    if path.startswith("pathway.staff."):
+        return (1.0, 366.0)
     return ASSUMPTION_BOUNDS.get(path, (0.0, 5.0))
 
 
@@ -80,12 +92,19 @@ def _is_assumption(path: str) -> bool:
 
 @dataclass(frozen=True)
 class Replication:
-    """One replication: its demand, its children and what happened to them."""
+    """One replication: its demand, its children and what happened to them.
+
+    ``pathway`` and ``feed`` hold the EHC pathway's replication and what it did to
+    the referrals for places (None without a ``pathway:`` section, or without cohort
+    demand for ``feed``).
+    """
 
     demand: DemandDraw
     problem: PlacementProblem
     initial: np.ndarray
     outcome: PlacementOutcome
+    pathway: PathwayDraw | None = None
+    feed: FeedReport | None = None
 
     @property
     def children(self) -> Referrals:
@@ -403,8 +422,14 @@ class Model:
         share = values["demand.starting_state.list_share_of_educated_elsewhere"]
         return round(figures.educated_elsewhere * share)
 
-    def _cohort_problem(self, streams: Streams) -> tuple[DemandDraw, PlacementProblem, np.ndarray]:
-        """One replication of a cohort scenario: the children of the queue are those in need."""
+    def _cohort_problem(
+        self, streams: Streams, kept: dict | None = None
+    ) -> tuple[DemandDraw, PlacementProblem, np.ndarray]:
+        """One replication of a cohort scenario: the children of the queue are those in need.
+
+        With a pathway, its replication and feed are put in ``kept`` (``draw``,
+        ``feed``; ``kept["engine"]`` names the pathway engine).
+        """
         s = self.scenario
         placement = s.placement
         assert self.cohort is not None
@@ -437,6 +462,11 @@ class Model:
             waiting = Referrals(times, age_ref, need, self._own[need])
         start_need = pupils_table + elsewhere_table + len(waiting) * list_mix
         demand = self._draw_cohort(streams, values, start_need)
+        if s.pathway is not None:  # the pathway, and its feed to the referrals
+            kept = {} if kept is None else kept
+            kept["draw"], kept["feed"], demand = self._pathway_feed(
+                streams, values, demand, kept.get("engine", "fast")
+            )
         path = demand.path
         assert path is not None
         list_until = need_exits(rng, np.zeros(len(waiting)), age_now, waiting.need, path.stay, base)
@@ -563,7 +593,68 @@ class Model:
             route=route,
         )
 
-    def problem(self, streams: Streams) -> tuple[DemandDraw, PlacementProblem, np.ndarray]:
+    @cached_property
+    def pathway_ages(self) -> np.ndarray | None:
+        """Relative requests for an assessment at each SEN2 age 0–25 (None: no pathway)."""
+        from placeplan.pathway.cases import age_weights
+
+        spec = self.scenario.pathway
+        if spec is None:
+            return None
+        return age_weights(spec, self.cohort.new_plans if self.cohort is not None else None)
+
+    def pathway(self, streams: Streams, engine: str = "fast") -> PathwayDraw | None:
+        """One replication of the EHC pathway (None without a ``pathway:`` section)."""
+        from placeplan.pathway.engine import simulate
+
+        s = self.scenario
+        if s.pathway is None:
+            return None
+        return simulate(
+            s.pathway,
+            s.start,
+            s.end,
+            streams,
+            self.assumption_values(streams),
+            engine,  # type: ignore[arg-type]
+            self.pathway_ages,
+        )
+
+    def _pathway_feed(
+        self,
+        streams: Streams,
+        values: Mapping[str, float],
+        demand: DemandDraw,
+        engine: str = "fast",
+    ) -> tuple[PathwayDraw, FeedReport | None, DemandDraw]:
+        """The pathway of one replication and the cohort referrals it moves.
+
+        See :mod:`placeplan.pathway.feed`.
+        """
+        import dataclasses
+
+        from placeplan.pathway.feed import new_plan_share, shift_referrals
+
+        s = self.scenario
+        spec = s.pathway
+        assert spec is not None and self.cohort is not None and demand.path is not None
+        draw = self.pathway(streams, engine)
+        assert draw is not None
+        if not spec.feed.shift_referrals:
+            return draw, None, demand
+        share = new_plan_share(
+            self.cohort.new_plans, self.cohort.special_share, demand.path.inflow[0]
+        )
+        new = demand.referrals
+        u = streams.rng("pathway_feed").random(len(new))
+        moved, report = shift_referrals(
+            new, draw, share, u, s.start, s.end, spec.feed.baseline_weeks_to_plan
+        )
+        return draw, report, dataclasses.replace(demand, referrals=moved)
+
+    def problem(
+        self, streams: Streams, kept: dict | None = None
+    ) -> tuple[DemandDraw, PlacementProblem, np.ndarray]:
         """Draw one replication's demand, children, exits and openings.
 
         Returns
@@ -573,7 +664,7 @@ class Model:
             list at the start.
         """
         if self.cohort is not None:
-            return self._cohort_problem(streams)
+            return self._cohort_problem(streams, kept)
         s = self.scenario
         placement = s.placement
         demand = self.demand(streams)
@@ -653,15 +744,28 @@ class Model:
         engine : {"epoch", "reference"}
             The placement engine.
         only : collection of str, optional
-            The placement measures to compute; all if omitted.
+            The placement measures to compute; all if omitted. When given, the EHC
+            pathway is run only if it moves place referrals (``feed.shift_referrals``).
 
         Returns
         -------
         Replication
         """
-        demand, problem, initial = self.problem(streams)
+        s = self.scenario
+        feeds = s.pathway is not None and s.pathway.feed.shift_referrals
+        if s.pathway is None or (only is not None and not feeds):
+            # without a pathway, or when only measures of places are wanted and the
+            # pathway does not move place referrals: the places alone
+            demand, problem, initial = self.problem(streams)
+            outcome = simulate(problem, self._start, self._end, engine, only)
+            return Replication(demand, problem, initial, outcome)
+        pathway_engine = "reference" if engine == "reference" else "fast"
+        kept: dict = {"engine": pathway_engine}
+        demand, problem, initial = self.problem(streams, kept)
         outcome = simulate(problem, self._start, self._end, engine, only)
-        return Replication(demand, problem, initial, outcome)
+        if "draw" not in kept:  # no cohort demand: the pathway runs beside the places
+            kept["draw"], kept["feed"] = self.pathway(streams, pathway_engine), None
+        return Replication(demand, problem, initial, outcome, kept["draw"], kept["feed"])
 
 
 def _calendar_years(times: np.ndarray) -> np.ndarray:

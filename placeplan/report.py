@@ -578,6 +578,43 @@ def _record(results: Results) -> tuple[pd.DataFrame, str] | None:
     return observed_table(results), sentence
 
 
+def _pathway_section(results: Results) -> tuple[str, pd.DataFrame, str, pd.DataFrame] | None:
+    """The EHC pathway's headline: text, the table by year, the feed's text and table."""
+    from placeplan.pathway.outputs import FEED_TEXT, feed_table, headline
+
+    spec = results.scenario.pathway
+    if spec is None:
+        return None
+    table = headline(results)
+    target = spec.target_pct_within_20_weeks
+    intro = (
+        "The share of new EHC plans issued within 20 weeks of the request, by calendar "
+        "year (median over replications and 80% interval)"
+        + (
+            f", against the target of {target:g}% ({spec.target_source}); P(>= target) is "
+            "the share of replications reaching it"
+            if target is not None
+            else ""
+        )
+        + ". Also the plans issued, the median time to plan, and the open requests older "
+        "than 20 weeks at the January census."
+    )
+    shown = pd.DataFrame(
+        {
+            "year": table["year"],
+            "within 20 weeks, median [%]": table["median"].round(1),
+            "80% interval [%]": [
+                f"{a:.1f} – {b:.1f}" for a, b in zip(table["p10"], table["p90"], strict=True)
+            ],
+            **({"P(>= target)": (100 * table["p_target"]).round(0)} if target is not None else {}),
+            "plans issued": table["plans_issued"].round(0),
+            "median weeks to plan": table["weeks_to_plan_median"].round(1),
+            "open > 20 weeks (January)": table["backlog_over_20_weeks_january"],
+        }
+    )
+    return intro, shown, FEED_TEXT, feed_table(results)
+
+
 def report_html(results: Results, compare: Sequence[Results] = ()) -> str:
     """The report as one self-contained HTML page (figures embedded as PNG data)."""
     from placeplan.compare import Comparison
@@ -596,6 +633,16 @@ def report_html(results: Results, compare: Sequence[Results] = ()) -> str:
         else f"<p>{_e(_no_january(results))}</p>",
         *(f"<p>{_e(text)}</p>" for text in _monte_carlo_notes(results)),
     ]
+    pathway = _pathway_section(results)
+    if pathway is not None:
+        intro, table, feed, moved = pathway
+        parts += [
+            "<h2>The EHC needs-assessment pathway</h2>",
+            f"<p>{_e(intro)}</p>",
+            _table(table),
+            f"<p>{_e(feed)}</p>",
+            _table(moved) if len(moved) else "",
+        ]
     record = _record(results)
     if record is not None:
         table, sentence = record
@@ -688,6 +735,11 @@ def report_markdown(results: Results, compare: Sequence[Results] = ()) -> str:
     ]
     for text in _monte_carlo_notes(results):
         out += [md_escape(text), ""]
+    pathway = _pathway_section(results)
+    if pathway is not None:
+        intro, table, feed, moved = pathway
+        out += ["## The EHC needs-assessment pathway", "", md_escape(intro), "", md(table), ""]
+        out += [md_escape(feed), ""] + ([md(moved), ""] if len(moved) else [])
     record = _record(results)
     if record is not None:
         from placeplan import observed

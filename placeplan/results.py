@@ -109,6 +109,15 @@ class Results:
         )
         return out.reset_index(drop=True)
 
+    def pathway_summary(self) -> pd.DataFrame:
+        """The EHC pathway's figures by year: mean and 10th, 50th, 90th percentiles.
+
+        See :func:`placeplan.pathway.outputs.summary`; empty without a pathway.
+        """
+        from placeplan.pathway.outputs import summary
+
+        return summary(self.dataset)
+
     def citation(self) -> str:
         """A citation of this forecast: what produced it, enough to reproduce it.
 
