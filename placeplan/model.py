@@ -61,12 +61,22 @@ ASSUMPTION_BOUNDS: dict[str, tuple[float, float]] = {
     "demand.starting_state.list_mean_terms_waited": (0.0, 30.0),
     "demand.ceasing_scale": (0.0, 5.0),
     "placement.out_of_area.rate": (0.0, 10.0),
+    "pathway.requests.growth": (-1.0, 1.0),
+    "pathway.outcomes.withdrawn": (0.0, 1.0),
+    "pathway.outcomes.assess": (0.0, 1.0),
+    "pathway.outcomes.issue": (0.0, 1.0),
 }
 """Bounds of each assumption's draws (a normal's tails are clipped to them)."""
 
 
 def bounds_of(path: str) -> tuple[float, float]:
-    """Bounds of an assumption's draws: :data:`ASSUMPTION_BOUNDS`, or a lever's (0–5)."""
+    """Bounds of an assumption's draws.
+
+    Those of :data:`ASSUMPTION_BOUNDS`, a pathway staff group's working days (1–366),
+    or a lever's (0–5).
+    """
+    if path.startswith("pathway.staff."):
+        return (1.0, 366.0)
     return ASSUMPTION_BOUNDS.get(path, (0.0, 5.0))
 
 

@@ -26,6 +26,8 @@ __all__ = [
     "DS_AS_OTH_SOURCE",
     "NEEDS",
     "NEW_NEEDS",
+    "PATHWAY_STAGES",
+    "BacklogStage",
     "BuildProject",
     "CalendarSpec",
     "Calibration",
@@ -40,10 +42,19 @@ __all__ = [
     "NewNeed",
     "OutOfArea",
     "PanelSpec",
+    "PathwayBacklog",
+    "PathwayFeed",
+    "PathwayOutcomes",
+    "PathwayRequests",
+    "PathwaySpec",
+    "PathwayStage",
+    "PathwayStages",
     "PlacementSpec",
     "PoissonReferrals",
     "Scenario",
     "SchoolSpec",
+    "StaffChange",
+    "StaffGroup",
     "StartingState",
     "Uncertain",
     "load_scenario",
@@ -1056,6 +1067,278 @@ class PlacementSpec(_Model):
     )
 
 
+# ------------------------------------------------------------------ the EHC pathway
+PATHWAY_STAGES: tuple[str, ...] = ("decision", "assessment", "plan")
+"""Stages of the EHC needs-assessment pathway, in order (:class:`PathwayStages`)."""
+
+MAX_REQUESTS = 1_000_000.0
+"""Highest rate of requests for an assessment [requests per year]."""
+
+
+class PathwayRequests(_Model):
+    """Requests for an EHC needs assessment: a Poisson process whose yearly rate grows."""
+
+    per_year: float = Field(
+        ge=0,
+        le=MAX_REQUESTS,
+        description="Requests received in the base year.",
+        json_schema_extra=_units("requests per year"),
+    )
+    base_year: int = Field(ge=1990, le=2399, description="Calendar year of `per_year`.")
+    growth: Annotated[Uncertain, uncertain_within(-1, 1, "pathway.requests.growth")] = Field(
+        Uncertain(mean=0.0),
+        description=(
+            "Yearly growth of requests on the log scale (0.05 is about 5% a year): the "
+            "rate in calendar year y is per_year × exp(growth × (y − base_year)), drawn "
+            "once per replication."
+        ),
+        json_schema_extra=_units("per year"),
+    )
+    ages: dict[SEN2Age, Annotated[float, Field(ge=0, le=1e9)]] | None = Field(
+        None,
+        description=(
+            "Relative number of requests at each SEN2 age; by default the council's SEN2 "
+            "new plans by age when the scenario has a cohort demand, else ages 0–25 as "
+            "England's new plans of 2024 are spread (placeplan.pathway.requests)."
+        ),
+        json_schema_extra=_units("requests"),
+    )
+    source: str = Field("", description="Where the figures come from.")
+
+    @model_validator(mode="after")
+    def _check(self) -> PathwayRequests:
+        if self.ages is not None and not sum(self.ages.values()) > 0:
+            raise ValueError("ages must give some age a positive weight")
+        return self
+
+
+class PathwayOutcomes(_Model):
+    """How requests end: withdrawn, refused, not issued after assessment, or a plan."""
+
+    withdrawn: Annotated[Uncertain, uncertain_within(0, 1, "pathway.outcomes.withdrawn")] = Field(
+        Uncertain(mean=0.0),
+        description="Share of requests withdrawn before the decision (at its end).",
+    )
+    assess: Annotated[Uncertain, uncertain_within(0, 1, "pathway.outcomes.assess")] = Field(
+        description="Of the requests decided, the share the council decides to assess."
+    )
+    issue: Annotated[Uncertain, uncertain_within(0, 1, "pathway.outcomes.issue")] = Field(
+        description="Of the assessments, the share ending in a plan issued."
+    )
+    source: str = Field("", description="Where the shares come from.")
+
+
+class PathwayStage(_Model):
+    """One stage of the pathway: a FIFO queue served by one staff group.
+
+    A case's time in the stage is its wait for a member of the staff group, their
+    work on it, then the stage's fixed minimum (advice deadlines, consultation).
+    """
+
+    staff: str = Field(min_length=1, description="The staff group (a key of `pathway.staff`).")
+    work_days: float = Field(
+        gt=0,
+        le=365,
+        description="Mean work on one case: days of one full-time person's time.",
+        json_schema_extra=_units("days"),
+    )
+    work_cv: float = Field(
+        1.0,
+        ge=0,
+        le=5,
+        description=(
+            "Coefficient of variation of the work on a case (gamma distributed): 1 is "
+            "exponential, 0 the same work on every case."
+        ),
+    )
+    min_weeks: float = Field(
+        0.0,
+        ge=0,
+        le=104,
+        description=(
+            "Fixed time after the work before the case moves on (statutory advice "
+            "deadlines, consultation with schools and parents)."
+        ),
+        json_schema_extra=_units("weeks"),
+    )
+    source: str = Field("", description="Where the figures come from, or 'assumption: ...'.")
+
+
+class PathwayStages(_Model):
+    """The three stages, in order: the decision to assess, the assessment, the plan."""
+
+    decision: PathwayStage = Field(description="From request to the decision whether to assess.")
+    assessment: PathwayStage = Field(
+        description="From the decision to assess to the decision whether to issue a plan."
+    )
+    plan: PathwayStage = Field(description="From the decision to issue to the final plan.")
+
+
+class StaffChange(_Model):
+    """A dated change of a staff group: appointments (+) or leavers (−)."""
+
+    name: str = Field(min_length=1, description="What the change is.")
+    from_date: Day = Field(alias="from", description="Day the change is made (appointed, left).")
+    fte: float = Field(
+        ge=-10_000,
+        le=10_000,
+        description="Staff added (positive) or leaving (negative).",
+        json_schema_extra=_units("FTE"),
+    )
+    lead_weeks: float = Field(
+        0.0,
+        ge=0,
+        le=520,
+        description=(
+            "Time from the date until the change takes effect on casework (recruitment, "
+            "training); a leaver's lead time is their notice."
+        ),
+        json_schema_extra=_units("weeks"),
+    )
+    source: str = Field("", description="Where the change comes from, or 'assumption: ...'.")
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True
+    )
+
+    @property
+    def effective(self) -> date:
+        """First day the change acts on casework: the date plus the lead time."""
+        return self.from_date + timedelta(days=round(self.lead_weeks * 7))
+
+
+class StaffGroup(_Model):
+    """A group of staff serving one or more stages (caseworkers, psychologists)."""
+
+    fte: float = Field(
+        ge=0,
+        le=10_000,
+        description="Staff in post at the start working on the pathway.",
+        json_schema_extra=_units("FTE"),
+    )
+    days_per_year: Annotated[Uncertain, uncertain_within(1, 366, "days_per_year")] = Field(
+        description=(
+            "Working days one full-time person gives this pathway's casework in a year "
+            "(what calibration fits as the effective capacity)."
+        ),
+        json_schema_extra=_units("days per FTE per year"),
+    )
+    changes: tuple[StaffChange, ...] = Field(
+        (), max_length=200, description="Dated appointments and leavers."
+    )
+    source: str = Field("", description="Where the figures come from, or 'assumption: ...'.")
+
+
+class BacklogStage(_Model):
+    """Open cases waiting in one stage at the start."""
+
+    cases: int = Field(
+        0, ge=0, le=MAX_CHILDREN, description="Open cases.", json_schema_extra=_units("requests")
+    )
+    mean_weeks_open: float = Field(
+        0.0,
+        ge=0,
+        le=520,
+        description=(
+            "Mean time since those cases' requests (each drawn exponential with this "
+            "mean): they enter the stage's queue at the start, in order of their request."
+        ),
+        json_schema_extra=_units("weeks"),
+    )
+
+
+class PathwayBacklog(_Model):
+    """Cases open at the start, by the stage they are waiting in."""
+
+    decision: BacklogStage = Field(BacklogStage(), description="Awaiting the decision to assess.")
+    assessment: BacklogStage = Field(BacklogStage(), description="Being assessed.")
+    plan: BacklogStage = Field(BacklogStage(), description="Awaiting their final plan.")
+    source: str = Field("", description="Where the figures come from, or 'assumption: ...'.")
+
+
+class PathwayFeed(_Model):
+    """How the pathway moves the place referrals that come from new plans (cohort demand)."""
+
+    shift_referrals: bool = Field(
+        True,
+        description=(
+            "With cohort demand: move each referral for a place that comes from a new plan "
+            "by the change in the pathway's time to plan (placeplan.pathway.feed)."
+        ),
+    )
+    baseline_weeks_to_plan: float | None = Field(
+        None,
+        ge=0,
+        le=520,
+        description=(
+            "Mean time to plan the cohort projection's new plans already embed; the "
+            "replication's own mean for plans issued in the forecast's first calendar "
+            "year if null."
+        ),
+        json_schema_extra=_units("weeks"),
+    )
+    source: str = Field("", description="Where the baseline comes from, or 'assumption: ...'.")
+
+
+class PathwaySpec(_Model):
+    """The EHC needs-assessment pathway: requests, decisions, assessments and plans.
+
+    Requests arrive as a Poisson process; each passes the decision stage (withdrawn,
+    refused, or assessed), an assessment (a plan, or not), and the plan stage. Each
+    stage is a FIFO queue served by a staff group (:class:`PathwayStage`); see
+    :mod:`placeplan.pathway`.
+    """
+
+    requests: PathwayRequests = Field(description="Requests for an assessment.")
+    outcomes: PathwayOutcomes = Field(description="Shares of the ways a request ends.")
+    stages: PathwayStages = Field(description="The stages and their staff groups.")
+    staff: dict[str, StaffGroup] = Field(
+        min_length=1, max_length=20, description="Staff groups, by name."
+    )
+    backlog: PathwayBacklog = Field(PathwayBacklog(), description="Open cases at the start.")
+    target_pct_within_20_weeks: float | None = Field(
+        None,
+        ge=0,
+        le=100,
+        description="The council's target share of new plans issued within 20 weeks.",
+        json_schema_extra=_units("%"),
+    )
+    target_source: str = Field("", description="Where the target comes from.")
+    feed: PathwayFeed = Field(PathwayFeed(), description="The pathway's effect on place referrals.")
+    calibration: Calibration | None = Field(
+        None, description="How the section was fitted, if by placeplan (pathway calibration)."
+    )
+    source: str = Field("", description="Where the section comes from.")
+
+    @model_validator(mode="after")
+    def _check(self) -> PathwaySpec:
+        import re
+
+        for name in self.staff:
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+                raise ValueError(
+                    f"staff group {name!r}: expected a name of letters, digits and _ "
+                    "starting with a letter"
+                )
+        for stage in PATHWAY_STAGES:
+            group = getattr(self.stages, stage).staff
+            if group not in self.staff:
+                raise ValueError(
+                    f"stages.{stage}.staff is {group!r}, which pathway.staff does not name; "
+                    f"expected one of {', '.join(self.staff)}"
+                )
+        for name, group in self.staff.items():
+            fte = group.fte
+            for change in sorted(group.changes, key=lambda c: c.effective):
+                fte += change.fte
+                if fte < -1e-9:
+                    raise ValueError(
+                        f"staff.{name}: the change {change.name!r} (effective "
+                        f"{change.effective}) leaves {fte:g} FTE, below none"
+                    )
+        return self
+
+
 class Scenario(_Model):
     """Everything a forecast depends on, apart from the seed and the replications.
 
@@ -1091,6 +1374,13 @@ class Scenario(_Model):
     calendar: CalendarSpec = Field(CalendarSpec(), description="Term dates and long waits.")
     demand: Demand
     placement: PlacementSpec
+    pathway: PathwaySpec | None = Field(
+        None,
+        description=(
+            "The EHC needs-assessment pathway (requests to plans, its staff and its "
+            "20-week timeliness); none by default."
+        ),
+    )
 
     @property
     def warnings(self) -> tuple[ScenarioIssue, ...]:
@@ -1125,10 +1415,15 @@ class Scenario(_Model):
         paths = [*ASSUMPTIONS] + [
             f"demand.levers.{i}.{field}" for i in range(len(levers)) for field in LEVER_FIELDS
         ]
+        if self.pathway is not None:
+            paths += [f"pathway.staff.{name}.days_per_year" for name in self.pathway.staff]
         for path in paths:
             value: Any = self
             for key in path.split("."):
-                value = value[int(key)] if key.isdigit() else getattr(value, key, None)
+                if isinstance(value, dict):
+                    value = value.get(key)
+                else:
+                    value = value[int(key)] if key.isdigit() else getattr(value, key, None)
                 if value is None:
                     break
             if isinstance(value, Uncertain):
@@ -1137,7 +1432,10 @@ class Scenario(_Model):
 
     def canonical_json(self) -> str:
         """The resolved scenario as canonical JSON (sorted keys, defaults filled)."""
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        data = self.model_dump(mode="json")
+        if data.get("pathway") is None:  # scenarios without a pathway keep their digest
+            data.pop("pathway", None)
+        return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
     def digest(self) -> str:
         """SHA-256 of :meth:`canonical_json`: identifies the model inputs exactly."""

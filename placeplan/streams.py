@@ -10,11 +10,20 @@ depend on which worker runs it or on how many replications there are.
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ASSUMPTIONS", "LEVER_FIELDS", "SOURCES", "Streams", "assumption_slot", "root_entropy"]
+__all__ = [
+    "ASSUMPTIONS",
+    "LEVER_FIELDS",
+    "SOURCES",
+    "STAFF_SLOTS",
+    "Streams",
+    "assumption_slot",
+    "root_entropy",
+]
 
 SOURCES: dict[str, int] = {
     "parameters": 0,
@@ -28,6 +37,7 @@ SOURCES: dict[str, int] = {
     "need": 8,
     "elsewhere": 9,
     "independent": 10,
+    "pathway": 11,
 }
 """Sources of randomness and their fixed spawn-key slot. Append only: never renumber."""
 
@@ -40,6 +50,10 @@ ASSUMPTIONS: dict[str, int] = {
     "demand.starting_state.list_mean_terms_waited": 5,
     "demand.ceasing_scale": 6,
     "placement.out_of_area.rate": 7,
+    "pathway.requests.growth": 8,
+    "pathway.outcomes.withdrawn": 9,
+    "pathway.outcomes.assess": 10,
+    "pathway.outcomes.issue": 11,
 }
 """Parameters a scenario may give as a distribution, and the fixed slot of each one's
 stream. Each draws one uniform per replication from its own stream, so pinning one
@@ -50,13 +64,20 @@ LEVER_FIELDS: tuple[str, ...] = ("new_plans_factor", "specialist_need_factor")
 """The uncertain fields of a dated demand lever (``demand.levers.<i>.<field>``). Append only."""
 
 _LEVER = re.compile(r"demand\.levers\.(\d+)\.(\w+)")
+_STAFF = re.compile(r"pathway\.staff\.([A-Za-z][A-Za-z0-9_]*)\.days_per_year")
+
+STAFF_SLOTS = 1 << 32
+"""Slots of the staff groups' ``days_per_year``: ``STAFF_SLOTS + crc32(group name)``."""
 
 
 def assumption_slot(path: str) -> int:
     """The fixed stream slot of an assumption: :data:`ASSUMPTIONS`, or a lever's field.
 
     Lever ``i``'s fields take slots ``1000 + 10 i + k`` (``k`` their place in
-    :data:`LEVER_FIELDS`), so adding a lever moves no other draw.
+    :data:`LEVER_FIELDS`), so adding a lever moves no other draw. A pathway staff
+    group's working days (``pathway.staff.<group>.days_per_year``) take slot
+    ``STAFF_SLOTS + crc32(group)``: fixed by the group's name, so adding, removing
+    or reordering groups moves no other group's draw.
 
     Raises
     ------
@@ -68,6 +89,9 @@ def assumption_slot(path: str) -> int:
     match = _LEVER.fullmatch(path)
     if match and match[2] in LEVER_FIELDS and int(match[1]) < 100:
         return 1000 + 10 * int(match[1]) + LEVER_FIELDS.index(match[2])
+    match = _STAFF.fullmatch(path)
+    if match:
+        return STAFF_SLOTS + zlib.crc32(match[1].encode())
     raise KeyError(path)
 
 
