@@ -1213,7 +1213,10 @@ class StaffGroup(_Model):
     fte: float = Field(
         ge=0,
         le=10_000,
-        description="Staff in post at the start working on the pathway.",
+        description=(
+            "Staff working on the pathway before the changes listed (changes effective "
+            "before the start are in force from the start)."
+        ),
         json_schema_extra=_units("FTE"),
     )
     days_per_year: Annotated[Uncertain, uncertain_within(1, 366, "days_per_year")] = Field(

@@ -1,0 +1,209 @@
+"""The pathway's engines: exact agreement, queueing truths, conservation, monotonicity."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from placeplan.pathway.cases import Cases, servers_of
+from placeplan.pathway.engine import backlog_at, run_cases, simulate, yearly
+from placeplan.pathway.reference import run_cases_reference
+from placeplan.scenario import PathwaySpec
+from placeplan.streams import Streams
+
+
+def _spec(
+    per_year=300.0,
+    fte=(3.0, 2.0),
+    days=(200.0, 180.0),
+    shared=True,
+    cv=1.0,
+    mins=(2, 4, 3),
+    assess=0.7,
+    issue=0.9,
+    withdrawn=0.05,
+    changes=(),
+    backlog=(5, 8, 4),
+):
+    groups = {
+        "caseworkers": {"fte": fte[0], "days_per_year": days[0], "changes": list(changes)},
+        "psychologists": {"fte": fte[1], "days_per_year": days[1]},
+    }
+    other = "caseworkers" if shared else "psychologists"
+    return PathwaySpec.model_validate(
+        {
+            "requests": {"per_year": per_year, "base_year": 2025},
+            "outcomes": {"assess": assess, "issue": issue, "withdrawn": withdrawn},
+            "stages": {
+                "decision": {
+                    "staff": "caseworkers",
+                    "work_days": 1.0,
+                    "work_cv": cv,
+                    "min_weeks": mins[0],
+                },
+                "assessment": {
+                    "staff": "psychologists",
+                    "work_days": 2.0,
+                    "work_cv": cv,
+                    "min_weeks": mins[1],
+                },
+                "plan": {"staff": other, "work_days": 1.5, "work_cv": cv, "min_weeks": mins[2]},
+            },
+            "staff": groups,
+            "backlog": {
+                "decision": {"cases": backlog[0], "mean_weeks_open": 3},
+                "assessment": {"cases": backlog[1], "mean_weeks_open": 10},
+                "plan": {"cases": backlog[2], "mean_weeks_open": 20},
+            },
+        }
+    )
+
+
+START, END = date(2025, 1, 6), date(2027, 1, 6)
+FIELDS = ("requested", "decided", "assessed", "outcome", "issued", "age", "first_stage")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    per_year=st.floats(20, 400),
+    fte=st.tuples(st.floats(0.3, 4), st.floats(0.5, 3)),
+    shared=st.booleans(),
+    cv=st.sampled_from([0.5, 1.0, 2.0]),
+    mins=st.tuples(*[st.sampled_from([0, 1, 6]) for _ in range(3)]),
+    change=st.tuples(st.floats(-2, 3), st.integers(0, 600), st.sampled_from([0, 8])),
+    backlog=st.tuples(*[st.integers(0, 6) for _ in range(3)]),
+    seed=st.integers(0, 1000),
+)
+def test_fast_and_reference_engines_agree_exactly(
+    per_year, fte, shared, cv, mins, change, backlog, seed
+):
+    delta, day, lead = change
+    when = date.fromordinal(START.toordinal() - 100 + day)
+    if fte[0] + delta < 0:
+        delta = -fte[0]
+    changes = [{"name": "c", "from": str(when), "fte": delta, "lead_weeks": lead}]
+    spec = _spec(per_year, fte, shared=shared, cv=cv, mins=mins, changes=changes, backlog=backlog)
+    fast = simulate(spec, START, END, Streams(seed, 0))
+    ref = simulate(spec, START, END, Streams(seed, 0), engine="reference")
+    for name in FIELDS:
+        assert np.array_equal(getattr(fast, name), getattr(ref, name), equal_nan=True), name
+
+
+def test_engines_agree_by_hand_in_the_deterministic_limit():
+    """Three cases, one caseworker at 1 day of work a calendar day, fixed work.
+
+    Decision: 1 day of work, then 2 weeks; assessment (psychologists, one server):
+    2 days; plan: 1.5 days, then 3 weeks. Case 0 requests at day 0, case 1 at 0.5,
+    case 2 at 0.75 and is refused.
+    """
+    spec = _spec(fte=(1, 1), days=(365.25, 365.25), cv=0.0, mins=(2, 0, 3), backlog=(0, 0, 0))
+    t0 = 1000.0
+    cases = Cases(
+        requested=np.array([t0, t0 + 0.5, t0 + 0.75]),
+        age=np.array([5, 6, 7], dtype=np.int16),
+        enter=np.array([t0, t0 + 0.5, t0 + 0.75]),
+        first_stage=np.zeros(3, dtype=np.int8),
+        last_stage=np.array([2, 2, 0], dtype=np.int8),
+        outcome=np.array([4, 4, 1], dtype=np.int8),
+        work=np.array([[1.0, 2.0, 1.5]] * 3),
+        backlog=np.zeros(3, dtype=bool),
+    )
+    servers = servers_of(spec)
+    # caseworker: case 0 decision [0, 1], case 1 [1, 2], case 2 [2, 3]; decisions done +14
+    # psychologist: case 0 [15, 17], case 1 [16 -> waits to 17, 19]
+    # caseworker: case 0 plan [17, 18.5] +21 = 39.5; case 1 plan [19, 20.5] + 21 = 41.5
+    expected = t0 + np.array([[15.0, 17.0, 39.5], [16.0, 19.0, 41.5], [17.0, np.nan, np.nan]])
+    for run in (run_cases, run_cases_reference):
+        done = run(spec, cases, servers, t0 + 1000)
+        np.testing.assert_array_equal(done, expected)
+
+
+def test_erlang_c_mean_wait():
+    """One stage, 10 servers, exponential work of mean 1 day, 9 requests a day: the mean
+    wait is Erlang C's Wq = 0.66873 days (DOMAIN.md), within Monte Carlo error."""
+    spec = _spec(
+        per_year=9 * 365.25,
+        fte=(10, 1),
+        days=(365.25, 365.25),
+        mins=(0, 0, 0),
+        assess=0.0,
+        withdrawn=0.0,
+        backlog=(0, 0, 0),
+    )
+    means = []
+    for r in range(6):
+        d = simulate(spec, date(2025, 1, 1), date(2031, 1, 1), Streams(7, r))
+        keep = d.requested > date(2026, 1, 1).toordinal()  # a year's warm-up
+        keep &= np.isfinite(d.decided)
+        sojourn = d.decided[keep] - d.requested[keep]
+        means.append(sojourn.mean() - 1.0)  # less the mean work (1 day)
+    means = np.array(means)
+    se = means.std(ddof=1) / np.sqrt(len(means))
+    assert abs(means.mean() - 0.66873) < 4 * se + 0.01, (means.mean(), se)
+    # and the mean work drawn is 1 day: the wait is not an artefact of the work's scale
+    assert se < 0.1
+
+
+def test_every_request_ends_in_one_outcome_or_is_open():
+    spec = _spec(per_year=500, backlog=(20, 30, 10))
+    d = simulate(spec, START, END, Streams(3, 1))
+    assert set(np.unique(d.outcome)) <= {0, 1, 2, 3, 4}
+    assert np.count_nonzero(d.first_stage >= 0) == 60
+    # the day that ends each case exists exactly for its outcome
+    assert np.all(np.isfinite(d.issued) == (d.outcome == 4))
+    assert np.all(np.isfinite(d.decided[np.isin(d.outcome, (1, 2))]))
+    assert np.all(np.isnan(d.assessed[np.isin(d.outcome, (1, 2))]))
+    assert np.all(np.isfinite(d.assessed[d.outcome == 3]))
+    assert np.all(d.issued[d.outcome == 4] >= d.requested[d.outcome == 4])
+    # yearly counts add up to the cases
+    y = yearly(d, np.array([2025, 2026, 2027]))
+    assert y["requests"].sum() == np.count_nonzero(d.first_stage < 0)
+    assert y["plans_issued"].sum() == np.count_nonzero(d.outcome == 4)
+    opened = np.count_nonzero(d.outcome == 0)
+    assert backlog_at(d, np.array([END.toordinal() - 1e-9]), over_weeks=0)[0] == opened
+    # every outcome but 'open' occurred
+    assert {1, 2, 3, 4} <= set(np.unique(d.outcome))
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    extra=st.floats(0.5, 5),
+    day=st.integers(0, 600),
+    fte=st.floats(0.5, 3),
+    seed=st.integers(0, 500),
+)
+def test_more_staff_never_lowers_timeliness_on_the_same_draws(extra, day, fte, seed):
+    when = str(date.fromordinal(START.toordinal() + day))
+    base = _spec(per_year=250, fte=(fte, 2), shared=False, backlog=(0, 0, 0))
+    more = _spec(
+        per_year=250,
+        fte=(fte, 2),
+        shared=False,
+        backlog=(0, 0, 0),
+        changes=[{"name": "more", "from": when, "fte": extra}],
+    )
+    a = simulate(base, START, END, Streams(seed, 0))
+    b = simulate(more, START, END, Streams(seed, 0))
+    # the same requests: of them, at least as many have their plan within 20 weeks
+    assert np.array_equal(a.requested, b.requested)
+    on_time = lambda d: np.count_nonzero(d.weeks_to_plan <= 20)  # noqa: E731
+    assert on_time(b) >= on_time(a)
+    # and the share of each year's plans issued on time does not fall (no backlog)
+    ya, yb = (yearly(d, np.array([2025, 2026])) for d in (a, b))
+    assert np.all(
+        np.nan_to_num(yb["pct_within_20_weeks"]) >= np.nan_to_num(ya["pct_within_20_weeks"]) - 1e-9
+    )
+
+
+def test_fractional_staff_give_their_share_of_capacity():
+    spec = _spec(fte=(2.5, 1), changes=[{"name": "part", "from": "2025-06-01", "fte": -0.75}])
+    servers = servers_of(spec)
+    cw = servers.group == 0
+    assert servers.rate[cw & np.isinf(servers.leave)].sum() == pytest.approx(1.75 * 200 / 365.25)
+    # 1 + 1 + 0.5 FTE; 0.75 leave: the 0.5 server, and a full one replaced by 0.75
+    assert servers.rate[cw].sum() == pytest.approx((1 + 1 + 0.5 + 0.75) * 200 / 365.25)
+    assert np.count_nonzero(cw & np.isfinite(servers.leave)) == 2
