@@ -718,6 +718,88 @@ def backtest(
     )
 
 
+@main.command("pathway-backtest")
+@click.option(
+    "--council",
+    "councils",
+    multiple=True,
+    help="A council (name or ONS code) to score; repeat for several.",
+)
+@click.option("--all", "all_councils", is_flag=True, help="Score every council.")
+@click.option(
+    "--origin",
+    "origins",
+    type=click.IntRange(2021, 2023),
+    multiple=True,
+    help="Last calendar year of data used, 2021 to 2023 (repeat) [default: all three].",
+)
+@click.option(
+    "--horizon", type=click.IntRange(1, 3), default=3, show_default=True, help="Years ahead."
+)
+@click.option(
+    "--draws",
+    type=click.IntRange(10, 1000),
+    default=40,
+    show_default=True,
+    help="Runs behind each 80% interval (10 to 1,000).",
+)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--out", required=True, type=OutPath(), help="CSV file to write.")
+@_SEN2_DIR
+def pathway_backtest(
+    councils: tuple[str, ...],
+    all_councils: bool,
+    origins: tuple[int, ...],
+    horizon: int,
+    draws: int,
+    seed: int,
+    out: Path,
+    sen2_dir: Path | None,
+) -> None:
+    """Forecast the EHC pathway from past origins with only the data known then.
+
+    Each council's pathway is calibrated on SEN2 up to the origin and run forward;
+    its plans issued and % within 20 weeks are scored against what was published
+    (MAE of the median, coverage of the 80% interval) and against naive forecasts
+    (the last value; the national change applied to the council). The CSV holds one
+    row per council, origin, year and quantity.
+    """
+    from placeplan.io import atomic_write_text
+    from placeplan.pathway.backtest import backtest as run_backtest
+    from placeplan.pathway.backtest import score
+    from placeplan.pathway.observed import pathway_panel
+
+    if bool(councils) == all_councils:
+        raise click.UsageError("give either --council NAME (one or more) or --all")
+    with reading_sen2(sen2_dir):
+        p = pathway_panel(sen2_dir)
+    codes = None
+    if councils:
+        codes = []
+        for council in councils:
+            try:
+                code = sen2.load(council, sen2_dir=sen2_dir).code
+            except KeyError as exc:
+                raise InputError(
+                    f"--council {council}: {exc.args[0] if exc.args else exc}"
+                ) from None
+            if not ((p["code"] == code) & (p["level"] == "la")).any():
+                raise InputError(f"--council {council}: {code} is not a council with SEN2 series")
+            codes.append(code)
+    chosen = tuple(sorted(set(origins))) or (2021, 2022, 2023)
+    table = run_backtest(p, chosen, horizon=horizon, draws=draws, seed=seed, codes=codes)
+    with writing(out):
+        atomic_write_text(out, table.to_csv(index=False, float_format="%.6g"))
+    scores = score(table)
+    shown = ["quantity", "horizon", "n", "mae_p50", "ratio_last", "ratio_national", "coverage_80"]
+    click.echo(scores[shown].round(3).to_string(index=False) if len(scores) else "nothing scored")
+    failed = int((table.drop_duplicates(["code", "origin"])["status"] != "ok").sum())
+    click.echo(
+        f"{len(table)} rows (origins {', '.join(map(str, chosen))}; {draws} draws, seed {seed}; "
+        f"{failed} council-origin(s) with too little data); wrote {out}"
+    )
+
+
 @main.command("compare")
 @click.argument("scenarios", nargs=-1, required=True)
 @click.option(

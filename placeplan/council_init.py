@@ -590,6 +590,10 @@ def scenario_for(
         "demand": yaml.safe_load(block)["demand"],
         "placement": placed,
     }
+    pathway, pathway_note = _pathway(code, name, until, sen2_dir, command)
+    if pathway is not None:
+        data["pathway"] = pathway
+    comments[("pathway",)] = pathway_note
     comments[("name",)] = _header(fitted, row, until, placement)
     comments[("start",)] = [f"first day of the spring term {until} (default term rule)"]
     comments[("years",)] = ["ten years: the horizon of a place planning strategy"]
@@ -618,6 +622,29 @@ def scenario_for(
     while len(_REGISTRY) > 512:
         _REGISTRY.popitem(last=False)
     return data
+
+
+def _pathway(
+    code: str, name: str, until: int, sen2_dir: str | Path | None, command: str
+) -> tuple[dict[str, Any] | None, list[str]]:
+    """The EHC needs-assessment pathway calibrated on the flows up to ``until - 1``.
+
+    Returns the section (``None`` if SEN2 publishes too little for the council) and
+    the comment written above it.
+    """
+    from placeplan.pathway.calibrate import calibrate_pathway
+
+    try:
+        section = calibrate_pathway(code, until - 1, sen2_dir=sen2_dir, command=command)
+    except InputError as exc:
+        return None, [f"No pathway: section: {exc}"]
+    return section, [
+        f"The EHC needs-assessment pathway, calibrated on {name}'s SEN2 requests, "
+        f"assessments and 20-week timeliness up to {until - 1} (placeplan.pathway.calibrate). "
+        "Its staff are an effective capacity, fitted: SEN2 publishes no staffing, so put "
+        "in the council's own FTE (keeping fte × days_per_year) and its dated "
+        "appointments under staff.<group>.changes.",
+    ]
 
 
 def _header(

@@ -114,6 +114,20 @@ requests
     including exceptions [plans] (``plans_issued_den``) and of those within 20 weeks
     (``plans_issued_within_20_weeks``, ``pct_within_20_weeks`` [%]); calendar years
     2014-2024 (2014-2018 from the management-information series of release 2022).
+    The pathway's other counts, where published (release 2025's files; release
+    2022's series only has those marked *2022*): requests decided to assess
+    (``requests_decided_to_assess``), still undecided at the year's end
+    (``requests_decision_not_made``), withdrawn (``requests_withdrawn``), decided
+    within / after 6 weeks (``requests_decided_within_6_weeks``,
+    ``requests_decided_over_6_weeks``) [requests], all counted by the year the
+    request was received; assessments in the year (``assessments_in_year``), still
+    without a decision at the year's end (``assessments_outstanding``, *2022*) and
+    withdrawn (``assessments_withdrawn``) [assessments]; plans issued after 20 but
+    within 52 weeks (``plans_issued_20_to_52_weeks``) and after 52 weeks
+    (``plans_issued_over_52_weeks``) [plans]; and the same timeliness figures
+    excluding the permitted exceptions (``plans_issued_den_ex``,
+    ``plans_issued_within_20_weeks_ex``, ``pct_within_20_weeks_ex`` [%], *2022*;
+    ``plans_issued_20_to_52_weeks_ex``, ``plans_issued_over_52_weeks_ex``).
 areas
     One row per area: ``code, name, level, region_name, first_year, last_year`` and
     ``region_code, old_la_code, published_codes``.
@@ -328,6 +342,21 @@ _SCHEMAS: dict[str, dict[str, str]] = {
         "plans_issued_den": _I,
         "plans_issued_within_20_weeks": _I,
         "pct_within_20_weeks": "Float64",
+        "requests_decided_to_assess": _I,
+        "requests_decision_not_made": _I,
+        "requests_withdrawn": _I,
+        "requests_decided_within_6_weeks": _I,
+        "requests_decided_over_6_weeks": _I,
+        "assessments_in_year": _I,
+        "assessments_outstanding": _I,
+        "assessments_withdrawn": _I,
+        "plans_issued_20_to_52_weeks": _I,
+        "plans_issued_over_52_weeks": _I,
+        "plans_issued_den_ex": _I,
+        "plans_issued_within_20_weeks_ex": _I,
+        "pct_within_20_weeks_ex": "Float64",
+        "plans_issued_20_to_52_weeks_ex": _I,
+        "plans_issued_over_52_weeks_ex": _I,
         "release": "int64",
     },
     "areas": {
@@ -833,6 +862,39 @@ def _ceased(f: _File) -> dict[str, pd.DataFrame]:
     }
 
 
+#: Pathway counts of the 2025 layouts read where a file carries them (table column ->
+#: published column); a file without one leaves it missing, never 0.
+_PATHWAY_COUNTS: dict[str, dict[str, str]] = {
+    "requests.csv": {
+        "requests_decided_to_assess": "requests_decided_to_assess",
+        "requests_decision_not_made": "requests_decision_not_made",
+        "requests_withdrawn": "requests_withdrawn",
+        "requests_decided_within_6_weeks": "request_outcome_six_weeks",
+        "requests_decided_over_6_weeks": "request_outcome_over_6_weeks",
+    },
+    "assessments.csv": {
+        "assessments_in_year": "assess_in_year",
+        "assessments_outstanding": "assess_not_made",
+        "assessments_withdrawn": "assess_withdrawn",
+    },
+    "timeliness_20_week.csv": {
+        "plans_issued_20_to_52_weeks": "plans_issued_gt20weeks_ltyear",
+        "plans_issued_over_52_weeks": "plans_issued_gt_1_year",
+        "plans_issued_den_ex": "plans_issued_den_ex",
+        "plans_issued_within_20_weeks_ex": "plans_issued_20_weeks_ex",
+        "plans_issued_20_to_52_weeks_ex": "plans_issued_gt20weeks_ltyear_ex",
+        "plans_issued_over_52_weeks_ex": "plans_issued_gt_1_year_ex",
+    },
+}
+
+
+def _optional_rates(f: _File, mask: pd.Series, column: str) -> pd.Series:
+    """Percentages of a column some releases do not carry (missing where absent)."""
+    if column not in f.raw.columns:
+        return pd.Series(pd.NA, index=f.raw.index[mask], dtype="Float64")
+    return f.rates(mask, column)
+
+
 def _requests(f: _File) -> dict[str, pd.DataFrame]:
     total = f.is_total()
     frame = f.rows(total)
@@ -846,6 +908,9 @@ def _requests(f: _File) -> dict[str, pd.DataFrame]:
         frame["plans_issued_den"] = f.counts(total, "plans_issued_den")
         frame["plans_issued_within_20_weeks"] = f.counts(total, "plans_issued_within_20_weeks")
         frame["pct_within_20_weeks"] = f.rates(total, "pc_plans_issued_within_20_weeks")
+        frame["pct_within_20_weeks_ex"] = _optional_rates(f, total, "pc_plans_issued_20_weeks_ex")
+    for column, published in _PATHWAY_COUNTS[f.path.name].items():
+        frame[column] = _optional(f, total, published)
     return {"requests": frame}
 
 
@@ -879,6 +944,12 @@ def _mi_2022(f: _File) -> dict[str, pd.DataFrame]:
     frame["plans_issued_den"] = f.counts(every, "totincexcehc")
     frame["plans_issued_within_20_weeks"] = f.counts(every, "incexc20weekehc")
     frame["pct_within_20_weeks"] = f.rates(every, "incexc20weekrate")
+    # the management-information series has no request outcomes, withdrawals or
+    # timeliness past 20 weeks: those stay missing
+    frame["assessments_outstanding"] = _optional(f, every, "assnodecisionehc")
+    frame["plans_issued_den_ex"] = _optional(f, every, "totnoexcehc")
+    frame["plans_issued_within_20_weeks_ex"] = _optional(f, every, "noexc20weekehc")
+    frame["pct_within_20_weeks_ex"] = _optional_rates(f, every, "noexc20weekrate")
     return {"requests": frame}
 
 

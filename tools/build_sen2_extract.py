@@ -210,7 +210,11 @@ DESCRIPTIONS = {
     "new_plans_total": "new plans each calendar year 2009-2024",
     "ceased_by_age": "ceased plans by age and reason, calendar years 2023-2024",
     "ceased_total": "ceased plans by reason, calendar years 2022-2024",
-    "requests": "requests, assessments and 20-week timeliness, calendar years 2014-2024",
+    "requests": (
+        "requests and their outcomes (decided to assess or not, undecided, withdrawn, "
+        "decided within 6 weeks), assessments, plans issued within 20 weeks, 20-52 weeks "
+        "and over a year (with and without exceptions), calendar years 2014-2024"
+    ),
     "areas": "one row per area (code, name, level, region, years covered)",
     "releases": "the releases the extract was built from",
     "corrections": "published values set to missing, with the reason",
