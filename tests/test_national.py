@@ -82,7 +82,8 @@ def test_the_table_holds_the_runs_quantiles_at_the_ranking_january(two, tmp_path
     assert row["shortfall_median"] == pytest.approx(np.quantile(short, 0.5))
     assert row["rank_long_waits"] in (1, 2) and row["rank_shortfall"] in (1, 2)
     mean = result.dataset["long_waits"].sel(council=code, stat="mean").to_numpy()
-    assert mean[jan[jan.month == 1].year == 2030] == pytest.approx(waits.mean())
+    # the table keeps three decimals
+    assert mean[jan[jan.month == 1].year == 2030] == pytest.approx(waits.mean(), abs=5e-4)
 
 
 def test_a_councils_figures_do_not_depend_on_the_others_or_the_workers(two, tmp_path):
