@@ -1298,19 +1298,20 @@ def extract_dir() -> Path:
 
 
 #: How the cached extract holds each schema dtype (:func:`_read_extract_cached`):
-#: text as categories (each distinct value once, a one- or two-byte code a row), whole
-#: numbers in 32 bits. :func:`_expand` gives the rows a caller asks for back in the
-#: schema's dtypes, so nobody sees the difference; the whole extract takes about a
-#: quarter of the memory its ``string``/``int64`` columns would.
-_STORED: Mapping[str, str] = {"string": "category", "int64": "int32", "Int64": "Int32"}
+#: text as categories (each distinct value once, a one- or two-byte code a row), years
+#: (the ``int64`` columns: ``year``, ``release``) in 16 bits, counts in 32.
+#: :func:`_expand` gives the rows a caller asks for back in the schema's dtypes, so
+#: nobody sees the difference; the whole extract takes about a third of the memory
+#: its ``string``/``int64`` columns would.
+_STORED: Mapping[str, str] = {"string": "category", "int64": "int16", "Int64": "Int32"}
 
 
 @lru_cache(maxsize=4)
 def _read_extract_cached(folder: str) -> dict[str, pd.DataFrame]:
     """The extract's tables in ``folder`` as read once, held compactly (:data:`_STORED`).
 
-    Never handed out: :func:`_expand` makes fresh tables of the rows wanted. Reading
-    a count above 2**31 in a 32-bit column is an error, never a wrapped number.
+    Never handed out: :func:`_expand` makes fresh tables of the rows wanted. A number
+    too large for its stored column is an error (SEN2FormatError), never wrapped.
     """
     tables = {}
     for name, schema in _SCHEMAS.items():
