@@ -1358,7 +1358,7 @@ def _expand(frame: pd.DataFrame, name: str, code: str | None = None) -> pd.DataF
         if isinstance(values.dtype, pd.CategoricalDtype):  # text: its distinct values, taken
             text = pd.array(values.cat.categories.to_numpy(dtype=object), dtype=dtype)
             columns[column] = text.take(values.cat.codes.to_numpy()[rows], allow_fill=True)
-        else:  # take copies; a 32-bit column is widened to its schema's dtype
+        else:  # take copies; a 16- or 32-bit column is widened to its schema's dtype
             columns[column] = pd.array(values.array.take(rows), dtype=dtype)
     return pd.DataFrame(columns)
 
@@ -1592,7 +1592,7 @@ def load(council: str | None = None, *, sen2_dir: str | Path | None = None) -> S
         if council is not None:
             code = _resolve(council, tables["areas"])
             tables = {
-                key: frame if key == "releases" else _rows(frame, code)
+                key: frame.copy() if key == "releases" else _rows(frame, code)
                 for key, frame in tables.items()
             }
     releases = tables["releases"]
