@@ -1277,19 +1277,22 @@ def read_official(sen2_dir: str | Path) -> dict[str, pd.DataFrame]:
         column) or holds values that cannot be read.
 
     """
+    return {name: frame.copy() for name, frame in _official(sen2_dir).items()}
+
+
+def _official(sen2_dir: str | Path) -> dict[str, pd.DataFrame]:
+    """:func:`read_official`'s tables as cached, not copied: never to be changed."""
     folder = Path(sen2_dir)
-    releases = _discover(folder)
     key = tuple(
         (
             str(r.folder / name),
             (r.folder / name).stat().st_mtime_ns,
             (r.folder / name).stat().st_size,
         )
-        for r in releases
+        for r in _discover(folder)
         for name in r.files
     )
-    cached = _read_official_cached(str(folder.resolve()), key)
-    return {name: frame.copy() for name, frame in cached.items()}
+    return _read_official_cached(str(folder.resolve()), key)
 
 
 @lru_cache(maxsize=2)
@@ -1365,8 +1368,22 @@ def extract_dir() -> Path:
     return Path(__file__).resolve().parent / "data" / "sen2"
 
 
+#: How the cached extract holds each schema dtype (:func:`_read_extract_cached`):
+#: text as categories (each distinct value once, a one- or two-byte code a row), years
+#: (the ``int64`` columns: ``year``, ``release``) in 16 bits, counts in 32.
+#: :func:`_expand` gives the rows a caller asks for back in the schema's dtypes, so
+#: nobody sees the difference; the whole extract takes about a third of the memory
+#: its ``string``/``int64`` columns would.
+_STORED: Mapping[str, str] = {"string": "category", "int64": "int16", "Int64": "Int32"}
+
+
 @lru_cache(maxsize=4)
 def _read_extract_cached(folder: str) -> dict[str, pd.DataFrame]:
+    """The extract's tables in ``folder`` as read once, held compactly (:data:`_STORED`).
+
+    Never handed out: :func:`_expand` makes fresh tables of the rows wanted. A number
+    too large for its stored column is an error (SEN2FormatError), never wrapped.
+    """
     tables = {}
     for name, schema in _SCHEMAS.items():
         path = Path(folder) / f"{name}.csv.gz"
@@ -1376,26 +1393,75 @@ def _read_extract_cached(folder: str) -> dict[str, pd.DataFrame]:
                 "`python tools/build_sen2_extract.py --source <sen2 folder> --out "
                 "placeplan/data/sen2`"
             )
-        frame = pd.read_csv(
-            path, dtype=dict(schema), keep_default_na=False, na_values=[""], encoding="utf-8"
-        )
+        # Text is read as plain Python strings, then coded: read_csv's own category
+        # dtype would turn the codes "805", "806" into numbers.
+        read = {c: object if d == _S else _STORED.get(d, d) for c, d in schema.items()}
+        try:
+            frame = pd.read_csv(
+                path, dtype=read, keep_default_na=False, na_values=[""], encoding="utf-8"
+            )
+        except (TypeError, ValueError) as exc:
+            raise SEN2FormatError(path, f"cannot be read as its schema: {exc}") from None
         if list(frame.columns) != list(schema):
             raise SEN2FormatError(path, f"columns {list(frame.columns)} != {list(schema)}")
+        for column, dtype in schema.items():
+            if dtype == _S:
+                codes, uniques = pd.factorize(frame[column].to_numpy())  # missing: code -1
+                frame[column] = pd.Categorical.from_codes(codes, pd.Index(uniques, dtype=object))
         tables[name] = frame
     return tables
 
 
-def _read_extract(folder: Path) -> dict[str, pd.DataFrame]:
-    """Return the shipped extract's tables (fresh copies of a cached read)."""
-    return {k: v.copy() for k, v in _read_extract_cached(str(folder)).items()}
+def _expand(frame: pd.DataFrame, name: str, code: str | None = None) -> pd.DataFrame:
+    """Fresh table ``name`` in its schema's dtypes: the rows of area ``code``, or all.
+
+    Only the rows kept are converted from the stored dtypes (:data:`_STORED`), so one
+    council's tables cost a few kilobytes whatever the size of the extract; nothing
+    returned shares memory with ``frame``.
+    """
+    if code is None:
+        rows = np.arange(len(frame))
+    else:
+        rows = np.flatnonzero((frame["code"] == code).fillna(False).to_numpy(dtype=bool))
+    columns = {}
+    for column, dtype in _SCHEMAS[name].items():
+        values = frame[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):  # text: its distinct values, taken
+            text = pd.array(values.cat.categories.to_numpy(dtype=object), dtype=dtype)
+            columns[column] = text.take(values.cat.codes.to_numpy()[rows], allow_fill=True)
+        else:  # take copies; a 16- or 32-bit column is widened to its schema's dtype
+            columns[column] = pd.array(values.array.take(rows), dtype=dtype)
+    return pd.DataFrame(columns)
 
 
-def _tables(sen2_dir: str | Path | None) -> dict[str, pd.DataFrame]:
-    shipped = _read_extract(extract_dir())
+def _read_extract(folder: Path, code: str | None = None) -> dict[str, pd.DataFrame]:
+    """The extract's tables in ``folder`` (fresh tables of a cached read).
+
+    With ``code``, the tables of that area only (``releases`` whole), as
+    :func:`load` filters them.
+    """
+    return {
+        name: _expand(frame, name, None if name == "releases" else code)
+        for name, frame in _read_extract_cached(str(folder)).items()
+    }
+
+
+def _tables(sen2_dir: str | Path | None, *, fresh: bool = True) -> dict[str, pd.DataFrame]:
+    """All areas' tables: the extract's, a folder's, or a folder's laid over the extract.
+
+    ``fresh=False`` may return a folder's cached tables themselves, for a caller that
+    only selects rows of them (which makes new tables) and never changes them.
+    """
     if sen2_dir is None:
-        return shipped
-    read = read_official(sen2_dir)
-    return layered(shipped, read) if over_extract(sen2_dir) else read
+        return _read_extract(extract_dir())
+    if over_extract(sen2_dir):
+        return layered(_read_extract(extract_dir()), _official(sen2_dir))
+    return read_official(sen2_dir) if fresh else _official(sen2_dir)
+
+
+def _rows(frame: pd.DataFrame, code: str) -> pd.DataFrame:
+    """A new table of the rows of area ``code``."""
+    return frame[(frame["code"] == code).fillna(False).astype(bool)].reset_index(drop=True)
 
 
 def over_extract(sen2_dir: str | Path | None) -> bool:
@@ -1586,22 +1652,22 @@ def load(council: str | None = None, *, sen2_dir: str | Path | None = None) -> S
         If no area matches ``council``; the message suggests close matches.
 
     """
-    tables = _tables(sen2_dir)
+    code = None
+    if sen2_dir is None:  # the shipped extract: only the area's rows are ever expanded
+        if council is not None:
+            areas = _expand(_read_extract_cached(str(extract_dir()))["areas"], "areas")
+            code = _resolve(council, areas)
+        tables = _read_extract(extract_dir(), code)
+    else:
+        tables = _tables(sen2_dir, fresh=council is None)
+        if council is not None:
+            code = _resolve(council, tables["areas"])
+            tables = {
+                key: frame.copy() if key == "releases" else _rows(frame, code)
+                for key, frame in tables.items()
+            }
     releases = tables["releases"]
-    code = name = None
-    if council is not None:
-        code = _resolve(council, tables["areas"])
-        name = str(tables["areas"].loc[tables["areas"]["code"] == code, "name"].iloc[0])
-        tables = {
-            key: (
-                frame
-                if key == "releases"
-                else frame[(frame["code"] == code).fillna(False).astype(bool)].reset_index(
-                    drop=True
-                )
-            )
-            for key, frame in tables.items()
-        }
+    name = None if code is None else str(tables["areas"]["name"].iloc[0])
     return SEN2Tables(
         **tables,
         release=_release_text(releases),
@@ -1662,4 +1728,6 @@ def councils(sen2_dir: str | Path | None = None) -> pd.DataFrame:
         published under).
 
     """
-    return _tables(sen2_dir)["areas"]
+    if sen2_dir is None:
+        return _expand(_read_extract_cached(str(extract_dir()))["areas"], "areas")
+    return _tables(sen2_dir, fresh=False)["areas"].copy()
