@@ -59,8 +59,8 @@ Uncertain parameters are assumptions with fixed stream slots
 (:data:`placeplan.streams.ASSUMPTIONS`): ``pathway.requests.growth``,
 ``pathway.outcomes.withdrawn``, ``pathway.outcomes.assess``,
 ``pathway.outcomes.issue``, ``pathway.stages.<stage>.delay_weeks``, and
-``pathway.staff.<group>.days_per_year`` (slot fixed by the group's name). Every other draw of the pathway comes from the stream source
-``"pathway"``.
+``pathway.staff.<group>.days_per_year`` (slot fixed by the group's name). Every
+other draw of the pathway comes from the stream source ``"pathway"``.
 
 Meaning: a case's time in a stage is its FIFO wait for its staff group (stages with
 the same group share it), then its work (``work_days`` of one FTE's casework time,
@@ -69,8 +69,9 @@ gamma with coefficient of variation ``work_cv``), then the stage's fixed minimum
 (health and social care advice, parents' consultation, permitted exceptions:
 log-normal with mean ``delay_weeks`` and coefficient of variation ``delay_cv``; none
 by default). Without the delay every case's time outside the queue is the same, and a
-year's share on time is nearly all or nothing; the delay spreads it. Time to plan is the day the plan is issued less the day of the
-request; "within 20 weeks" means at most 140 days, as SEN2 counts it.
+year's share on time is nearly all or nothing; the delay spreads it. Time to plan is
+the day the plan is issued less the day of the request; "within 20 weeks" means at
+most 140 days, as SEN2 counts it.
 """
 
 from __future__ import annotations
