@@ -286,7 +286,9 @@ def test_a_fixed_delay_moves_every_stage_end_by_exactly_it():
     minimum, with ample staff (no queue) on the same draws."""
     fast_staff = dict(fte=(200, 200), days=(365.25, 365.25), backlog=(0, 0, 0))
     a = simulate(_spec(**fast_staff), START, END, Streams(5, 0))
-    b = simulate(_spec(**fast_staff, delays=(1.0, 2.0, 0.5), delay_cv=0.0), START, END, Streams(5, 0))
+    b = simulate(
+        _spec(**fast_staff, delays=(1.0, 2.0, 0.5), delay_cv=0.0), START, END, Streams(5, 0)
+    )
     both = np.isfinite(a.issued) & np.isfinite(b.issued)
     assert both.sum() > 200
     np.testing.assert_allclose(b.issued[both] - a.issued[both], 7 * 3.5, atol=1e-6)
@@ -325,3 +327,14 @@ def test_share_on_time_without_queues_is_the_delay_distribution():
     # and its mean time to plan is the minima, the work and the mean delay
     mean = (84 + 4.5 + 70) / 7
     assert np.mean(d.weeks_to_plan[ok]) == pytest.approx(mean, abs=0.5)
+
+
+def test_the_backlog_has_spent_its_delay_in_the_stage_it_is_open_in():
+    spec = _spec(per_year=100, backlog=(4, 5, 6), delays=(3.0, 5.0, 2.0))
+    cases = draw_cases(spec, START, END, Streams(1, 0).rng("pathway"))
+    rows = np.flatnonzero(cases.backlog)
+    assert len(rows) == 15
+    assert np.all(cases.delay[rows, cases.first_stage[rows]] == 0)
+    later = cases.first_stage[rows] < 2
+    assert np.all(cases.delay[rows[later], cases.first_stage[rows[later]] + 1] > 0)
+    assert np.all(cases.delay[~cases.backlog] > 0)

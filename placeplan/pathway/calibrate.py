@@ -80,6 +80,9 @@ __all__ = [
 STAGES: tuple[str, ...] = ("decision", "assessment", "plan")
 FIRST_YEAR = 2019
 """First calendar year fitted: SEN2 became the EHC plan series in 2019 (a break)."""
+FIT_VERSION = 3
+"""Version of the fit's method: the shipped fits (:mod:`placeplan.pathway.fits`) are
+used only when made by this version. Bump it whenever a change moves any fit."""
 FIT_YEARS = 3
 """Years the capacities are fitted on (the last ``FIT_YEARS`` up to ``until``)."""
 DAYS_PER_YEAR = 180.0
@@ -776,7 +779,8 @@ def _backlog(
         parts.append("decision: the fitted engine's open decisions (undecided not published)")
     parts.append(
         "assessment and plan: the fitted engine's open cases at the end of "
-        f"{until} and their mean weeks since request, mean of its replications "
+        f"{until} and their mean weeks since request, mean of its replications, a case "
+        "whose work in its stage was done counted in the next stage "
         f"({ends['assessment'][0]:.0f} and {ends['plan'][0]:.0f}); SEN2 publishes no open "
         "assessments"
     )
@@ -1041,7 +1045,6 @@ def pathway_block(
         "warm_up_from": int(min(fit.requests_used)),
         "loss": _r(fit.loss, 2),
         "evaluations": fit.evaluations,
-        "seconds": _r(fit.seconds, 3),
         "capacity_caseworkers": _r(fit.capacity["caseworkers"], 1),
         "capacity_caseworkers_se": _r(fit.capacity_se["caseworkers"], 1),
         "capacity_psychologists": _r(fit.capacity["psychologists"], 1),
@@ -1049,6 +1052,7 @@ def pathway_block(
         "delay_weeks": _r(fit.delay_weeks, 2),
         "delay_weeks_se": _r(fit.delay_se, 2),
         "delay_stage": DELAY_STAGE,
+        "fit_version": FIT_VERSION,
         "delay_cv": DELAY_CV,
         "replications": REPLICATIONS,
         "plans_scale": PLANS_SCALE,
@@ -1154,8 +1158,13 @@ def calibrate_pathway(
     *,
     sen2_dir: str | Path | None = None,
     command: str | None = None,
+    shipped: bool = True,
 ) -> dict[str, Any]:
     """A council's ``pathway:`` section, calibrated on its SEN2 series up to ``until``.
+
+    On the shipped extract, the fit shipped in ``placeplan/data/pathway_fits.csv.gz``
+    when its manifest matches (:mod:`placeplan.pathway.fits`: the same ``until``,
+    extract and :data:`FIT_VERSION`), which is what a fresh fit gives; else a fresh fit.
 
     Parameters
     ----------
@@ -1167,6 +1176,8 @@ def calibrate_pathway(
         A folder of official SEN2 files; the shipped extract if omitted.
     command : str, optional
         The command to record in ``calibration.command``.
+    shipped : bool
+        Use the shipped fit when it matches (False: always fit afresh).
 
     Returns
     -------
@@ -1190,17 +1201,22 @@ def calibrate_pathway(
             f"{series.attrs.get('name') or council}: --until {until} is outside the years "
             f"SEN2 publishes requests for ({FIRST_YEAR + 1}-{last}); give a year in that range"
         )
+    name = str(series.attrs.get("name") or council)
+    command = command or f"placeplan.pathway.calibrate.calibrate_pathway({name!r}, {until})"
+    code = series.attrs.get("code")
+    if sen2_dir is None and shipped and code:
+        from placeplan.pathway.fits import shipped_section
+
+        found = shipped_section(str(code), until, FIT_VERSION)
+        if isinstance(found, str):
+            raise InputError(found)
+        if found is not None:
+            found["calibration"]["command"] = command
+            return found
     key = None if sen2_dir is None else str(Path(sen2_dir).resolve())
     fit = fit_pathway(series, until, growth_pool_sd=_median_growth_sd(key, until))
-    name = str(series.attrs.get("name") or council)
     release = str(series.attrs.get("release") or "SEN2")
-    return pathway_block(
-        fit,
-        name=name,
-        release=release,
-        command=command or f"placeplan.pathway.calibrate.calibrate_pathway({name!r}, {until})",
-        code=series.attrs.get("code"),
-    )
+    return pathway_block(fit, name=name, release=release, command=command, code=code)
 
 
 def engine_check(

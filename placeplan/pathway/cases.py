@@ -8,7 +8,10 @@ ages, three uniforms per case for its outcome, three work draws per case, then t
 backlog stage by stage (times since request, ages, outcomes, work), and last, for
 each stage whose mean delay is above 0 and whose ``delay_cv`` is above 0, one
 standard normal per case (backlog first, then requests) for its delay. A pathway
-without delays draws no more numbers than before delays existed.
+without delays draws no more numbers than before delays existed. A case open at the
+start has no delay in the stage it is open in (it has spent it there already: its
+age counts from its request); it still waits for staff, is worked on and waits out
+the stage's minimum.
 
 Staff are servers: a group of ``F`` FTE is ``floor(F)`` full-time servers and, for
 the fraction left, one part-time server working at that fraction of the speed
@@ -386,6 +389,10 @@ def draw_cases(
 
     nb = len(b_req)
     delay = draw_delays(spec, nb + n, rng, v)
+    if delay is not None and nb:
+        # a case open at the start has spent its delay in the stage it is open in
+        b_stage = np.concatenate([p[2] for p in parts])[order].astype(np.int64)
+        delay[np.arange(nb), b_stage] = 0.0
     return Cases(
         requested=cat(0, requested),
         age=cat(1, age).astype(np.int16),

@@ -29,7 +29,13 @@ from typing import Any
 import numpy as np
 
 from placeplan.pathway.cases import Cases, Servers, draw_cases, servers_of
-from placeplan.pathway.engine import WITHIN_DAYS, from_cases, run_cases
+from placeplan.pathway.engine import (
+    WITHIN_DAYS,
+    from_cases,
+    run_cases,
+    stage_layout,
+    time_after_work,
+)
 from placeplan.scenario import PATHWAY_STAGES, PathwaySpec
 from placeplan.streams import Streams
 
@@ -165,7 +171,9 @@ class EngineRun:
             ``pct_decided_within_6_weeks`` [%] (pooled over the replications).
         open_at_end : dict of str to (float, float)
             Per stage: mean open cases at the end [requests] and their mean weeks
-            since request [weeks].
+            since request [weeks]. A case whose work in its stage is done, waiting
+            out the minimum and its delay, counts in the next stage (the plan stage
+            for the plan stage's own): a backlog queues for the work of its stage.
         """
         self.evaluations += 1
         servers = self.servers(capacity)
@@ -178,10 +186,13 @@ class EngineRun:
         open_n = np.zeros(3)
         open_age = np.zeros(3)
         bounds = np.array([date(int(v), 1, 1).toordinal() for v in self.years[1:]], dtype=float)
+        _, minimum = stage_layout(self.spec)
         for cases in self.cases:
             if cases.delay is not None:
                 cases = replace(cases, delay=cases.delay * delay_weeks)
-            draw = from_cases(cases, run_cases(self.spec, cases, servers, horizon), horizon)
+            after = time_after_work(minimum, cases)
+            done = run_cases(self.spec, cases, servers, horizon)
+            draw = from_cases(cases, done, horizon)
             issued = draw.outcome == 4
             year = np.searchsorted(bounds, draw.issued[issued], side="right")
             on_time = (draw.issued[issued] - draw.requested[issued]) <= WITHIN_DAYS + 1e-9
@@ -194,6 +205,13 @@ class EngineRun:
             in6 += np.bincount(year, weights=fast, minlength=n_years)[:n_years]
             open_ = draw.outcome == 0
             stage = np.where(np.isnan(draw.decided), 0, np.where(np.isnan(draw.assessed), 1, 2))
+            # a case whose work in its stage is done (only its minimum and delay left) is
+            # counted in the next stage: open at the start it would otherwise queue for
+            # the work again
+            rows = np.flatnonzero(open_ & (stage < 2))
+            k_ = stage[rows]
+            worked = done[rows, k_] - after[rows, k_] <= horizon
+            stage[rows[worked]] += 1
             for k in range(3):
                 rows = open_ & (stage == k)
                 open_n[k] += rows.sum()
