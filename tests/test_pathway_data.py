@@ -4,6 +4,7 @@ calibrate, backtest)."""
 from __future__ import annotations
 
 import csv
+import json
 from datetime import date
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from placeplan.pathway.calibrate import (
     weekly_requests,
 )
 from placeplan.pathway.engine_fit import prepare
+from placeplan.pathway.fits import MANIFEST, extract_digest
 from placeplan.pathway.observed import COLUMNS, pathway_panel, pathway_series
 from placeplan.scenario import PathwaySpec, scenario_from_dict
 
@@ -368,5 +370,40 @@ def test_init_scenarios_carry_a_valid_pathway(council):
     s = scenario_from_dict(data, source=f"init {council}")
     if "pathway" in data:
         assert s.pathway is not None and s.pathway.requests.base_year == 2024
+        # off by default: the backtest does not beat naive forecasts
+        assert s.pathway.feed.shift_referrals is False and s.pathway.feed.source
     else:  # too little published: no section, and a comment saying why
         assert council in ("Cumberland", "Isles of Scilly", "City of London")
+
+
+# ------------------------------------------------------------------ the shipped fits
+
+
+@pytest.mark.parametrize("council", ["E06000017", "E10000015"])  # Rutland, Hertfordshire
+def test_a_fresh_fit_equals_the_shipped_row(council):
+    shipped = calibrate_pathway(council, 2024, command="c")
+    fresh = calibrate_pathway(council, 2024, command="c", shipped=False)
+    assert fresh == shipped
+
+
+def test_the_shipped_fits_are_used_only_when_they_match(monkeypatch):
+    import placeplan.pathway.calibrate as calibrate
+
+    manifest = json.loads(MANIFEST.read_text())
+    assert manifest["extract_sha256"] == extract_digest()
+    assert manifest["until"] == 2024 and manifest["fit_version"] == calibrate.FIT_VERSION
+    calls = []
+    real = calibrate.fit_pathway
+    monkeypatch.setattr(
+        calibrate, "fit_pathway", lambda *a, **k: calls.append(a[1]) or real(*a, **k)
+    )
+    section = calibrate_pathway("Rutland", 2024)  # shipped: no fit
+    assert calls == [] and section["calibration"]["origin"] == 2024
+    with pytest.raises(InputError, match="too little SEN2 data"):  # refusals are shipped too
+        calibrate_pathway("West Northamptonshire", 2024)
+    assert calls == []
+    calibrate_pathway("Rutland", 2023)  # another until: fitted afresh
+    assert calls == [2023]
+    monkeypatch.setattr(calibrate, "FIT_VERSION", calibrate.FIT_VERSION + 1)
+    calibrate_pathway("Rutland", 2024)  # another fit version: fitted afresh
+    assert calls == [2023, 2024]
