@@ -51,6 +51,9 @@ __all__ = [
 DAYS_A_YEAR = 365.25
 """Calendar days in a year [days]."""
 
+MIN_WORK = 1e-6
+"""Least work on a case in a stage [days of one FTE] (a tenth of a second)."""
+
 OUTCOMES: tuple[str, ...] = (
     "open",
     "refused",
@@ -243,7 +246,10 @@ def _work(rng: np.random.Generator, n: int, spec: PathwaySpec) -> np.ndarray:
         else:
             shape = 1.0 / stage.work_cv**2
             out[:, k] = rng.gamma(shape, stage.work_days / shape, n)
-    return out
+    # at least MIN_WORK: a gamma of cv 2 draws works of 1e-11 days, which end at the
+    # instant they start at day-ordinal precision (about 1e-10 days), a tie the two
+    # engines would order differently
+    return np.maximum(out, MIN_WORK)
 
 
 def lognormal_delays(z: np.ndarray, mean_weeks: float, cv: float) -> np.ndarray:
