@@ -23,11 +23,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 
-from placeplan.errors import InputError  # noqa: E402
 from placeplan.io import atomic_write_text  # noqa: E402
 from placeplan.pathway.backtest import backtest, score  # noqa: E402
-from placeplan.pathway.calibrate import calibrate_pathway  # noqa: E402
 from placeplan.pathway.observed import pathway_panel  # noqa: E402
 
 
@@ -44,37 +43,53 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--draws", type=int, default=40)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "PATHWAY_BACKTEST.md"))
+    ap.add_argument(
+        "--replications", type=int, default=4, help="engine replications behind each fit"
+    )
+    ap.add_argument(
+        "--times",
+        default=None,
+        help="CSV of each council's fitting time, from tools/fit_pathways.py --times",
+    )
     args = ap.parse_args()
     panel = pathway_panel()
-    codes = sorted(set(panel.loc[panel["level"] == "la", "code"]))
-    calibrate_pathway("Hertfordshire", 2024)  # compile and cache before timing
-    seconds, refused = [], {}
-    for code in codes:
-        began = time.perf_counter()
-        try:
-            calibrate_pathway(code, 2024)
-        except InputError as exc:
-            refused[code] = str(exc)
-            continue
-        seconds.append(time.perf_counter() - began)
+    fits = pd.read_csv(args.times) if args.times else None
     began = time.perf_counter()
-    table = backtest(panel, (2021, 2022, 2023), draws=args.draws, seed=args.seed)
+    table = backtest(
+        panel,
+        (2021, 2022, 2023),
+        draws=args.draws,
+        seed=args.seed,
+        replications=args.replications,
+    )
     bt_seconds = time.perf_counter() - began
     scores = score(table)
     fitted = table.drop_duplicates(["code", "origin"])
     ok = int((fitted["status"] == "ok").sum())
-    t = np.array(seconds)
+    timing = "Fitting times not given (tools/fit_pathways.py --times FILE, then --times FILE)."
+    if fits is not None:
+        t = fits["seconds"].to_numpy(dtype=float)
+        timing = (
+            f"`tools/fit_pathways.py` (`calibrate_pathway(council, 2024)`, "
+            f"{int(fits['replications'].iloc[0])} replications) fitted {len(t)} councils "
+            f"({int((~fits['ok'].astype(bool)).sum())} refused): "
+            f"median {np.median(t):.1f} s, max {t.max():.1f} s, total {t.sum():.0f} s "
+            "(one process)."
+        )
     text = f"""# Pathway backtest (placeplan.pathway.backtest)
 
-Written by `benchmarks/pathway_backtest.py --draws {args.draws} --seed {args.seed}` on the
+Written by `benchmarks/pathway_backtest.py --draws {args.draws} --seed {args.seed}
+--replications {args.replications}` on the
 shipped SEN2 extract (release 2025 and release 2022). Contains public sector information
 licensed under the Open Government Licence v3.0.
 
 From each origin (2021, 2022, 2023) every council's pathway is calibrated on SEN2 up to
-the origin only and run forward by the fluid approximation the calibration fits with
-(staff following requests, as in the fit); 80% intervals from {args.draws} draws of the
-growth, outcome shares and capacities. Scored against what SEN2 published for the years
+the origin only, WITH THE ENGINE (placeplan.pathway.calibrate: the caseworkers' and
+psychologists' effective capacities and the assessment's mean delay, fitted on
+{args.replications} replications with common random numbers) and run forward by the
+engine from empty at the fit's warm-up, one replication per draw, staff following
+requests as in the fit; 80% intervals from {args.draws} draws of the growth, outcome
+shares, capacities and delay. Scored against what SEN2 published for the years
 after the origin up to 2024, and against two naive forecasts made from the same data:
 `naive_last` (the council's value at the origin) and `naive_national` (the council's
 value moved by England's last yearly change). `ratio_*` is the model's MAE over the
@@ -89,9 +104,7 @@ successor councils formed in 2021 or later, gaps in the series).
 
 ## Calibration time
 
-`calibrate_pathway(council, 2024)` for each of the {len(codes)} council series:
-{len(seconds)} calibrated, {len(refused)} refused ({", ".join(sorted(refused)) or "none"});
-median {np.median(t):.2f} s, max {t.max():.2f} s, total {t.sum():.0f} s (one process).
+{timing}
 The backtest itself took {bt_seconds:.0f} s.
 
 ## Reading the figures

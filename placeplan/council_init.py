@@ -593,6 +593,12 @@ def scenario_for(
     pathway, pathway_note = _pathway(code, name, until, sen2_dir, command)
     if pathway is not None:
         data["pathway"] = pathway
+        comments[("pathway", "feed", "shift_referrals")] = [
+            "false: the pathway does not move place referrals by default. Its backtest "
+            "(benchmarks/PATHWAY_BACKTEST.md) does not beat naive forecasts of timeliness "
+            "(persistence, England's change), so its forecast is not trusted to move them; "
+            "set true to let it.",
+        ]
     comments[("pathway",)] = pathway_note
     comments[("name",)] = _header(fitted, row, until, placement)
     comments[("start",)] = [f"first day of the spring term {until} (default term rule)"]
@@ -638,6 +644,13 @@ def _pathway(
         section = calibrate_pathway(code, until - 1, sen2_dir=sen2_dir, command=command)
     except InputError as exc:
         return None, [f"No pathway: section: {exc}"]
+    section["feed"] = {
+        "shift_referrals": False,
+        "source": (
+            "placeplan init: off by default, the pathway's backtest does not beat naive "
+            "forecasts of timeliness (benchmarks/PATHWAY_BACKTEST.md)"
+        ),
+    }
     return section, [
         f"The EHC needs-assessment pathway, calibrated on {name}'s SEN2 requests, "
         f"assessments and 20-week timeliness up to {until - 1} (placeplan.pathway.calibrate). "

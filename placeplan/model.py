@@ -67,6 +67,9 @@ ASSUMPTION_BOUNDS: dict[str, tuple[float, float]] = {
     "pathway.outcomes.withdrawn": (0.0, 1.0),
     "pathway.outcomes.assess": (0.0, 1.0),
     "pathway.outcomes.issue": (0.0, 1.0),
+    "pathway.stages.decision.delay_weeks": (0.0, 260.0),
+    "pathway.stages.assessment.delay_weeks": (0.0, 260.0),
+    "pathway.stages.plan.delay_weeks": (0.0, 260.0),
 }
 """Bounds of each assumption's draws (a normal's tails are clipped to them)."""
 

@@ -1132,7 +1132,8 @@ class PathwayStage(_Model):
     """One stage of the pathway: a FIFO queue served by one staff group.
 
     A case's time in the stage is its wait for a member of the staff group, their
-    work on it, then the stage's fixed minimum (advice deadlines, consultation).
+    work on it, then the stage's fixed minimum (advice deadlines, consultation) and
+    the case's own delay beyond it (``delay_weeks``, ``delay_cv``).
     """
 
     staff: str = Field(min_length=1, description="The staff group (a key of `pathway.staff`).")
@@ -1160,6 +1161,26 @@ class PathwayStage(_Model):
             "deadlines, consultation with schools and parents)."
         ),
         json_schema_extra=_units("weeks"),
+    )
+    delay_weeks: Annotated[Uncertain, uncertain_within(0, 260, "delay_weeks")] = Field(
+        Uncertain(mean=0.0),
+        description=(
+            "Mean time each case spends in the stage beyond its minimum, for what the "
+            "staff group does not control (health and social care advice, parents' "
+            "consultation, permitted exceptions): drawn per case, log-normal with "
+            "coefficient of variation `delay_cv`; 0 (the default) adds none. An "
+            "Uncertain is drawn once per replication."
+        ),
+        json_schema_extra=_units("weeks"),
+    )
+    delay_cv: float = Field(
+        1.0,
+        ge=0,
+        le=5,
+        description=(
+            "Coefficient of variation of a case's delay (log-normal): 0 gives every "
+            "case the same delay."
+        ),
     )
     source: str = Field("", description="Where the figures come from, or 'assumption: ...'.")
 

@@ -55,6 +55,9 @@ ASSUMPTIONS: dict[str, int] = {
     "pathway.outcomes.withdrawn": 9,
     "pathway.outcomes.assess": 10,
     "pathway.outcomes.issue": 11,
+    "pathway.stages.decision.delay_weeks": 12,
+    "pathway.stages.assessment.delay_weeks": 13,
+    "pathway.stages.plan.delay_weeks": 14,
 }
 """Parameters a scenario may give as a distribution, and the fixed slot of each one's
 stream. Each draws one uniform per replication from its own stream, so pinning one

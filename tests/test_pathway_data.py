@@ -4,6 +4,7 @@ calibrate, backtest)."""
 from __future__ import annotations
 
 import csv
+import json
 from datetime import date
 from pathlib import Path
 
@@ -19,12 +20,15 @@ from placeplan.errors import InputError
 from placeplan.pathway.backtest import backtest, score
 from placeplan.pathway.calibrate import (
     _GROUPS,
+    STAGE_ASSUMPTIONS,
     calibrate_pathway,
     fit_pathway,
     fluid,
     fluid_yearly,
     weekly_requests,
 )
+from placeplan.pathway.engine_fit import prepare
+from placeplan.pathway.fits import MANIFEST, extract_digest
 from placeplan.pathway.observed import COLUMNS, pathway_panel, pathway_series
 from placeplan.scenario import PathwaySpec, scenario_from_dict
 
@@ -225,23 +229,55 @@ def _synthetic(capacity: dict[str, float], shares=(0.01, 0.7, 0.95)) -> pd.DataF
     return frame
 
 
-@pytest.mark.parametrize(
-    "truth",
-    [
-        {"caseworkers": 9000.0, "psychologists": 4700.0},  # psychologists bind
-        {"caseworkers": 5000.0, "psychologists": 9000.0},  # caseworkers bind
-    ],
-)
-def test_calibration_recovers_the_capacity_that_made_the_data(truth):
-    fit = fit_pathway(_synthetic(truth), 2024)
-    assert fit.withdrawn.mean == pytest.approx(0.01, abs=1e-3)
-    assert fit.assess.mean == pytest.approx(0.7, abs=1e-3)
-    binding = min(truth, key=lambda g: truth[g] / max(truth.values()))
-    assert fit.capacity[binding] == pytest.approx(truth[binding], rel=0.01)
-    assert fit.loss < 1.0
+def _engine_synthetic(capacity: dict[str, float], delay: float) -> pd.DataFrame:
+    """A council's published series made by the ENGINE with known capacities and delay.
+
+    Made as the fit assumes (empty at the start of the 2020 warm-up, staff following
+    requests), on other draws than the fit's (seed 999, 16 replications).
+    """
+    years = np.arange(2020, 2025)
+    requests = 800 * np.exp(0.08 * (years - 2020))
+    shares = (0.01, 0.7, 0.95)
+    run = prepare(years, requests, shares, STAGE_ASSUMPTIONS, _GROUPS, 16, seed=999)
+    y, _ = run.run(capacity, delay)
+    frame = _synthetic({"caseworkers": 1e6, "psychologists": 1e6}, shares)
+    frame["requests"] = requests.round()
+    frame["plans_issued"] = y["plans_issued"].round()
+    frame["pct_within_20_weeks"] = y["pct_within_20_weeks"]
+    frame["decided_within_6_weeks"] = np.nan
+    frame["decided_over_6_weeks"] = np.nan
+    return frame
+
+
+def test_engine_calibration_recovers_the_delay_that_made_the_data():
+    """Ample staff and a mean delay of 12 weeks: a steady middling share on time, which
+    the fit puts down to the delay it was made with, not to a queue."""
+    truth = {"caseworkers": 4000.0, "psychologists": 4000.0}
+    data = _engine_synthetic(truth, 12.0)
+    assert 20 < data["pct_within_20_weeks"].iloc[-1] < 60  # middling, not all or nothing
+    fit = fit_pathway(data, 2024)
+    assert fit.delay_weeks == pytest.approx(12.0, rel=0.15)
     np.testing.assert_allclose(
-        fit.fitted["pct_within_20_weeks"], fit.observed["pct_within_20_weeks"], atol=1.0
+        fit.fitted["pct_within_20_weeks"], fit.observed["pct_within_20_weeks"], atol=3.0
     )
+    assert fit.delay_se > 0 and all(fit.capacity_se[g] > 0 for g in _GROUPS)
+
+
+def test_engine_calibration_puts_a_growing_queue_down_to_capacity():
+    """Psychologists short: a growing queue, no plan on time after the first year, fewer
+    plans than requests bring. The fit reproduces the plans (within 5%) and the share
+    on time, and puts them down to too little capacity, not to a delay. Which group
+    is short is not identified without the decisions within 6 weeks (a shortage of
+    caseworkers fits as well), so the test does not ask."""
+    truth = {"caseworkers": 5000.0, "psychologists": 1500.0}
+    data = _engine_synthetic(truth, 2.0)
+    assert data["pct_within_20_weeks"].iloc[-1] < 5
+    fit = fit_pathway(data, 2024)
+    np.testing.assert_allclose(fit.fitted["plans_issued"], fit.observed["plans_issued"], rtol=0.05)
+    np.testing.assert_allclose(
+        fit.fitted["pct_within_20_weeks"], fit.observed["pct_within_20_weeks"], atol=3.0
+    )
+    assert fit.delay_weeks < 4
 
 
 def test_fluid_conserves_cases_and_is_on_time_without_queues():
@@ -334,5 +370,42 @@ def test_init_scenarios_carry_a_valid_pathway(council):
     s = scenario_from_dict(data, source=f"init {council}")
     if "pathway" in data:
         assert s.pathway is not None and s.pathway.requests.base_year == 2024
+        # off by default: the backtest does not beat naive forecasts
+        assert s.pathway.feed.shift_referrals is False and s.pathway.feed.source
     else:  # too little published: no section, and a comment saying why
         assert council in ("Cumberland", "Isles of Scilly", "City of London")
+
+
+# ------------------------------------------------------------------ the shipped fits
+
+
+@pytest.mark.parametrize("council", ["E06000017", "E10000015"])  # Rutland, Hertfordshire
+def test_a_fresh_fit_equals_the_shipped_row(council):
+    shipped = calibrate_pathway(council, 2024, command="c")
+    fresh = calibrate_pathway(council, 2024, command="c", shipped=False)
+    assert fresh == shipped
+
+
+def test_the_shipped_fits_are_used_only_when_they_match(monkeypatch):
+    import placeplan.pathway.calibrate as calibrate
+
+    manifest = json.loads(MANIFEST.read_text())
+    assert manifest["extract_sha256"] == extract_digest()
+    assert manifest["until"] == 2024 and manifest["fit_version"] == calibrate.FIT_VERSION
+    calls = []
+    real = calibrate.fit_pathway
+    monkeypatch.setattr(
+        calibrate, "fit_pathway", lambda *a, **k: calls.append(a[1]) or real(*a, **k)
+    )
+    section = calibrate_pathway("Rutland", 2024)  # shipped: no fit
+    assert calls == [] and section["calibration"]["origin"] == 2024
+    assert scenario_for("Rutland")["pathway"]["calibration"]["origin"] == 2024  # init: no fit
+    assert calls == []
+    with pytest.raises(InputError, match="outside the years"):  # refusals are shipped too
+        calibrate_pathway("Northamptonshire", 2024)
+    assert calls == []
+    calibrate_pathway("Rutland", 2023)  # another until: fitted afresh
+    assert calls == [2023]
+    monkeypatch.setattr(calibrate, "FIT_VERSION", calibrate.FIT_VERSION + 1)
+    calibrate_pathway("Rutland", 2024)  # another fit version: fitted afresh
+    assert calls == [2023, 2024]

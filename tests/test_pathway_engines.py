@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from math import erf
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from placeplan.pathway.cases import Cases, servers_of
+from placeplan.pathway.cases import Cases, draw_cases, servers_of
 from placeplan.pathway.engine import backlog_at, run_cases, simulate, yearly
 from placeplan.pathway.reference import run_cases_reference
 from placeplan.scenario import PathwaySpec
@@ -28,6 +29,8 @@ def _spec(
     withdrawn=0.05,
     changes=(),
     backlog=(5, 8, 4),
+    delays=(0.0, 0.0, 0.0),
+    delay_cv=1.0,
 ):
     groups = {
         "caseworkers": {"fte": fte[0], "days_per_year": days[0], "changes": list(changes)},
@@ -44,14 +47,25 @@ def _spec(
                     "work_days": 1.0,
                     "work_cv": cv,
                     "min_weeks": mins[0],
+                    "delay_weeks": delays[0],
+                    "delay_cv": delay_cv,
                 },
                 "assessment": {
                     "staff": "psychologists",
                     "work_days": 2.0,
                     "work_cv": cv,
                     "min_weeks": mins[1],
+                    "delay_weeks": delays[1],
+                    "delay_cv": delay_cv,
                 },
-                "plan": {"staff": other, "work_days": 1.5, "work_cv": cv, "min_weeks": mins[2]},
+                "plan": {
+                    "staff": other,
+                    "work_days": 1.5,
+                    "work_cv": cv,
+                    "min_weeks": mins[2],
+                    "delay_weeks": delays[2],
+                    "delay_cv": delay_cv,
+                },
             },
             "staff": groups,
             "backlog": {
@@ -77,16 +91,28 @@ FIELDS = ("requested", "decided", "assessed", "outcome", "issued", "age", "first
     change=st.tuples(st.floats(-2, 3), st.integers(0, 600), st.sampled_from([0, 8])),
     backlog=st.tuples(*[st.integers(0, 6) for _ in range(3)]),
     seed=st.integers(0, 1000),
+    delays=st.tuples(*[st.sampled_from([0.0, 0.5, 3.0, 10.0]) for _ in range(3)]),
+    delay_cv=st.sampled_from([0.0, 0.7, 1.5]),
 )
 def test_fast_and_reference_engines_agree_exactly(
-    per_year, fte, shared, cv, mins, change, backlog, seed
+    per_year, fte, shared, cv, mins, change, backlog, seed, delays, delay_cv
 ):
     delta, day, lead = change
     when = date.fromordinal(START.toordinal() - 100 + day)
     if fte[0] + delta < 0:
         delta = -fte[0]
     changes = [{"name": "c", "from": str(when), "fte": delta, "lead_weeks": lead}]
-    spec = _spec(per_year, fte, shared=shared, cv=cv, mins=mins, changes=changes, backlog=backlog)
+    spec = _spec(
+        per_year,
+        fte,
+        shared=shared,
+        cv=cv,
+        mins=mins,
+        changes=changes,
+        backlog=backlog,
+        delays=delays,
+        delay_cv=delay_cv,
+    )
     fast = simulate(spec, START, END, Streams(seed, 0))
     ref = simulate(spec, START, END, Streams(seed, 0), engine="reference")
     for name in FIELDS:
@@ -239,3 +265,76 @@ def test_fractional_staff_give_their_share_of_capacity():
     # 1 + 1 + 0.5 FTE; 0.75 leave: the 0.5 server, and a full one replaced by 0.75
     assert servers.rate[cw].sum() == pytest.approx((1 + 1 + 0.5 + 0.75) * 200 / 365.25)
     assert np.count_nonzero(cw & np.isfinite(servers.leave)) == 2
+
+
+def test_no_delay_draws_nothing_more_and_changes_nothing():
+    """A delay of 0 (the default) is today's pathway to the bit: same draws, same days."""
+    plain = _spec(per_year=400)
+    zero = _spec(per_year=400, delays=(0.0, 0.0, 0.0), delay_cv=2.0)
+    a = simulate(plain, START, END, Streams(11, 2))
+    b = simulate(zero, START, END, Streams(11, 2))
+    for name in FIELDS:
+        assert np.array_equal(getattr(a, name), getattr(b, name), equal_nan=True), name
+    rng_a, rng_b = Streams(11, 2).rng("pathway"), Streams(11, 2).rng("pathway")
+    draw_cases(plain, START, END, rng_a)
+    assert draw_cases(zero, START, END, rng_b).delay is None
+    assert rng_a.random() == rng_b.random()  # the stream left at the same place
+
+
+def test_a_fixed_delay_moves_every_stage_end_by_exactly_it():
+    """cv 0: every case's stage ends exactly ``delay_weeks`` later than its work and
+    minimum, with ample staff (no queue) on the same draws."""
+    fast_staff = dict(fte=(200, 200), days=(365.25, 365.25), backlog=(0, 0, 0))
+    a = simulate(_spec(**fast_staff), START, END, Streams(5, 0))
+    b = simulate(
+        _spec(**fast_staff, delays=(1.0, 2.0, 0.5), delay_cv=0.0), START, END, Streams(5, 0)
+    )
+    both = np.isfinite(a.issued) & np.isfinite(b.issued)
+    assert both.sum() > 200
+    np.testing.assert_allclose(b.issued[both] - a.issued[both], 7 * 3.5, atol=1e-6)
+    dec = np.isfinite(a.decided) & np.isfinite(b.decided)
+    np.testing.assert_allclose(b.decided[dec] - a.decided[dec], 7.0, atol=1e-6)
+
+
+def test_share_on_time_without_queues_is_the_delay_distribution():
+    """No queue (ample staff, each server one day of work a day), fixed work of 4.5
+    days, minima of 12 weeks and a log-normal delay of mean 10 weeks, cv 1, in the
+    assessment: a plan is on time when its delay is at most 140 - 84 - 4.5 = 51.5
+    days, so the share on time is the log-normal's CDF there (0.49): a steady
+    middling share, not all or nothing."""
+    spec = _spec(
+        per_year=2000,
+        fte=(500, 500),
+        days=(365.25, 365.25),
+        cv=0.0,
+        mins=(2, 6, 4),
+        backlog=(0, 0, 0),
+        delays=(0.0, 10.0, 0.0),
+        delay_cv=1.0,
+        withdrawn=0.0,
+        assess=1.0,
+        issue=1.0,
+    )
+    sigma = np.sqrt(np.log(2.0))
+    mu = np.log(70.0) - sigma**2 / 2
+    expected = 0.5 * (1 + erf((np.log(51.5) - mu) / (sigma * np.sqrt(2))))
+    d = simulate(spec, START, END, Streams(2, 0))
+    ok = np.isfinite(d.issued) & (d.requested < END.toordinal() - 365)  # none cut off
+    on_time = np.mean(d.weeks_to_plan[ok] <= 20)
+    se = np.sqrt(expected * (1 - expected) / ok.sum())
+    assert 0.3 < expected < 0.7
+    assert abs(on_time - expected) < 4 * se, (on_time, expected)
+    # and its mean time to plan is the minima, the work and the mean delay
+    mean = (84 + 4.5 + 70) / 7
+    assert np.mean(d.weeks_to_plan[ok]) == pytest.approx(mean, abs=0.5)
+
+
+def test_the_backlog_has_spent_its_delay_in_the_stage_it_is_open_in():
+    spec = _spec(per_year=100, backlog=(4, 5, 6), delays=(3.0, 5.0, 2.0))
+    cases = draw_cases(spec, START, END, Streams(1, 0).rng("pathway"))
+    rows = np.flatnonzero(cases.backlog)
+    assert len(rows) == 15
+    assert np.all(cases.delay[rows, cases.first_stage[rows]] == 0)
+    later = cases.first_stage[rows] < 2
+    assert np.all(cases.delay[rows[later], cases.first_stage[rows[later]] + 1] > 0)
+    assert np.all(cases.delay[~cases.backlog] > 0)

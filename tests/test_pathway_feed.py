@@ -108,13 +108,15 @@ def _with(scenario, **pathway):
 
 
 def test_more_psychologists_bring_place_referrals_forward_on_the_same_draws(herts):
-    base = _with(herts)
+    """Psychologists short (35 FTE against about 45 needed): 30 more from September 2025."""
+    base = _with(herts, **{"staff.psychologists.fte": 35})
     more = _with(
         herts,
         **{
+            "staff.psychologists.fte": 35,
             "staff.psychologists.changes": [
-                {"name": "more", "from": "2025-09-01", "fte": 20, "lead_weeks": 0}
-            ]
+                {"name": "more", "from": "2025-09-01", "fte": 30, "lead_weeks": 0}
+            ],
         },
     )
     a = Model(base).replicate(Streams(3, 0))

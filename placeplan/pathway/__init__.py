@@ -23,7 +23,8 @@ Scenario section (optional, top level; :class:`placeplan.scenario.PathwaySpec`):
       stages:                         # PathwayStages: exactly these three, in order
         decision:   {staff: caseworkers, work_days: 1.0, work_cv: 1.0, min_weeks: 4, source: "..."}
         assessment: {staff: psychologists, work_days: 3.0, min_weeks: 6, source: "..."}
-        plan:       {staff: caseworkers, work_days: 2.0, min_weeks: 6, source: "..."}
+        plan:       {staff: caseworkers, work_days: 2.0, min_weeks: 6,
+                     delay_weeks: 3, delay_cv: 1.0, source: "..."}
       staff:                          # dict of StaffGroup, names [A-Za-z][A-Za-z0-9_]*
         caseworkers:
           fte: 60                     # in post at the start [FTE]
@@ -48,7 +49,7 @@ Scenario section (optional, top level; :class:`placeplan.scenario.PathwaySpec`):
 Final field names (for helper ``pathdata``): ``requests.{per_year, base_year, growth,
 ages, source}``; ``outcomes.{withdrawn, assess, issue, source}``;
 ``stages.{decision, assessment, plan}.{staff, work_days, work_cv, min_weeks,
-source}``; ``staff.<group>.{fte, days_per_year, changes, source}`` with
+delay_weeks, delay_cv, source}``; ``staff.<group>.{fte, days_per_year, changes, source}`` with
 ``changes[i].{name, from, fte, lead_weeks, source}`` (``StaffChange.effective`` is
 ``from + lead_weeks``); ``backlog.{decision, assessment, plan}.{cases,
 mean_weeks_open}`` and ``backlog.source``; ``target_pct_within_20_weeks``,
@@ -57,15 +58,20 @@ mean_weeks_open}`` and ``backlog.source``; ``target_pct_within_20_weeks``,
 Uncertain parameters are assumptions with fixed stream slots
 (:data:`placeplan.streams.ASSUMPTIONS`): ``pathway.requests.growth``,
 ``pathway.outcomes.withdrawn``, ``pathway.outcomes.assess``,
-``pathway.outcomes.issue``, and ``pathway.staff.<group>.days_per_year`` (slot fixed
-by the group's name). Every other draw of the pathway comes from the stream source
-``"pathway"``.
+``pathway.outcomes.issue``, ``pathway.stages.<stage>.delay_weeks``, and
+``pathway.staff.<group>.days_per_year`` (slot fixed by the group's name). Every
+other draw of the pathway comes from the stream source ``"pathway"``.
 
 Meaning: a case's time in a stage is its FIFO wait for its staff group (stages with
 the same group share it), then its work (``work_days`` of one FTE's casework time,
 gamma with coefficient of variation ``work_cv``), then the stage's fixed minimum
-(``min_weeks``). Time to plan is the day the plan is issued less the day of the
-request; "within 20 weeks" means at most 140 days, as SEN2 counts it.
+(``min_weeks``), then the case's own delay for what the staff group does not control
+(health and social care advice, parents' consultation, permitted exceptions:
+log-normal with mean ``delay_weeks`` and coefficient of variation ``delay_cv``; none
+by default). Without the delay every case's time outside the queue is the same, and a
+year's share on time is nearly all or nothing; the delay spreads it. Time to plan is
+the day the plan is issued less the day of the request; "within 20 weeks" means at
+most 140 days, as SEN2 counts it.
 """
 
 from __future__ import annotations

@@ -2,10 +2,11 @@
 
 From each origin year ``O`` every council's pathway is calibrated on its SEN2
 series up to ``O`` only (:func:`placeplan.pathway.calibrate.fit_pathway`) and run
-forward by the same fluid approximation the fit uses, its requests growing as
-fitted and its staff following its requests, as they did in the fit. Uncertainty:
-``draws`` runs, each with the growth, the outcome shares and the two capacities
-drawn from their fitted uncertainty (normal; capacities log-normal).
+forward by the engine the fit uses, its requests growing as fitted and its staff
+following its requests, as they did in the fit. Uncertainty: ``draws`` runs (one
+replication each), each with the growth, the outcome shares, the two capacities
+and the assessment delay drawn from their fitted uncertainty (normal; capacities
+and delay log-normal).
 
 Quantities scored: ``plans_issued`` [plans] and ``pct_within_20_weeks`` [%] in the
 calendar years ``O + 1`` to ``O + horizon`` (at most the last year published).
@@ -31,11 +32,11 @@ import pandas as pd
 from placeplan.errors import InputError
 from placeplan.pathway.calibrate import (
     _GROUPS,
+    STAGE_ASSUMPTIONS,
     PathwayFit,
-    _simulate,
     fit_pathway,
-    fluid_yearly,
 )
+from placeplan.pathway.engine_fit import prepare
 from placeplan.pathway.observed import COLUMNS
 
 __all__ = ["NAIVE", "QUANTITIES", "backtest", "forecast", "score"]
@@ -59,12 +60,22 @@ def forecast(
 ) -> dict[str, np.ndarray]:
     """Draws of the fitted pathway's plans issued and % within 20 weeks, ``[draw, year]``.
 
-    Draw 0 is the central one (every parameter at its estimate).
+    Each draw is one replication of the engine, from empty at the fit's warm-up, with
+    the published requests to the origin and the drawn growth after it, the drawn
+    outcome shares, capacities (log-normal) and assessment delay (log-normal), staff
+    following requests as in the fit. Draw 0 is the central one (every parameter at
+    its estimate).
     """
     sim_years = np.arange(min(fit.requests_used), int(years[-1]) + 1)
     base = np.array([fit.requests_used.get(int(y), np.nan) for y in sim_years])
     future = sim_years > fit.until
     out = {q: np.zeros((draws, len(years))) for q in QUANTITIES}
+    pick = np.isin(sim_years, years)
+
+    def lognormal(value: float, se: float, central: bool) -> float:
+        sd = math.log1p(se / value) if value > 0 else 0.0
+        return value if central else value * math.exp(rng.normal(0.0, sd))
+
     for d in range(draws):
         central = d == 0
         g = fit.growth if central else rng.normal(fit.growth, fit.growth_se)
@@ -74,14 +85,11 @@ def forecast(
         for share in (fit.withdrawn, fit.assess, fit.issue):
             value = share.mean if central else rng.normal(share.mean, share.sd)
             shares.append(min(max(value, 0.0), 1.0))
-        cap = {}
-        for group in _GROUPS:
-            c, se = fit.capacity[group], fit.capacity_se[group]
-            sd = math.log1p(se / c) if c > 0 else 0.0
-            cap[group] = c if central else c * math.exp(rng.normal(0.0, sd))
-        result, _ = _simulate(sim_years, req, cap, (shares[0], shares[1], shares[2]))
-        y = fluid_yearly(result, sim_years)
-        pick = np.isin(sim_years, years)
+        cap = {k: lognormal(fit.capacity[k], fit.capacity_se[k], central) for k in _GROUPS}
+        delay = lognormal(fit.delay_weeks, fit.delay_se, central)
+        seed = int(rng.integers(2**31))
+        run = prepare(sim_years, req, shares, STAGE_ASSUMPTIONS, _GROUPS, replications=1, seed=seed)
+        y, _ = run.run(cap, delay)
         for q in QUANTITIES:
             out[q][d] = y[q][pick]
     return out
@@ -115,6 +123,7 @@ def backtest(
     seed: int = 0,
     codes: Iterable[str] | None = None,
     last_year: int | None = None,
+    replications: int | None = None,
 ) -> pd.DataFrame:
     """Forecast every council's pathway from past origins, beside what SEN2 published.
 
@@ -134,6 +143,9 @@ def backtest(
         Councils (ONS codes) to score; every council if omitted.
     last_year : int, optional
         Last year published [default: the panel's last].
+    replications : int, optional
+        Engine replications behind each evaluation of the fits
+        (:data:`placeplan.pathway.engine_fit.REPLICATIONS` if omitted).
 
     Returns
     -------
@@ -158,7 +170,11 @@ def backtest(
             rng = np.random.default_rng([seed, origin, k])
             status = "ok"
             try:
-                fit = fit_pathway(known, origin, growth_pool_sd=None)
+                fit = (
+                    fit_pathway(known, origin, growth_pool_sd=None)
+                    if replications is None
+                    else fit_pathway(known, origin, growth_pool_sd=None, replications=replications)
+                )
                 draws_ = forecast(fit, years, draws, rng)
             except InputError as exc:
                 status, draws_ = str(exc), None

@@ -14,20 +14,22 @@ years up to ``until``:
   pooled over the years published, each with its sampling uncertainty: the
   binomial standard error of the pooled share combined with the year-to-year
   spread of the yearly shares;
-- **staff capacity**: SEN2 publishes no staffing, and FTE × casework days a year
-  is not identifiable from it; the calibration assumes the stages' work, minima
-  and casework days (:data:`STAGE_ASSUMPTIONS`, :data:`DAYS_PER_YEAR`) and fits
-  one *effective* capacity per staff group (caseworkers, psychologists), constant
-  over the fit years, so that the pathway's plans issued, % within 20 weeks and
-  (where published) decisions within 6 weeks match the observed years. The fit
-  uses :func:`fluid`, a fast deterministic fluid approximation of the engine
-  (FIFO queues as continuous flows, weekly steps); the engine
-  (:func:`placeplan.pathway.engine.simulate`) can check the result
-  (:func:`engine_check`);
+- **staff capacity and delay**: SEN2 publishes no staffing, and FTE × casework
+  days a year is not identifiable from it; the calibration assumes the stages'
+  work, minima and casework days (:data:`STAGE_ASSUMPTIONS`, :data:`DAYS_PER_YEAR`)
+  and the spread of a case's delay, and fits with the ENGINE
+  (:mod:`placeplan.pathway.engine_fit`: the compiled engine a run uses,
+  :data:`~placeplan.pathway.engine_fit.REPLICATIONS` replications on common random
+  numbers, from empty two years before the fit years, staff following requests)
+  one *effective* capacity per staff group (caseworkers, psychologists) and the
+  mean delay of an assessment beyond its minimum, so that the engine's plans issued
+  (loosely: :data:`PLANS_SCALE`) and % within 20 weeks match the last
+  :data:`FIT_YEARS` published years. :func:`fluid`, a fast deterministic fluid
+  approximation (FIFO queues as continuous flows, weekly steps), gives a first
+  guess only; at the same capacities the engine is far harsher;
 - **backlog at the start**: undecided requests as published at the year's end;
-  open assessments and plans estimated from the gap between requests decided to
-  assess and assessments concluded (plans issued, not issued, withdrawn), added
-  to the cases a steady pathway holds in flight. An estimate, and stated as one.
+  open assessments and plans as the fitted engine holds them at the end of
+  ``until`` (SEN2 publishes none). An estimate, and stated as one.
 
 Contains public sector information licensed under the Open Government Licence v3.0.
 """
@@ -50,6 +52,14 @@ from scipy.optimize import minimize
 
 from placeplan._version import __version__
 from placeplan.errors import InputError
+from placeplan.pathway.engine_fit import (
+    DELAY_CV,
+    DELAY_STAGE,
+    REPLICATIONS,
+    EngineRun,
+    lognormal_quantile_mean,
+    prepare,
+)
 from placeplan.pathway.observed import pathway_panel, pathway_series
 
 __all__ = [
@@ -70,6 +80,9 @@ __all__ = [
 STAGES: tuple[str, ...] = ("decision", "assessment", "plan")
 FIRST_YEAR = 2019
 """First calendar year fitted: SEN2 became the EHC plan series in 2019 (a break)."""
+FIT_VERSION = 3
+"""Version of the fit's method: the shipped fits (:mod:`placeplan.pathway.fits`) are
+used only when made by this version. Bump it whenever a change moves any fit."""
 FIT_YEARS = 3
 """Years the capacities are fitted on (the last ``FIT_YEARS`` up to ``until``)."""
 DAYS_PER_YEAR = 180.0
@@ -461,8 +474,11 @@ class PathwayFit:
     withdrawn, assess, issue : Share
         Outcome shares.
     capacity, capacity_se : dict of str to float
-        Effective capacity of each staff group [days/year] and its standard error
-        (jackknife over the fit years).
+        Effective capacity of each staff group in ``until`` [days/year] and its
+        standard error (from the curvature of the misfit).
+    delay_weeks, delay_se : float
+        Mean delay of a case in the assessment stage beyond its minimum, and its
+        standard error [weeks] (:data:`placeplan.pathway.engine_fit.DELAY_STAGE`).
     fit_years : tuple of int
         Years the capacities were fitted on.
     observed, fitted : dict of str to numpy.ndarray
@@ -479,7 +495,7 @@ class PathwayFit:
     loss : float
         The fit's loss at its optimum.
     evaluations : int
-        Fluid runs the fit made.
+        Engine evaluations the fit made (each :data:`REPLICATIONS` replications).
     seconds : float
         Time the fit took [s].
     """
@@ -495,6 +511,8 @@ class PathwayFit:
     issue: Share
     capacity: dict[str, float]
     capacity_se: dict[str, float]
+    delay_weeks: float
+    delay_se: float
     fit_years: tuple[int, ...]
     observed: dict[str, np.ndarray]
     fitted: dict[str, np.ndarray]
@@ -650,13 +668,31 @@ def _targets(series: pd.DataFrame, years: np.ndarray) -> dict[str, np.ndarray]:
     return {"plans_issued": plans, "pct_within_20_weeks": pct, "pct_decided_within_6_weeks": d6}
 
 
-def _loss(sim: Mapping[str, np.ndarray], obs: Mapping[str, np.ndarray], use: np.ndarray) -> float:
-    """Squared misfit: plans issued on the log scale (5%), percentages in 3-point units."""
+PLANS_SCALE = 0.15
+"""Scale of the misfit of plans issued, on the log scale: SEN2's plans issued in a year
+differ from its requests × the pooled shares by this much and more (definitions,
+backlogs), and a capacity that binds to close the gap makes the first-come,
+first-served queue grow and the share on time collapse; a loose scale lets the
+share on time lead [1]."""
+
+
+def _loss(
+    sim: Mapping[str, np.ndarray],
+    obs: Mapping[str, np.ndarray],
+    use: np.ndarray,
+    plans_scale: float = 0.05,
+    keys: tuple[str, ...] = ("pct_within_20_weeks", "pct_decided_within_6_weeks"),
+) -> float:
+    """Squared misfit of the simulated figures to the published ones.
+
+    Plans issued on the log scale (``plans_scale``), the percentages ``keys`` in
+    3-point units.
+    """
     total = 0.0
     p, q = sim["plans_issued"][use], obs["plans_issued"][use]
     ok = np.isfinite(q) & (q > 0)
-    total += float((((np.log(np.maximum(p[ok], 1e-9)) - np.log(q[ok])) / 0.05) ** 2).sum())
-    for key in ("pct_within_20_weeks", "pct_decided_within_6_weeks"):
+    total += float((((np.log(np.maximum(p[ok], 1e-9)) - np.log(q[ok])) / plans_scale) ** 2).sum())
+    for key in keys:
         p, q = sim[key][use], obs[key][use]
         ok = np.isfinite(q) & np.isfinite(p)
         total += float((((p[ok] - q[ok]) / 3.0) ** 2).sum())
@@ -723,70 +759,136 @@ def _fit_capacity(
 
 
 def _backlog(
-    series: pd.DataFrame, until: int, result: FluidResult, shares: tuple[float, float, float]
+    series: pd.DataFrame,
+    until: int,
+    ends: Mapping[str, tuple[float, float]],
+    shares: tuple[float, float, float],
 ) -> tuple[dict[str, tuple[float, float]], str]:
-    """Open cases at the end of ``until`` by stage (cases, mean weeks open)."""
-    end = {s: float(result.open_cases[s][-1]) for s in STAGES}
-    age = {s: float(result.open_age[s][-1]) for s in STAGES}
-    st = STAGE_ASSUMPTIONS
-    minimum = {s: st[s]["min_weeks"] + st[s]["work_days"] * 365 / DAYS_PER_YEAR / 7 for s in STAGES}
+    """Open cases at the end of ``until`` by stage (cases, mean weeks open).
+
+    The fitted engine's open cases at the end of its run (mean over its
+    replications), except the requests awaiting a decision where SEN2 publishes them.
+    """
     undecided = _num(series["decision_not_made"].get(until))
-    years = np.array([y for y in series.index if FIRST_YEAR <= y <= until])
-    to = _column(series, "decided_to_assess", years)
-    out_ = (
-        _column(series, "assessments_issued", years)
-        + _column(series, "assessments_not_issued", years)
-        + np.nan_to_num(_column(series, "assessments_withdrawn", years))
-    )
-    gap_ok = np.isfinite(to) & np.isfinite(out_)
     parts = []
-    backlog: dict[str, tuple[float, float]] = {}
+    backlog: dict[str, tuple[float, float]] = dict(ends)
     if math.isfinite(undecided):
-        decision = undecided
+        backlog["decision"] = (undecided, max(ends["decision"][1], 1.0))
         parts.append(f"decision: the {int(undecided)} requests of {until} undecided at its end")
     else:
-        decision = end["decision"]
-        parts.append("decision: the fluid fit's open decisions (undecided requests not published)")
-    backlog["decision"] = (decision, max(age["decision"], minimum["decision"] / 2 + 1))
-    if gap_ok.any():
-        first = int(years[gap_ok][0])
-        concluded = _num(series["assessments_issued"].get(first)) + _num(
-            series["assessments_not_issued"].get(first)
-        )
-        in_flight = concluded * (minimum["assessment"] + minimum["plan"]) / 52.0
-        gap = float((to[gap_ok] - out_[gap_ok]).sum())
-        after = max(in_flight + gap, 0.0)
-        model = end["assessment"] + end["plan"]
-        split = (
-            end["assessment"] / model
-            if model > 0
-            else minimum["assessment"] / (minimum["assessment"] + minimum["plan"])
-        )
-        parts.append(
-            f"assessment and plan: {after:.0f} open, an estimate: the cases a steady pathway "
-            f"holds in flight at the start of {first} ({in_flight:.0f}: assessments concluded "
-            f"that year × the stages' minimum time) plus requests decided to assess less "
-            f"assessments concluded (plans issued, not issued, withdrawn) in "
-            f"{first}-{until} ({gap:+.0f}); split between the stages as the fluid fit holds "
-            f"them ({100 * split:.0f}% assessment)"
-        )
-    else:
-        after = end["assessment"] + end["plan"]
-        split = end["assessment"] / after if after > 0 else 0.5
-        parts.append(
-            "assessment and plan: the fluid fit's open cases (decisions to assess not "
-            "published, so no gap to estimate from)"
-        )
-    backlog["assessment"] = (after * split, max(age["assessment"], minimum["decision"] + 2))
-    backlog["plan"] = (
-        after * (1 - split),
-        max(age["plan"], minimum["decision"] + minimum["assessment"] + 2),
+        parts.append("decision: the fitted engine's open decisions (undecided not published)")
+    parts.append(
+        "assessment and plan: the fitted engine's open cases at the end of "
+        f"{until} and their mean weeks since request, mean of its replications, a case "
+        "whose work in its stage was done counted in the next stage "
+        f"({ends['assessment'][0]:.0f} and {ends['plan'][0]:.0f}); SEN2 publishes no open "
+        "assessments"
     )
     return backlog, "; ".join(parts)
 
 
+def _fit_engine(
+    run: EngineRun,
+    obs: Mapping[str, np.ndarray],
+    use: np.ndarray,
+    guess: Mapping[str, float],
+    fluid_cap: Mapping[str, float],
+) -> tuple[
+    dict[str, float],
+    dict[str, float],
+    float,
+    float,
+    float,
+    dict[str, np.ndarray],
+    dict[str, tuple[float, float]],
+]:
+    """The capacities [days/year] and assessment delay [weeks] the engine fits best.
+
+    Minimises :func:`_loss` plus a weak pull of the log capacities towards the
+    starting point (a group whose capacity never binds is otherwise not
+    identified), by bounded Nelder–Mead on the logs, from the better of two starts:
+    the fluid fit's capacities with almost no delay (the queues explain the late
+    plans), and capacity for 1.5 × the busiest year's work with the delay that alone explains the
+    share on time (:func:`~placeplan.pathway.engine_fit.lognormal_quantile_mean`).
+    The decisions within 6 weeks are not a target (the decision stage's own delay is
+    not fitted, and a caseworker queue made to slow the decisions would, shared
+    with the plans, make the plans late too); they are reported beside the fit.
+    Standard errors from the misfit's curvature in each log, as if the misfit were
+    −2 × the log-likelihood (its scales: :data:`PLANS_SCALE` of plans, 3 points of a
+    share).
+
+    Returns
+    -------
+    capacity, capacity_se, delay, delay_se, loss, fitted figures, open cases at the end
+    """
+    pct = obs["pct_within_20_weeks"][use]
+    share = float(np.nanmean(pct)) / 100 if np.isfinite(pct).any() else 0.5
+    st = STAGE_ASSUMPTIONS
+    # capacity for 1.5 × the work the engine's busiest year brings (requests × shares)
+    req = float(run.requests.max())
+    w, a, i = (float(v) for v in run.spec_shares)
+    assessed = req * (1 - w) * a
+    ample = {
+        "caseworkers": 1.5
+        * (req * st["decision"]["work_days"] + assessed * i * st["plan"]["work_days"]),
+        "psychologists": 1.5 * assessed * st["assessment"]["work_days"],
+    }
+    path = sum(st[k]["min_weeks"] + st[k]["work_days"] * 365 / DAYS_PER_YEAR / 7 for k in STAGES)
+    starts = [
+        np.log([fluid_cap[g] for g in _GROUPS] + [0.5]),
+        np.log([ample[g] for g in _GROUPS] + [lognormal_quantile_mean(20 - path, share)]),
+    ]
+    lower = np.log([0.1 * guess[g] for g in _GROUPS] + [0.05])
+    upper = np.log([max(30 * guess[g], 3 * ample[g]) for g in _GROUPS] + [104.0])
+    prior = np.zeros(3)
+
+    def evaluate(x: np.ndarray) -> tuple[float, dict[str, np.ndarray], dict]:
+        x = np.clip(x, lower, upper)
+        cap = {g: float(math.exp(v)) for g, v in zip(_GROUPS, x[:2], strict=True)}
+        sim, ends = run.run(cap, float(math.exp(x[2])))
+        return _loss(sim, obs, use, PLANS_SCALE, ("pct_within_20_weeks",)), sim, ends
+
+    def objective(x: np.ndarray) -> float:
+        return evaluate(x)[0] + 0.01 * float(((x[:2] - prior[:2]) ** 2).sum())
+
+    best = None
+    for x0 in starts:
+        prior[:] = x0
+        simplex = x0 + np.array([[0, 0, 0], [0.3, 0, 0], [0, 0.3, 0], [0, 0, 0.5]])
+        res = minimize(
+            objective,
+            x0,
+            method="Nelder-Mead",
+            bounds=list(zip(lower, upper, strict=True)),
+            options={"xatol": 0.02, "fatol": 0.05, "maxiter": 45, "initial_simplex": simplex},
+        )
+        x_ = np.clip(res.x, lower, upper)
+        found = evaluate(x_)
+        if best is None or found[0] < best[1][0]:
+            best = (x_, found)
+    assert best is not None
+    x, (loss, sim, ends) = best
+    sd = np.zeros(3)
+    h = 0.1
+    for j in range(3):
+        step = np.zeros(3)
+        step[j] = h
+        up, down = evaluate(x + step)[0], evaluate(x - step)[0]
+        curve = (up + down - 2 * loss) / h**2
+        sd[j] = math.sqrt(2 / curve) if curve > 2 / 1.0**2 else 1.0
+    sd = np.clip(sd, 0.02, 1.0)
+    cap = {g: float(math.exp(v)) for g, v in zip(_GROUPS, x[:2], strict=True)}
+    cap_se = {g: cap[g] * float(math.expm1(sd[i])) for i, g in enumerate(_GROUPS)}
+    delay = float(math.exp(x[2]))
+    return cap, cap_se, delay, delay * float(math.expm1(sd[2])), loss, sim, ends
+
+
 def fit_pathway(
-    series: pd.DataFrame, until: int, *, growth_pool_sd: float | None = None
+    series: pd.DataFrame,
+    until: int,
+    *,
+    growth_pool_sd: float | None = None,
+    replications: int = REPLICATIONS,
 ) -> PathwayFit:
     """Fit the pathway of one area on its SEN2 series up to ``until``.
 
@@ -800,6 +902,8 @@ def fit_pathway(
     growth_pool_sd : float, optional
         The median council's sd of yearly log changes of requests, pooled half and
         half with the area's own [per year].
+    replications : int
+        Engine replications behind each evaluation (common random numbers).
 
     Returns
     -------
@@ -834,22 +938,16 @@ def fit_pathway(
     per_year = float(requests[-1])
     shares = (withdrawn.mean, assess.mean, issue.mean)
     guess = _first_guess(series, fit_years)
-    capacity, loss, calls, sim, result = _fit_capacity(years, requests, shares, obs_all, use, guess)
-    # jackknife over the fit years: the capacities' standard errors
-    drops = []
-    for drop in np.flatnonzero(use):
-        keep = use.copy()
-        keep[drop] = False
-        cap_j, _, c_j, _, _ = _fit_capacity(
-            years, requests, shares, obs_all, keep, capacity, factors=(1.0,)
-        )
-        calls += c_j
-        drops.append([cap_j[g] for g in _GROUPS])
-    jack = np.array(drops)
-    k = len(jack)
-    se = np.sqrt((k - 1) / k * ((jack - jack.mean(axis=0)) ** 2).sum(axis=0))
-    capacity_se = {g: float(se[i]) for i, g in enumerate(_GROUPS)}
-    backlog, backlog_how = _backlog(series, until, result, shares)
+    # the fluid fit: a first guess of the capacities only
+    fluid_cap, _, _fluid_calls, _, _ = _fit_capacity(
+        years, requests, shares, obs_all, use, guess, factors=(1.0,)
+    )
+    run = prepare(years, requests, shares, STAGE_ASSUMPTIONS, _GROUPS, replications=replications)
+    capacity, capacity_se, delay, delay_se, loss, sim, ends = _fit_engine(
+        run, obs_all, use, guess, fluid_cap
+    )
+    backlog, backlog_how = _backlog(series, until, ends, shares)
+    calls = run.evaluations
     return PathwayFit(
         until=until,
         per_year=per_year,
@@ -862,6 +960,8 @@ def fit_pathway(
         issue=issue,
         capacity=capacity,
         capacity_se=capacity_se,
+        delay_weeks=delay,
+        delay_se=delay_se,
         fit_years=tuple(int(y) for y in fit_years),
         observed={k_: v[use] for k_, v in obs_all.items()},
         fitted={k_: sim[k_][use] for k_ in obs_all},
@@ -925,7 +1025,7 @@ def pathway_block(
                 "sd": _r(DAYS_PER_YEAR * rel, 1),
                 "source": (
                     f"assumption: {DAYS_PER_YEAR:g} casework days of one FTE a year; sd the "
-                    "fitted capacity's relative standard error (jackknife over the fit years)"
+                    "fitted capacity's relative standard error (curvature of the misfit)"
                 ),
             },
             "source": (
@@ -945,17 +1045,21 @@ def pathway_block(
         "warm_up_from": int(min(fit.requests_used)),
         "loss": _r(fit.loss, 2),
         "evaluations": fit.evaluations,
-        "seconds": _r(fit.seconds, 3),
         "capacity_caseworkers": _r(fit.capacity["caseworkers"], 1),
         "capacity_caseworkers_se": _r(fit.capacity_se["caseworkers"], 1),
         "capacity_psychologists": _r(fit.capacity["psychologists"], 1),
         "capacity_psychologists_se": _r(fit.capacity_se["psychologists"], 1),
-        "capacity_follows_requests": str(SCALE_WITH_REQUESTS).lower(),
+        "delay_weeks": _r(fit.delay_weeks, 2),
+        "delay_weeks_se": _r(fit.delay_se, 2),
+        "delay_stage": DELAY_STAGE,
+        "fit_version": FIT_VERSION,
+        "delay_cv": DELAY_CV,
+        "replications": REPLICATIONS,
+        "plans_scale": PLANS_SCALE,
+        "capacity_follows_requests": "true",
         "growth_raw_sd": _r(fit.growth_sd),
         "growth_years": ",".join(map(str, fit.growth_years)),
         "requests_filled": ",".join(map(str, fit.filled)) or "none",
-        "spread_weeks": SPREAD_WEEKS,
-        "wait_cv": WAIT_CV,
     }
     for key in ("plans_issued", "pct_within_20_weeks", "pct_decided_within_6_weeks"):
         for y, o, f in zip(fit.fit_years, fit.observed[key], fit.fitted[key], strict=True):
@@ -992,7 +1096,31 @@ def pathway_block(
                 "work_days": STAGE_ASSUMPTIONS[s]["work_days"],
                 "work_cv": STAGE_ASSUMPTIONS[s]["work_cv"],
                 "min_weeks": STAGE_ASSUMPTIONS[s]["min_weeks"],
-                "source": STAGE_SOURCE,
+                **(
+                    {
+                        "delay_weeks": {
+                            "mean": _r(fit.delay_weeks, 2),
+                            "sd": _r(fit.delay_se, 2),
+                            "source": (
+                                f"fitted to SEN2 {fit.fit_years[0]}-{until} with the engine: "
+                                "the mean time an assessment takes beyond its 6 weeks and its "
+                                "caseworkers' and psychologists' queues (health and social "
+                                "care advice, permitted exceptions); sd from the curvature of "
+                                "the misfit"
+                            ),
+                        },
+                        "delay_cv": DELAY_CV,
+                    }
+                    if s == DELAY_STAGE
+                    else {}
+                ),
+                "source": STAGE_SOURCE
+                + (
+                    f"; assumption: a case's delay is log-normal with cv {DELAY_CV:g} (its "
+                    "spread is not identifiable from yearly shares)"
+                    if s == DELAY_STAGE
+                    else ""
+                ),
             }
             for s in STAGES
         },
@@ -1001,9 +1129,11 @@ def pathway_block(
         "calibration": {
             "method": (
                 "placeplan.pathway.calibrate: shares pooled from SEN2; one effective capacity "
-                "per staff group fitted by a fluid approximation of the pathway so that plans "
-                "issued, % within 20 weeks and decisions within 6 weeks match "
-                f"{fit.fit_years[0]}-{until}"
+                "per staff group and the assessment's mean delay fitted with the pathway's "
+                f"engine ({REPLICATIONS} replications, common random numbers, from empty "
+                f"{min(fit.requests_used)}, staff following requests) so that plans issued "
+                f"(loosely, scale {PLANS_SCALE:g} on the log) and % within 20 weeks match "
+                f"{fit.fit_years[0]}-{until}; the fluid approximation gives a first guess only"
             ),
             "command": command,
             "origin": until,
@@ -1014,8 +1144,10 @@ def pathway_block(
         "source": (
             f"{name}{f' ({code})' if code else ''}: calibrated on SEN2 up to {until}. "
             "Assumption: SEN2 publishes no staffing, so the staff groups' capacity is an "
-            "effective one, fitted (fte × days_per_year), not a count of staff in post; the "
-            "stages' work and minima are assumptions"
+            "effective one, fitted (fte × days_per_year), not a count of staff in post, "
+            "that followed the requests year by year in the fit (held at the last year's "
+            "in this section); the stages' work and minima, the delay's spread and that "
+            "it falls in the assessment are assumptions; the delay's level is fitted"
         ),
     }
 
@@ -1026,8 +1158,13 @@ def calibrate_pathway(
     *,
     sen2_dir: str | Path | None = None,
     command: str | None = None,
+    shipped: bool = True,
 ) -> dict[str, Any]:
     """A council's ``pathway:`` section, calibrated on its SEN2 series up to ``until``.
+
+    On the shipped extract, the fit shipped in ``placeplan/data/pathway_fits.csv.gz``
+    when its manifest matches (:mod:`placeplan.pathway.fits`: the same ``until``,
+    extract and :data:`FIT_VERSION`), which is what a fresh fit gives; else a fresh fit.
 
     Parameters
     ----------
@@ -1039,6 +1176,8 @@ def calibrate_pathway(
         A folder of official SEN2 files; the shipped extract if omitted.
     command : str, optional
         The command to record in ``calibration.command``.
+    shipped : bool
+        Use the shipped fit when it matches (False: always fit afresh).
 
     Returns
     -------
@@ -1062,17 +1201,22 @@ def calibrate_pathway(
             f"{series.attrs.get('name') or council}: --until {until} is outside the years "
             f"SEN2 publishes requests for ({FIRST_YEAR + 1}-{last}); give a year in that range"
         )
+    name = str(series.attrs.get("name") or council)
+    command = command or f"placeplan.pathway.calibrate.calibrate_pathway({name!r}, {until})"
+    code = series.attrs.get("code")
+    if sen2_dir is None and shipped and code:
+        from placeplan.pathway.fits import shipped_section
+
+        found = shipped_section(str(code), until, FIT_VERSION)
+        if isinstance(found, str):
+            raise InputError(found)
+        if found is not None:
+            found["calibration"]["command"] = command
+            return found
     key = None if sen2_dir is None else str(Path(sen2_dir).resolve())
     fit = fit_pathway(series, until, growth_pool_sd=_median_growth_sd(key, until))
-    name = str(series.attrs.get("name") or council)
     release = str(series.attrs.get("release") or "SEN2")
-    return pathway_block(
-        fit,
-        name=name,
-        release=release,
-        command=command or f"placeplan.pathway.calibrate.calibrate_pathway({name!r}, {until})",
-        code=series.attrs.get("code"),
-    )
+    return pathway_block(fit, name=name, release=release, command=command, code=code)
 
 
 def engine_check(

@@ -5,7 +5,13 @@ consume exactly these numbers, so they agree exactly on the same draws. Every
 random number comes from the replication's ``"pathway"`` stream, in a fixed order:
 the requests of each calendar year (a Poisson count, then uniform instants), their
 ages, three uniforms per case for its outcome, three work draws per case, then the
-backlog stage by stage (times since request, ages, outcomes, work).
+backlog stage by stage (times since request, ages, outcomes, work), and last, for
+each stage whose mean delay is above 0 and whose ``delay_cv`` is above 0, one
+standard normal per case (backlog first, then requests) for its delay. A pathway
+without delays draws no more numbers than before delays existed. A case open at the
+start has no delay in the stage it is open in (it has spent it there already: its
+age counts from its request); it still waits for staff, is worked on and waits out
+the stage's minimum.
 
 Staff are servers: a group of ``F`` FTE is ``floor(F)`` full-time servers and, for
 the fraction left, one part-time server working at that fraction of the speed
@@ -36,12 +42,17 @@ __all__ = [
     "Cases",
     "Servers",
     "draw_cases",
+    "draw_delays",
+    "lognormal_delays",
     "servers_of",
     "spec_values",
 ]
 
 DAYS_A_YEAR = 365.25
 """Calendar days in a year [days]."""
+
+MIN_WORK = 1e-6
+"""Least work on a case in a stage [days of one FTE] (a tenth of a second)."""
 
 OUTCOMES: tuple[str, ...] = (
     "open",
@@ -82,7 +93,7 @@ def spec_values(spec: PathwaySpec, values: Mapping[str, float] | None) -> dict[s
     """The pathway's uncertain parameters in one replication: ``values`` or the centres.
 
     Keys are the assumption paths (``pathway.requests.growth``, ...,
-    ``pathway.staff.<group>.days_per_year``).
+    ``pathway.stages.<stage>.delay_weeks``, ``pathway.staff.<group>.days_per_year``).
     """
     values = values or {}
     out = {
@@ -91,6 +102,8 @@ def spec_values(spec: PathwaySpec, values: Mapping[str, float] | None) -> dict[s
         "pathway.outcomes.assess": spec.outcomes.assess.centre,
         "pathway.outcomes.issue": spec.outcomes.issue.centre,
     }
+    for name in PATHWAY_STAGES:
+        out[f"pathway.stages.{name}.delay_weeks"] = getattr(spec.stages, name).delay_weeks.centre
     for name, group in spec.staff.items():
         out[f"pathway.staff.{name}.days_per_year"] = group.days_per_year.centre
     return {k: float(values.get(k, v)) for k, v in out.items()}
@@ -204,6 +217,9 @@ class Cases:
         ``[case, stage]`` casework the case needs in each stage [days of one FTE].
     backlog : numpy.ndarray
         True for the cases open at the start.
+    delay : numpy.ndarray or None
+        ``[case, stage]`` time the case spends in each stage beyond its work and the
+        stage's minimum [days]; None for none.
     """
 
     requested: np.ndarray
@@ -214,6 +230,7 @@ class Cases:
     outcome: np.ndarray
     work: np.ndarray
     backlog: np.ndarray
+    delay: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.requested)
@@ -229,6 +246,44 @@ def _work(rng: np.random.Generator, n: int, spec: PathwaySpec) -> np.ndarray:
         else:
             shape = 1.0 / stage.work_cv**2
             out[:, k] = rng.gamma(shape, stage.work_days / shape, n)
+    # at least MIN_WORK: a gamma of cv 2 draws works of 1e-11 days, which end at the
+    # instant they start at day-ordinal precision (about 1e-10 days), a tie the two
+    # engines would order differently
+    return np.maximum(out, MIN_WORK)
+
+
+def lognormal_delays(z: np.ndarray, mean_weeks: float, cv: float) -> np.ndarray:
+    """Delays [days] from standard normals ``z``: log-normal, mean ``mean_weeks``, cv ``cv``.
+
+    ``exp(mu + sigma z)`` with ``sigma² = log(1 + cv²)`` and ``mu = log(mean) − sigma²/2``,
+    so a case's delay moves smoothly with the mean and the cv on the same draws (what
+    the calibration's common random numbers need).
+    """
+    sigma2 = math.log1p(cv * cv)
+    mu = math.log(mean_weeks * 7.0) - 0.5 * sigma2
+    return np.exp(mu + math.sqrt(sigma2) * z)
+
+
+def draw_delays(
+    spec: PathwaySpec, n: int, rng: np.random.Generator, v: Mapping[str, float]
+) -> np.ndarray | None:
+    """``[n, 3]`` delay of each case in each stage [days]; None if no stage has one.
+
+    A stage with mean delay 0 draws nothing; with ``delay_cv`` 0 every case gets the
+    mean; else one standard normal per case (:func:`lognormal_delays`).
+    """
+    out = None
+    for k, name in enumerate(PATHWAY_STAGES):
+        mean = v[f"pathway.stages.{name}.delay_weeks"]
+        if mean <= 0:
+            continue
+        if out is None:
+            out = np.zeros((n, 3))
+        cv = getattr(spec.stages, name).delay_cv
+        if cv == 0:
+            out[:, k] = mean * 7.0
+        else:
+            out[:, k] = lognormal_delays(rng.standard_normal(n), mean, cv)
     return out
 
 
@@ -339,6 +394,11 @@ def draw_cases(
         return np.concatenate([np.concatenate([p[i] for p in parts])[order], new])
 
     nb = len(b_req)
+    delay = draw_delays(spec, nb + n, rng, v)
+    if delay is not None and nb:
+        # a case open at the start has spent its delay in the stage it is open in
+        b_stage = np.concatenate([p[2] for p in parts])[order].astype(np.int64)
+        delay[np.arange(nb), b_stage] = 0.0
     return Cases(
         requested=cat(0, requested),
         age=cat(1, age).astype(np.int16),
@@ -348,4 +408,5 @@ def draw_cases(
         outcome=cat(4, outcome).astype(np.int8),
         work=np.concatenate([np.concatenate([p[5] for p in parts])[order], work]),
         backlog=np.arange(nb + n) < nb,
+        delay=delay,
     )

@@ -1,7 +1,8 @@
 """The pathway's fast engine, its outputs, and the one entry point, :func:`simulate`.
 
 Each stage is a first-come, first-served queue served by its staff group's servers
-(:mod:`placeplan.pathway.cases`); stages with the same group share its servers, in
+(:mod:`placeplan.pathway.cases`), then the stage's minimum and the case's own delay
+beyond it; stages with the same group share its servers, in
 the order their cases became ready. The fast engine keeps every case's next task
 in one heap ordered by the instant it becomes ready (ties: the case's place, then
 its stage) and gives each task, as it leaves the heap, to the server of its group
@@ -38,6 +39,7 @@ __all__ = [
     "from_cases",
     "run_cases",
     "simulate",
+    "time_after_work",
     "yearly",
 ]
 
@@ -108,10 +110,12 @@ def _less(t1, k1, t2, k2):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def _kernel(
-    enter, first, last, work, stage_group, min_days, lo, hi, join, leave, rate, horizon
+    enter, first, last, work, stage_group, after, lo, hi, join, leave, rate, horizon
 ):  # pragma: no cover - compiled
     """``[case, stage]`` instant each stage is done (after its minimum); NaN if never run.
 
+    ``after[i, k]``: time from the end of case ``i``'s work in stage ``k`` to the
+    stage's end (minimum and delay) [days].
     ``lo[g]:hi[g]`` are the servers of group ``g``. Tasks ready at or after the
     horizon are not run.
     """
@@ -164,7 +168,7 @@ def _kernel(
             continue
         finish = best + work[i, k] / rate[server]
         free[server] = finish
-        ready = finish + min_days[k]
+        ready = finish + after[i, k]
         done[i, k] = ready
         if k < last[i] and ready < horizon:
             t, key = ready, key + 1
@@ -190,6 +194,19 @@ def stage_layout(spec: PathwaySpec) -> tuple[np.ndarray, np.ndarray]:
     return group, minimum
 
 
+def time_after_work(minimum: np.ndarray, cases: Cases) -> np.ndarray:
+    """``[case, stage]`` time from the end of the work to the end of the stage [days].
+
+    The stage's fixed minimum plus the case's delay (:attr:`Cases.delay`); both
+    engines add this same array, so they agree exactly (with no delay it is the
+    minimum itself, to the bit).
+    """
+    after = np.broadcast_to(minimum, (len(cases), 3))
+    if cases.delay is not None:
+        after = after + cases.delay
+    return np.ascontiguousarray(after, dtype=float)
+
+
 def run_cases(spec: PathwaySpec, cases: Cases, servers: Servers, horizon: float) -> np.ndarray:
     """The fast engine: ``[case, stage]`` instant each stage is done [days] (NaN: not run)."""
     group, minimum = stage_layout(spec)
@@ -202,7 +219,7 @@ def run_cases(spec: PathwaySpec, cases: Cases, servers: Servers, horizon: float)
         cases.last_stage.astype(np.int64),
         np.ascontiguousarray(cases.work),
         group,
-        minimum,
+        time_after_work(minimum, cases),
         lo,
         hi,
         servers.join,

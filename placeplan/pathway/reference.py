@@ -1,7 +1,8 @@
 """The pathway's reference engine: one SimPy process per case.
 
 Each case waits until it enters its first stage, then, stage by stage, asks its
-staff group for a server, is worked on, and waits out the stage's fixed minimum.
+staff group for a server, is worked on, and waits out the stage's fixed minimum and
+its own delay.
 Each staff group keeps one first-come, first-served queue; a server is free to
 start a case from its ``join`` instant until its ``leave`` instant. Whenever a case
 joins a queue, a server finishes, or a server joins, the group gives the head of
@@ -19,7 +20,7 @@ import numpy as np
 import simpy
 
 from placeplan.pathway.cases import Cases, Servers
-from placeplan.pathway.engine import stage_layout
+from placeplan.pathway.engine import stage_layout, time_after_work
 from placeplan.scenario import PathwaySpec
 
 __all__ = ["run_cases_reference"]
@@ -75,6 +76,7 @@ def run_cases_reference(
     Same contract as :func:`placeplan.pathway.engine.run_cases`.
     """
     stage_group, minimum = stage_layout(spec)
+    after = time_after_work(minimum, cases)
     env = simpy.Environment(initial_time=0.0)
     groups = [
         _Group(
@@ -94,7 +96,7 @@ def run_cases_reference(
             s = yield group.request()
             yield env.timeout(cases.work[i, k] / servers.rate[s])
             group.release(s)
-            yield env.timeout(minimum[k])
+            yield env.timeout(after[i, k])
             done[i, k] = env.now
 
     for i in range(n):
