@@ -16,7 +16,9 @@ Under ``pathway.discipline: deadline_first`` (:func:`_kernel_deadline`) a group
 instead takes, whenever a server is free, the waiting task of the oldest request
 still under 20 weeks old at that instant, else the oldest request of the late ones
 (the council works to the statutory deadline; non-preemptive); the engine then
-runs event by event, all that happens at an instant before any choice at it.
+runs event by event, all that happens at an instant before any choice at it. Under
+lasting overload the late cases can wait without end: with the caseworkers shared
+by decisions (all fresh) and plans (mostly late), the plans stop.
 
 The reference engine (:mod:`placeplan.pathway.reference`) runs the same cases one
 SimPy process each; both give the same days to the last bit on the same draws
