@@ -1309,7 +1309,8 @@ class PathwaySpec(_Model):
 
     Requests arrive as a Poisson process; each passes the decision stage (withdrawn,
     refused, or assessed), an assessment (a plan, or not), and the plan stage. Each
-    stage is a FIFO queue served by a staff group (:class:`PathwayStage`); see
+    stage is a queue served by a staff group (:class:`PathwayStage`), first come, first
+    served unless ``discipline`` says otherwise; see
     :mod:`placeplan.pathway`.
     """
 
@@ -1320,6 +1321,14 @@ class PathwaySpec(_Model):
         min_length=1, max_length=20, description="Staff groups, by name."
     )
     backlog: PathwayBacklog = Field(PathwayBacklog(), description="Open cases at the start.")
+    discipline: Literal["fifo", "deadline_first"] = Field(
+        "fifo",
+        description=(
+            "Order in which a staff group takes its waiting cases: 'fifo', first come, "
+            "first served; 'deadline_first', the oldest request still under 20 weeks old, "
+            "else the oldest request (the council works to the statutory deadline)."
+        ),
+    )
     target_pct_within_20_weeks: float | None = Field(
         None,
         ge=0,

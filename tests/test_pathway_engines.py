@@ -81,7 +81,7 @@ START, END = date(2025, 1, 6), date(2027, 1, 6)
 FIELDS = ("requested", "decided", "assessed", "outcome", "issued", "age", "first_stage")
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     per_year=st.floats(20, 400),
     fte=st.tuples(st.floats(0.3, 4), st.floats(0.5, 3)),
@@ -93,9 +93,10 @@ FIELDS = ("requested", "decided", "assessed", "outcome", "issued", "age", "first
     seed=st.integers(0, 1000),
     delays=st.tuples(*[st.sampled_from([0.0, 0.5, 3.0, 10.0]) for _ in range(3)]),
     delay_cv=st.sampled_from([0.0, 0.7, 1.5]),
+    discipline=st.sampled_from(["fifo", "deadline_first"]),
 )
 def test_fast_and_reference_engines_agree_exactly(
-    per_year, fte, shared, cv, mins, change, backlog, seed, delays, delay_cv
+    per_year, fte, shared, cv, mins, change, backlog, seed, delays, delay_cv, discipline
 ):
     delta, day, lead = change
     when = date.fromordinal(START.toordinal() - 100 + day)
@@ -112,7 +113,7 @@ def test_fast_and_reference_engines_agree_exactly(
         backlog=backlog,
         delays=delays,
         delay_cv=delay_cv,
-    )
+    ).model_copy(update={"discipline": discipline})
     fast = simulate(spec, START, END, Streams(seed, 0))
     ref = simulate(spec, START, END, Streams(seed, 0), engine="reference")
     for name in FIELDS:

@@ -498,6 +498,8 @@ class PathwayFit:
         Engine evaluations the fit made (each :data:`REPLICATIONS` replications).
     seconds : float
         Time the fit took [s].
+    discipline : str
+        The queues' discipline the engine ran (``pathway.discipline``).
     """
 
     until: int
@@ -523,6 +525,7 @@ class PathwayFit:
     loss: float
     evaluations: int
     seconds: float
+    discipline: str = "fifo"
 
 
 def _num(value: Any) -> float:
@@ -889,6 +892,7 @@ def fit_pathway(
     *,
     growth_pool_sd: float | None = None,
     replications: int = REPLICATIONS,
+    discipline: str = "fifo",
 ) -> PathwayFit:
     """Fit the pathway of one area on its SEN2 series up to ``until``.
 
@@ -904,6 +908,8 @@ def fit_pathway(
         half with the area's own [per year].
     replications : int
         Engine replications behind each evaluation (common random numbers).
+    discipline : {"fifo", "deadline_first"}
+        The queues' discipline the engine runs (``pathway.discipline``).
 
     Returns
     -------
@@ -942,7 +948,15 @@ def fit_pathway(
     fluid_cap, _, _fluid_calls, _, _ = _fit_capacity(
         years, requests, shares, obs_all, use, guess, factors=(1.0,)
     )
-    run = prepare(years, requests, shares, STAGE_ASSUMPTIONS, _GROUPS, replications=replications)
+    run = prepare(
+        years,
+        requests,
+        shares,
+        STAGE_ASSUMPTIONS,
+        _GROUPS,
+        replications=replications,
+        discipline=discipline,
+    )
     capacity, capacity_se, delay, delay_se, loss, sim, ends = _fit_engine(
         run, obs_all, use, guess, fluid_cap
     )
@@ -972,6 +986,7 @@ def fit_pathway(
         loss=loss,
         evaluations=calls,
         seconds=time.perf_counter() - t0,
+        discipline=discipline,
     )
 
 
@@ -1126,6 +1141,7 @@ def pathway_block(
         },
         "staff": staff,
         "backlog": backlog,
+        **({} if fit.discipline == "fifo" else {"discipline": fit.discipline}),
         "calibration": {
             "method": (
                 "placeplan.pathway.calibrate: shares pooled from SEN2; one effective capacity "
@@ -1159,6 +1175,7 @@ def calibrate_pathway(
     sen2_dir: str | Path | None = None,
     command: str | None = None,
     shipped: bool = True,
+    discipline: str = "fifo",
 ) -> dict[str, Any]:
     """A council's ``pathway:`` section, calibrated on its SEN2 series up to ``until``.
 
@@ -1178,6 +1195,9 @@ def calibrate_pathway(
         The command to record in ``calibration.command``.
     shipped : bool
         Use the shipped fit when it matches (False: always fit afresh).
+    discipline : {"fifo", "deadline_first"}
+        The queues' discipline the engine fits with (``pathway.discipline``); the
+        shipped fits are first come, first served, so any other fits afresh.
 
     Returns
     -------
@@ -1204,7 +1224,7 @@ def calibrate_pathway(
     name = str(series.attrs.get("name") or council)
     command = command or f"placeplan.pathway.calibrate.calibrate_pathway({name!r}, {until})"
     code = series.attrs.get("code")
-    if sen2_dir is None and shipped and code:
+    if sen2_dir is None and shipped and code and discipline == "fifo":
         from placeplan.pathway.fits import shipped_section
 
         found = shipped_section(str(code), until, FIT_VERSION)
@@ -1214,7 +1234,9 @@ def calibrate_pathway(
             found["calibration"]["command"] = command
             return found
     key = None if sen2_dir is None else str(Path(sen2_dir).resolve())
-    fit = fit_pathway(series, until, growth_pool_sd=_median_growth_sd(key, until))
+    fit = fit_pathway(
+        series, until, growth_pool_sd=_median_growth_sd(key, until), discipline=discipline
+    )
     release = str(series.attrs.get("release") or "SEN2")
     return pathway_block(fit, name=name, release=release, command=command, code=code)
 

@@ -1,16 +1,24 @@
 """The pathway's fast engine, its outputs, and the one entry point, :func:`simulate`.
 
-Each stage is a first-come, first-served queue served by its staff group's servers
+Each stage is a queue served by its staff group's servers
 (:mod:`placeplan.pathway.cases`), then the stage's minimum and the case's own delay
-beyond it; stages with the same group share its servers, in
-the order their cases became ready. The fast engine keeps every case's next task
-in one heap ordered by the instant it becomes ready (ties: the case's place, then
-its stage) and gives each task, as it leaves the heap, to the server of its group
-that can start it first (ties: the lowest server) — a server that has joined and
-not left, at the later of the task's readiness and the server's last finish. A task
-that leaves the heap in this order never finds a server taken by a later one, so
-this is the queue's first-come, first-served discipline exactly (the Kiefer–
-Wolfowitz recursion, with servers that join and leave). Compiled with numba.
+beyond it; stages with the same group share its servers. By default (``fifo``) a
+group serves its cases in the order they became ready: the fast engine keeps every
+case's next task in one heap ordered by the instant it becomes ready (ties: the
+case's place, then its stage) and gives each task, as it leaves the heap, to the
+server of its group that can start it first (ties: the lowest server) — a server
+that has joined and not left, at the later of the task's readiness and the server's
+last finish. A task that leaves the heap in this order never finds a server taken by
+a later one, so this is the queue's first-come, first-served discipline exactly (the
+Kiefer–Wolfowitz recursion, with servers that join and leave). Compiled with numba.
+
+Under ``pathway.discipline: deadline_first`` (:func:`_kernel_deadline`) a group
+instead takes, whenever a server is free, the waiting task of the oldest request
+still under 20 weeks old at that instant, else the oldest request of the late ones
+(the council works to the statutory deadline; non-preemptive); the engine then
+runs event by event, all that happens at an instant before any choice at it. Under
+lasting overload the late cases can wait without end: with the caseworkers shared
+by decisions (all fresh) and plans (mostly late), the plans stop.
 
 The reference engine (:mod:`placeplan.pathway.reference`) runs the same cases one
 SimPy process each; both give the same days to the last bit on the same draws
@@ -36,6 +44,7 @@ __all__ = [
     "YEARLY",
     "PathwayDraw",
     "backlog_at",
+    "due_of",
     "from_cases",
     "run_cases",
     "simulate",
@@ -185,6 +194,151 @@ def _kernel(
     return done
 
 
+@njit(cache=True)
+def _push(heap_t, heap_k, base, size, t, key):  # pragma: no cover - compiled
+    """Push ``(t, key)`` on the heap at ``heap_*[base:base + size]``; its new size."""
+    j = size
+    while j > 0:
+        p = (j - 1) // 2
+        if _less(t, key, heap_t[base + p], heap_k[base + p]):
+            heap_t[base + j], heap_k[base + j] = heap_t[base + p], heap_k[base + p]
+            j = p
+        else:
+            break
+    heap_t[base + j], heap_k[base + j] = t, key
+    return size + 1
+
+
+@njit(cache=True)
+def _pop(heap_t, heap_k, base, size):  # pragma: no cover - compiled
+    """Remove the root of the heap at ``heap_*[base:base + size]``; its new size."""
+    size -= 1
+    lt, lk = heap_t[base + size], heap_k[base + size]
+    j = 0
+    while True:
+        c = 2 * j + 1
+        if c >= size:
+            break
+        if c + 1 < size and _less(
+            heap_t[base + c + 1], heap_k[base + c + 1], heap_t[base + c], heap_k[base + c]
+        ):
+            c += 1
+        if _less(heap_t[base + c], heap_k[base + c], lt, lk):
+            heap_t[base + j], heap_k[base + j] = heap_t[base + c], heap_k[base + c]
+            j = c
+        else:
+            break
+    if size > 0:
+        heap_t[base + j], heap_k[base + j] = lt, lk
+    return size
+
+
+@njit(cache=True)
+def _kernel_deadline(
+    enter,
+    requested,
+    due,
+    first,
+    last,
+    work,
+    stage_group,
+    after,
+    lo,
+    hi,
+    server_group,
+    join,
+    leave,
+    rate,
+    horizon,
+):  # pragma: no cover - compiled
+    """:func:`_kernel` under the ``deadline_first`` discipline, event by event.
+
+    At each instant something happens (a task becomes ready, a server finishes, a
+    server joins), all of it is done first; then each group touched gives its free
+    servers (lowest first) the waiting task of the oldest request still before its
+    ``due`` instant, else the oldest request past it (ties: case, then stage).
+    Each group keeps its waiting tasks in two heaps by request: ``fresh`` (before
+    ``due`` at the last look) and ``late``; a group moves the fresh tasks now due
+    to ``late`` before it chooses.
+    """
+    n = enter.shape[0]
+    n_groups = lo.shape[0]
+    done = np.full((n, 3), np.nan)
+    free = np.full(join.shape[0], -np.inf)
+    ready_t = np.empty(3 * n + 1)  # tasks not yet ready, by the instant they are
+    ready_k = np.empty(3 * n + 1, dtype=np.int64)
+    n_ready = 0
+    for i in range(n):
+        if enter[i] < horizon:
+            n_ready = _push(ready_t, ready_k, 0, n_ready, enter[i], i * 3 + first[i])
+    fin_t = np.empty(join.shape[0] + 1)  # busy servers, by the instant they finish
+    fin_s = np.empty(join.shape[0] + 1, dtype=np.int64)
+    n_fin = 0
+    joins = np.sort(join[np.isfinite(join)])
+    join_group = server_group[np.isfinite(join)][np.argsort(join[np.isfinite(join)])]
+    jp = 0
+    fresh_t = np.empty(n_groups * n + 1)  # group g's heaps at [g * n, g * n + size)
+    fresh_k = np.empty(n_groups * n + 1, dtype=np.int64)
+    late_t = np.empty(n_groups * n + 1)
+    late_k = np.empty(n_groups * n + 1, dtype=np.int64)
+    n_fresh = np.zeros(n_groups, dtype=np.int64)
+    n_late = np.zeros(n_groups, dtype=np.int64)
+    touched = np.zeros(n_groups, dtype=np.bool_)
+    while True:
+        now = np.inf
+        if n_ready > 0:
+            now = ready_t[0]
+        if n_fin > 0 and fin_t[0] < now:
+            now = fin_t[0]
+        if jp < joins.shape[0] and joins[jp] < now:
+            now = joins[jp]
+        if now == np.inf:
+            break
+        while n_ready > 0 and ready_t[0] == now:
+            key = ready_k[0]
+            n_ready = _pop(ready_t, ready_k, 0, n_ready)
+            g = stage_group[key % 3]
+            n_fresh[g] = _push(fresh_t, fresh_k, g * n, n_fresh[g], requested[key // 3], key)
+            touched[g] = True
+        while n_fin > 0 and fin_t[0] == now:
+            touched[server_group[fin_s[0]]] = True
+            n_fin = _pop(fin_t, fin_s, 0, n_fin)
+        while jp < joins.shape[0] and joins[jp] == now:
+            touched[join_group[jp]] = True
+            jp += 1
+        for g in range(n_groups):
+            if not touched[g]:
+                continue
+            touched[g] = False
+            base = g * n
+            while n_fresh[g] > 0 and due[fresh_k[base] // 3] <= now:
+                t, key = fresh_t[base], fresh_k[base]
+                n_fresh[g] = _pop(fresh_t, fresh_k, base, n_fresh[g])
+                n_late[g] = _push(late_t, late_k, base, n_late[g], t, key)
+            s = lo[g]
+            while n_fresh[g] + n_late[g] > 0:
+                while s < hi[g] and not (free[s] <= now and join[s] <= now < leave[s]):
+                    s += 1
+                if s == hi[g]:
+                    break
+                if n_fresh[g] > 0:
+                    key = fresh_k[base]
+                    n_fresh[g] = _pop(fresh_t, fresh_k, base, n_fresh[g])
+                else:
+                    key = late_k[base]
+                    n_late[g] = _pop(late_t, late_k, base, n_late[g])
+                i, k = key // 3, key % 3
+                finish = now + work[i, k] / rate[s]
+                free[s] = finish
+                n_fin = _push(fin_t, fin_s, 0, n_fin, finish, s)
+                ready = finish + after[i, k]
+                done[i, k] = ready
+                if k < last[i] and ready < horizon:
+                    n_ready = _push(ready_t, ready_k, 0, n_ready, ready, key + 1)
+                s += 1
+    return done
+
+
 def stage_layout(spec: PathwaySpec) -> tuple[np.ndarray, np.ndarray]:
     """Staff group (index into ``spec.staff``) and fixed minimum [days] of each stage."""
     names = list(spec.staff)
@@ -207,12 +361,43 @@ def time_after_work(minimum: np.ndarray, cases: Cases) -> np.ndarray:
     return np.ascontiguousarray(after, dtype=float)
 
 
+def due_of(cases: Cases) -> np.ndarray:
+    """Instant each case's request turns 20 weeks old: ``requested + 140`` [days].
+
+    Under ``deadline_first`` a waiting task is late from this instant on; both
+    engines compare against this same array, so they agree exactly.
+    """
+    return np.asarray(cases.requested, dtype=float) + WITHIN_DAYS
+
+
 def run_cases(spec: PathwaySpec, cases: Cases, servers: Servers, horizon: float) -> np.ndarray:
-    """The fast engine: ``[case, stage]`` instant each stage is done [days] (NaN: not run)."""
+    """The fast engine: ``[case, stage]`` instant each stage is done [days] (NaN: not run).
+
+    Under ``spec.discipline``: first come, first served (:func:`_kernel`), or
+    ``deadline_first`` (:func:`_kernel_deadline`).
+    """
     group, minimum = stage_layout(spec)
     n_groups = len(spec.staff)
     lo = np.searchsorted(servers.group, np.arange(n_groups), side="left").astype(np.int64)
     hi = np.searchsorted(servers.group, np.arange(n_groups), side="right").astype(np.int64)
+    if spec.discipline == "deadline_first":
+        return _kernel_deadline(
+            np.asarray(cases.enter, dtype=float),
+            np.asarray(cases.requested, dtype=float),
+            due_of(cases),
+            cases.first_stage.astype(np.int64),
+            cases.last_stage.astype(np.int64),
+            np.ascontiguousarray(cases.work, dtype=float),
+            group,
+            time_after_work(minimum, cases),
+            lo,
+            hi,
+            np.asarray(servers.group, dtype=np.int64),
+            np.asarray(servers.join, dtype=float),
+            np.asarray(servers.leave, dtype=float),
+            np.asarray(servers.rate, dtype=float),
+            float(horizon),
+        )
     return _kernel(
         cases.enter,
         cases.first_stage.astype(np.int64),

@@ -69,14 +69,17 @@ def fit_spec(
     per_year: float = 1.0,
     base_year: int = 2024,
     delay_weeks: float = 1.0,
+    discipline: str = "fifo",
 ) -> PathwaySpec:
     """The pathway the fit runs.
 
     The given shares and stages, a delay of ``delay_weeks`` in :data:`DELAY_STAGE`
-    (cv :data:`DELAY_CV`), one FTE in each group.
+    (cv :data:`DELAY_CV`), one FTE in each group, queues under ``discipline``
+    (``pathway.discipline``).
     """
     return PathwaySpec.model_validate(
         {
+            "discipline": discipline,
             "requests": {"per_year": per_year, "base_year": base_year},
             "outcomes": {"withdrawn": shares[0], "assess": shares[1], "issue": shares[2]},
             "stages": {
@@ -238,17 +241,19 @@ def prepare(
     groups: Sequence[str],
     replications: int = REPLICATIONS,
     seed: int = SEED,
+    discipline: str = "fifo",
 ) -> EngineRun:
     """Draw the fit's replications: the published requests of each year, from empty.
 
     Year ``y``'s requests are Poisson with mean ``requests[y]``, uniform over the year;
     each case's outcome, work and delay (at a mean of one week) as the engine draws
     them (:func:`placeplan.pathway.cases.draw_cases`), year after year from each
-    replication's ``"pathway"`` stream.
+    replication's ``"pathway"`` stream. The engine runs them under ``discipline``
+    (``pathway.discipline``: the draws do not depend on it).
     """
     years = np.asarray(years, dtype=np.int64)
     requests = np.asarray(requests, dtype=float)
-    spec = fit_spec(shares, stages, groups)
+    spec = fit_spec(shares, stages, groups, discipline=discipline)
     cases = []
     for r in range(replications):
         rng = Streams(seed, r).rng("pathway")
