@@ -62,6 +62,13 @@ Uncertain parameters are assumptions with fixed stream slots
 ``pathway.staff.<group>.days_per_year`` (slot fixed by the group's name). Every
 other draw of the pathway comes from the stream source ``"pathway"``.
 
+Queue discipline (``discipline``): ``fifo`` (the default) serves each staff group's
+waiting tasks in the order they became ready; ``deadline_first`` gives a free member
+of staff the oldest request still within 20 weeks, else the oldest late one
+(non-preemptive). Deadline-first starves late cases when a group is short: with
+caseworkers doing both decisions and plans, fresh decisions always win and plans
+stop, so it is a lever to explore, not the calibrated default.
+
 Meaning: a case's time in a stage is its FIFO wait for its staff group (stages with
 the same group share it), then its work (``work_days`` of one FTE's casework time,
 gamma with coefficient of variation ``work_cv``), then the stage's fixed minimum
