@@ -137,35 +137,10 @@ def _kernel(
     for i in range(n):
         if enter[i] >= horizon:
             continue
-        t, key = enter[i], i * 3 + first[i]
-        j = size  # sift up
-        size += 1
-        while j > 0:
-            p = (j - 1) // 2
-            if _less(t, key, heap_t[p], heap_k[p]):
-                heap_t[j], heap_k[j] = heap_t[p], heap_k[p]
-                j = p
-            else:
-                break
-        heap_t[j], heap_k[j] = t, key
+        size = _push(heap_t, heap_k, 0, size, enter[i], i * 3 + first[i])
     while size > 0:
         t, key = heap_t[0], heap_k[0]
-        size -= 1
-        lt, lk = heap_t[size], heap_k[size]  # sift the last down from the root
-        j = 0
-        while True:
-            c = 2 * j + 1
-            if c >= size:
-                break
-            if c + 1 < size and _less(heap_t[c + 1], heap_k[c + 1], heap_t[c], heap_k[c]):
-                c += 1
-            if _less(heap_t[c], heap_k[c], lt, lk):
-                heap_t[j], heap_k[j] = heap_t[c], heap_k[c]
-                j = c
-            else:
-                break
-        if size > 0:
-            heap_t[j], heap_k[j] = lt, lk
+        size = _pop(heap_t, heap_k, 0, size)
         i, k = key // 3, key % 3
         g = stage_group[k]
         best, server = np.inf, -1
@@ -180,17 +155,7 @@ def _kernel(
         ready = finish + after[i, k]
         done[i, k] = ready
         if k < last[i] and ready < horizon:
-            t, key = ready, key + 1
-            j = size
-            size += 1
-            while j > 0:
-                p = (j - 1) // 2
-                if _less(t, key, heap_t[p], heap_k[p]):
-                    heap_t[j], heap_k[j] = heap_t[p], heap_k[p]
-                    j = p
-                else:
-                    break
-            heap_t[j], heap_k[j] = t, key
+            size = _push(heap_t, heap_k, 0, size, ready, key + 1)
     return done
 
 
