@@ -465,7 +465,9 @@ class Model:
             waiting = Referrals(times, age_ref, need, self._own[need])
         start_need = pupils_table + elsewhere_table + len(waiting) * list_mix
         demand = self._draw_cohort(streams, values, start_need)
-        if s.pathway is not None:  # the pathway, and its feed to the referrals
+        # the pathway, and its feed to the referrals: run when asked for (``kept``) or
+        # when it moves place referrals, never for nothing
+        if s.pathway is not None and (kept is not None or s.pathway.feed.shift_referrals):
             kept = {} if kept is None else kept
             kept["draw"], kept["feed"], demand = self._pathway_feed(
                 streams, values, demand, kept.get("engine", "fast")
