@@ -45,6 +45,13 @@ _WORKERS = click.option(
 )
 
 
+_SCORED_COUNCILS = click.option(
+    "--council",
+    "councils",
+    multiple=True,
+    help="A council (name or ONS code) to score; repeat for several.",
+)
+_ALL_COUNCILS = click.option("--all", "all_councils", is_flag=True, help="Score every council.")
 _OVERWRITE = click.option(
     "--overwrite",
     is_flag=True,
@@ -614,13 +621,8 @@ def init_command(
 
 
 @main.command()
-@click.option(
-    "--council",
-    "councils",
-    multiple=True,
-    help="A council (name or ONS code) to score; repeat for several.",
-)
-@click.option("--all", "all_councils", is_flag=True, help="Score every council.")
+@_SCORED_COUNCILS
+@_ALL_COUNCILS
 @click.option(
     "--origin",
     "origins",
@@ -719,13 +721,8 @@ def backtest(
 
 
 @main.command("pathway-backtest")
-@click.option(
-    "--council",
-    "councils",
-    multiple=True,
-    help="A council (name or ONS code) to score; repeat for several.",
-)
-@click.option("--all", "all_councils", is_flag=True, help="Score every council.")
+@_SCORED_COUNCILS
+@_ALL_COUNCILS
 @click.option(
     "--origin",
     "origins",

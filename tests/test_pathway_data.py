@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from sen2_fixture import GEO
 
 from placeplan import sen2
 from placeplan.cli import main
@@ -95,20 +96,7 @@ def _requests_files(folder: Path, *, full: bool) -> None:
     """A release-2025 folder with the three pathway files (full or required columns)."""
     folder.mkdir(parents=True)
     (folder / "data-guidance.txt").write_text("Reporting year 2025\n", encoding="utf-8")
-    geo = [
-        "time_period",
-        "time_identifier",
-        "geographic_level",
-        "country_code",
-        "country_name",
-        "region_code",
-        "region_name",
-        "new_la_code",
-        "old_la_code",
-        "la_name",
-        "breakdown_topic",
-        "breakdown",
-    ]
+    geo = [*GEO, "breakdown_topic", "breakdown"]
     area = ["2024", "Calendar year", "National", "E92000001", "England", "", "", "", "", ""]
     topic = ["All requests", "All requests"]
     files = {
