@@ -22,6 +22,7 @@ from placeplan.demand.referrals import (
     draw_cohort_demand,
     draw_fixed_demand,
     draw_poisson_demand,
+    time_order,
 )
 from placeplan.demand.start import (
     StartingFigures,
@@ -509,8 +510,9 @@ class Model:
         age_january = new.age + (new.time < _septembers(years))
         new_until = need_exits(rng, first_january, age_january, new.need, path.stay, base)
         children = Referrals.concat([waiting, new])
-        order = np.argsort(np.concatenate([waiting.time, new.time]), kind="stable")
-        until = np.concatenate([list_until, new_until])[order]
+        order = time_order(np.concatenate([waiting.time, new.time]))
+        until = np.concatenate([list_until, new_until])
+        until = until if order is None else until[order]
         referral_terms = self.calendar.term_indices(children.time)
         never = np.full(len(children), np.inf)
         exits = Exits(until, never, never.copy()).with_out_of_area(
@@ -774,17 +776,23 @@ class Model:
 
 
 def _calendar_years(times: np.ndarray) -> np.ndarray:
-    """Calendar year of each day ordinal."""
-    days = np.floor(np.asarray(times, dtype=float)).astype(np.int64) - _EPOCH
-    return days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+    """Calendar year of each day ordinal (fractions of a day count as their day)."""
+    t = np.asarray(times, dtype=float)
+    if t.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    first = date.fromordinal(int(np.floor(t.min()))).year
+    last = date.fromordinal(int(np.floor(t.max()))).year
+    # the 1 Januaries after the first year's: a time's year is the first year plus
+    # those it has reached (whole days: floor(t) >= 1 January exactly when t >= it)
+    januaries = [date(y, 1, 1).toordinal() for y in range(first + 1, last + 1)]
+    return first + np.searchsorted(np.array(januaries, dtype=float), t, side="right")
 
 
 def _septembers(years: np.ndarray) -> np.ndarray:
     """Day ordinal of 1 September of each calendar year [days]."""
-    first = np.asarray(years, dtype=np.int64) - 1970
-    september = first.astype("datetime64[Y]").astype("datetime64[M]") + 8
-    return september.astype("datetime64[D]").astype(np.int64) + _EPOCH
-
-
-_EPOCH = date(1970, 1, 1).toordinal()
-"""Day ordinal of 1 January 1970 (numpy's datetime epoch)."""
+    years = np.asarray(years, dtype=np.int64)
+    if years.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    first, last = int(years.min()), int(years.max())
+    table = np.array([date(y, 9, 1).toordinal() for y in range(first, last + 1)], dtype=np.int64)
+    return table[years - first]

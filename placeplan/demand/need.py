@@ -90,26 +90,55 @@ def need_path(
     survive = 1.0 - np.clip(np.asarray(cease_rate, dtype=float), 0.0, 1.0)
     admissible = np.zeros(n_ages, dtype=bool)
     admissible[ages[0] : ages[1] + 1] = True
+    factor = np.ones(years) if inflow_factor is None else np.asarray(inflow_factor, dtype=float)
+    need, stay, inflow = _need_path(
+        np.ascontiguousarray(target), survive, admissible, factor, inflow_factor is not None
+    )
+    return NeedPath(need=need, stay=stay, inflow=inflow)
+
+
+@njit(cache=True)
+def _need_path(target, survive, admissible, factor, scaled):  # pragma: no cover - compiled
+    """:func:`need_path`'s flows, compiled: each value by the same operations in the same order.
+
+    Year by year, at each age ``a`` of the earlier January and need: survivors
+    ``now × survive``; ``stay = survive × min(later / survivors, 1)`` (``survive``
+    where survivors are below 1e-9); ``inflow = max(later − survivors, 0)`` at
+    referral ages; then ``need[y + 1, a + 1] = now × stay + inflow``. With ``scaled``,
+    the inflows are multiplied by ``factor[y]`` and ``need`` is carried again from
+    the same ``stay``.
+    """
+    years = target.shape[0] - 1
+    n_ages, n_needs = target.shape[1], target.shape[2]
     need = np.zeros_like(target)
     need[0] = target[0]
-    stay = np.zeros((years, *target.shape[1:]))
-    inflow = np.zeros((years, *target.shape[1:]))
+    stay = np.zeros((years, n_ages, n_needs))
+    inflow = np.zeros((years, n_ages, n_needs))
     for y in range(years):
-        now = need[y, :-1]
-        survivors = now * survive[:-1, None]
-        later = target[y + 1, 1:]
-        keep = np.divide(later, survivors, out=np.ones_like(later), where=survivors > 1e-9)
-        stay[y, :-1] = survive[:-1, None] * np.minimum(keep, 1.0)
-        inflow[y, 1:] = np.where(admissible[1:, None], np.maximum(later - survivors, 0.0), 0.0)
-        inflow[y, 0] = target[y + 1, 0] if admissible[0] else 0.0
-        need[y + 1, 1:] = now * stay[y, :-1] + inflow[y, 1:]
-        need[y + 1, 0] = inflow[y, 0]
-    if inflow_factor is not None:  # fewer newly in need; those in need continue as before
-        inflow = inflow * np.asarray(inflow_factor, dtype=float)[:, None, None]
+        for a in range(n_ages - 1):
+            for j in range(n_needs):
+                now = need[y, a, j]
+                survivors = now * survive[a]
+                later = target[y + 1, a + 1, j]
+                keep = later / survivors if survivors > 1e-9 else 1.0
+                stay[y, a, j] = survive[a] * min(keep, 1.0)
+                inflow[y, a + 1, j] = max(later - survivors, 0.0) if admissible[a + 1] else 0.0
+                need[y + 1, a + 1, j] = now * stay[y, a, j] + inflow[y, a + 1, j]
+        for j in range(n_needs):
+            inflow[y, 0, j] = target[y + 1, 0, j] if admissible[0] else 0.0
+            need[y + 1, 0, j] = inflow[y, 0, j]
+    if scaled:  # fewer newly in need; those in need continue as before
         for y in range(years):
-            need[y + 1, 1:] = need[y, :-1] * stay[y, :-1] + inflow[y, 1:]
-            need[y + 1, 0] = inflow[y, 0]
-    return NeedPath(need=need, stay=stay, inflow=inflow)
+            for a in range(n_ages):
+                for j in range(n_needs):
+                    inflow[y, a, j] = inflow[y, a, j] * factor[y]
+        for y in range(years):
+            for a in range(n_ages - 1):
+                for j in range(n_needs):
+                    need[y + 1, a + 1, j] = need[y, a, j] * stay[y, a, j] + inflow[y, a + 1, j]
+            for j in range(n_needs):
+                need[y + 1, 0, j] = inflow[y, 0, j]
+    return need, stay, inflow
 
 
 def need_exits(

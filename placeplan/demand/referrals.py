@@ -52,18 +52,37 @@ class Referrals:
 
     @classmethod
     def concat(cls, parts: list[Referrals]) -> Referrals:
-        """Join several sets of referrals and sort them by time (stable)."""
+        """Join several sets of referrals and sort them by time (stable).
+
+        Parts already in time order one after another (the list at the start, then
+        the referrals of each year) are joined without sorting: a stable sort would
+        leave them as they are.
+        """
         time = np.concatenate([p.time for p in parts]) if parts else np.zeros(0)
-        order = np.argsort(time, kind="stable")
+        order = time_order(time)
 
         def cat(name: str, dtype: type) -> np.ndarray:
             if not parts:
                 return np.zeros(0, dtype=dtype)
-            return np.concatenate([getattr(p, name) for p in parts]).astype(dtype)[order]
+            out = np.concatenate([getattr(p, name) for p in parts]).astype(dtype)
+            return out if order is None else out[order]
 
         return cls(
-            time[order], cat("age", np.int16), cat("need", np.int16), cat("designation", np.int16)
+            time if order is None else time[order],
+            cat("age", np.int16),
+            cat("need", np.int16),
+            cat("designation", np.int16),
         )
+
+
+def time_order(times: np.ndarray) -> np.ndarray | None:
+    """The stable order that sorts ``times``; None when they never decrease already."""
+    times = np.asarray(times, dtype=float)
+    if len(times) < 2:
+        return None if not np.isnan(times).any() else np.argsort(times, kind="stable")
+    if (times[1:] >= times[:-1]).all():  # (NaN anywhere fails this)
+        return None
+    return np.argsort(times, kind="stable")
 
 
 @dataclass(frozen=True)
@@ -239,7 +258,9 @@ def draw_cohort_demand(
         by_desig[:, own[j]] += path.need[:, :, j].sum(axis=1)
 
     _check_size(path.inflow[:n_years], growth, trend)
-    parts = []
+    # each year's referrals fall in that year, so sorting year by year sorts them all
+    # (as a stable sort of the whole would)
+    times_by_year, ages_by_year, needs_by_year = [], [], []
     for y in range(n_years):
         jan = max(date(base + y, 1, 1).toordinal(), start.toordinal())
         september = date(base + y, 9, 1).toordinal()
@@ -253,14 +274,25 @@ def draw_cohort_demand(
         age_jan, need = np.repeat(age_jan, reps), np.repeat(need, reps)
         age = age_jan - (times < september)
         keep = times < end.toordinal()
-        parts.append(Referrals(times[keep], age[keep], need[keep], own[need[keep]]))
+        times, age, need = times[keep], age[keep], need[keep]
+        order = np.argsort(times, kind="stable")
+        times_by_year.append(times[order])
+        ages_by_year.append(age[order])
+        needs_by_year.append(need[order])
+    need = np.concatenate(needs_by_year) if needs_by_year else np.zeros(0, dtype=np.int64)
+    drawn = Referrals(
+        np.concatenate(times_by_year) if times_by_year else np.zeros(0),
+        np.concatenate(ages_by_year).astype(np.int16) if ages_by_year else np.zeros(0, np.int16),
+        need.astype(np.int16),
+        own[need].astype(np.int16),
+    )
     januaries = np.array([date(base + y, 1, 1).toordinal() for y in years], dtype=float)
     return DemandDraw(
         januaries=januaries,
         ehcp_plans=plans.sum(axis=(1, 2)),
         specialist_demand=path.need.sum(axis=(1, 2)),
         specialist_by_designation=by_desig,
-        referrals=Referrals.concat(parts),
+        referrals=drawn,
         path=path,
     )
 

@@ -230,11 +230,27 @@ def waiting_table(inputs: CohortInputs, ages: tuple[int, int]) -> np.ndarray:
 def draw_ages_and_needs(
     rng: np.random.Generator, weights: np.ndarray, n: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Draw ``n`` (age, need) pairs from a ``[age, need]`` table of weights."""
+    """Draw ``n`` (age, need) pairs from a ``[age, need]`` table of weights.
+
+    Each pair is the cell whose share of the cumulative weights a uniform falls in:
+    the inversion ``Generator.choice(len(flat), n, p=...)`` makes, written out so
+    that a replication does not pay choice's checks of ``p`` on each of its draws
+    (``n`` uniforms, the same numbers).
+
+    Raises
+    ------
+    ValueError
+        If a weight is negative or not finite, or all are 0.
+    """
     flat = np.asarray(weights, dtype=float).ravel()
     if n == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    cells = rng.choice(len(flat), size=n, p=flat / flat.sum())
+    total = flat.sum()
+    if not (np.isfinite(total) and total > 0 and (flat >= 0).all()):
+        raise ValueError("weights must be finite, non-negative and not all 0")
+    cdf = (flat / total).cumsum()
+    cdf /= cdf[-1]
+    cells = cdf.searchsorted(rng.random(n), side="right").astype(np.int64)
     return np.divmod(cells, weights.shape[1])
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -40,28 +41,114 @@ def time_in_system(
     return np.clip(np.minimum(leaves, end) - arrive, 0.0, None)
 
 
-@dataclass(frozen=True)
 class _Replication:
-    """What does not change between snapshots."""
+    """What does not change between snapshots, each worked out when a rule first reads it.
 
-    p: PlacementProblem
-    designation: np.ndarray  # of each child
-    home: np.ndarray  # locality of each child
-    offered: np.ndarray
-    started: np.ndarray
-    leaves_placed: np.ndarray
-    leaves_list: np.ndarray
-    aged_out: np.ndarray  # leaves the list (if never placed) because of age
-    moves_at: np.ndarray  # placed out of area at (inf: never)
-    moved_until: np.ndarray  # leaves the out-of-area place (-inf: never there)
-    own: np.ndarray  # took a place up in a school of its own locality
-    school_locality: np.ndarray  # of the place offered (-1: none; never tallied)
-    school_designation: np.ndarray  # of the place offered (-1: none; never tallied)
-    occupant_designation: np.ndarray  # of the occupant's pool
-    occupant_locality: np.ndarray
-    need_until: np.ndarray  # when each child stops needing a place
-    occupant_until: np.ndarray  # when each pupil at the start stops needing a place
-    elsewhere: tuple[np.ndarray, np.ndarray, np.ndarray]  # designation, locality, until
+    A run of a few measures (``only``) reads a few of these; the rest are never
+    computed.
+    """
+
+    def __init__(self, p: PlacementProblem, placements: Placements) -> None:
+        placements.check(len(p.pools))
+        self.p = p
+        self.placements = placements
+        self.designation = p.children.designation  # of each child
+        self.home = p.localities  # locality of each child
+        self.offered = placements.offered
+        self.started = placements.started
+        self.leaves_list = p.leaves_list
+
+    @cached_property
+    def moves(self) -> np.ndarray:
+        """Placed out of area (never offered a place, and out of area before leaving)."""
+        ooa = self.p.exits.out_of_area
+        return ~np.isfinite(self.offered) & np.isfinite(ooa) & (ooa == self.leaves_list)
+
+    @cached_property
+    def offered_pool(self) -> np.ndarray:
+        """Whether each child was offered a place."""
+        return self.placements.pool != rules.NO_POOL
+
+    def _of_school(self, of_pool: np.ndarray) -> np.ndarray:
+        out = np.full(len(self.p.children), -1, dtype=np.int64)
+        offered = self.offered_pool
+        out[offered] = of_pool[self.placements.pool[offered]]
+        return out
+
+    @cached_property
+    def school_locality(self) -> np.ndarray:
+        """Locality of the place offered (-1: none; never tallied)."""
+        return self._of_school(self.p.pools.locality)
+
+    @cached_property
+    def school_designation(self) -> np.ndarray:
+        """Designation of the place offered (-1: none; never tallied)."""
+        return self._of_school(self.p.pools.designation)
+
+    @cached_property
+    def leaves_placed(self) -> np.ndarray:
+        """When each child leaves the place taken up."""
+        return self.p.leaves_places(self.placements)
+
+    @cached_property
+    def aged_out(self) -> np.ndarray:
+        """Leaves the list (if never placed) because of age."""
+        return self.p.exits.age_out <= self.leaves_list
+
+    @cached_property
+    def moves_at(self) -> np.ndarray:
+        """Placed out of area at (inf: never)."""
+        return np.where(self.moves, self.p.exits.out_of_area, np.inf)
+
+    @cached_property
+    def moved_until(self) -> np.ndarray:
+        """Leaves the out-of-area place (-inf: never there)."""
+        e = self.p.exits
+        return np.where(self.moves, np.minimum(e.age_out, e.out_of_area + e.stay), -np.inf)
+
+    @cached_property
+    def own(self) -> np.ndarray:
+        """Took a place up in a school of its own locality."""
+        return self.offered_pool & (self.school_locality == self.home)
+
+    @cached_property
+    def occupant_designation(self) -> np.ndarray:
+        """Designation of each pupil's pool at the start."""
+        return self.p.pools.designation[self.p.occupants.pool]
+
+    @cached_property
+    def occupant_locality(self) -> np.ndarray:
+        """Locality of each pupil's pool at the start."""
+        return self.p.pools.locality[self.p.occupants.pool]
+
+    @cached_property
+    def need_until(self) -> np.ndarray:
+        """When each child stops needing a place.
+
+        Without a need account: when they leave the list, their place or out of area.
+        """
+        if self.p.account is not None:
+            return self.p.account.child_until
+        return np.where(
+            np.isfinite(self.started),
+            self.leaves_placed,
+            np.where(self.moves, self.moved_until, self.leaves_list),
+        )
+
+    @cached_property
+    def occupant_until(self) -> np.ndarray:
+        """When each pupil at the start stops needing a place."""
+        a = self.p.account
+        return self.p.occupants.exit if a is None else a.occupant_until
+
+    @cached_property
+    def elsewhere(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Children placed elsewhere at the start: designation, locality, until."""
+        a = self.p.account
+        if a is None:
+            empty = np.zeros(0, dtype=np.int64)
+            return (empty, empty, np.zeros(0))
+        return (a.elsewhere_designation, a.elsewhere_locality, a.elsewhere_until)
 
 
 @dataclass(frozen=True)
@@ -92,24 +179,88 @@ class _Clock:
         return snapshot_index(self.times, self.first_day, self.starts, when)
 
 
-@dataclass(frozen=True)
 class _Spans:
-    """What does not change between snapshots, as snapshot indices."""
+    """What does not change between snapshots, as snapshot indices, each when first read."""
 
-    ref: np.ndarray  # referred
-    started: np.ndarray  # took a place up
-    offered: np.ndarray  # was offered a place
-    moves: np.ndarray  # placed out of area
-    moved_until: np.ndarray  # left the out-of-area place
-    leaves_list: np.ndarray  # leaves the list if not placed
-    leaves_placed: np.ndarray  # leaves the place taken up
-    need_until: np.ndarray  # stops needing a place
-    waits_until: np.ndarray  # stops waiting (placed, out of area, or off the list)
-    occupant_exit: np.ndarray  # pupil at the start leaves the place
-    occupant_until: np.ndarray  # pupil at the start stops needing a place
-    elsewhere_until: np.ndarray  # placed elsewhere at the start until
-    long_terms: np.ndarray  # has waited long_wait_terms whole terms
-    long_weeks: np.ndarray  # has waited more than long_wait_weeks weeks
+    def __init__(self, r: _Replication, c: _Clock) -> None:
+        self.r = r
+        self.c = c
+
+    @cached_property
+    def ref(self) -> np.ndarray:
+        """Referred."""
+        return self.c.k(self.r.p.children.time)
+
+    @cached_property
+    def started(self) -> np.ndarray:
+        """Took a place up."""
+        return self.c.k(self.r.started)
+
+    @cached_property
+    def offered(self) -> np.ndarray:
+        """Was offered a place."""
+        return self.c.k(self.r.offered)
+
+    @cached_property
+    def moves(self) -> np.ndarray:
+        """Placed out of area."""
+        return self.c.k(self.r.moves_at)
+
+    @cached_property
+    def moved_until(self) -> np.ndarray:
+        """Left the out-of-area place."""
+        return self.c.k(self.r.moved_until)
+
+    @cached_property
+    def leaves_list(self) -> np.ndarray:
+        """Leaves the list if not placed."""
+        return self.c.k(self.r.leaves_list)
+
+    @cached_property
+    def leaves_placed(self) -> np.ndarray:
+        """Leaves the place taken up."""
+        return self.c.k(self.r.leaves_placed)
+
+    @cached_property
+    def need_until(self) -> np.ndarray:
+        """Stops needing a place."""
+        return self.c.k(self.r.need_until)
+
+    @cached_property
+    def waits_until(self) -> np.ndarray:
+        """Stops waiting (placed, out of area, or off the list)."""
+        return np.minimum(np.minimum(self.started, self.moves), self.leaves_list)
+
+    @cached_property
+    def occupant_exit(self) -> np.ndarray:
+        """Pupil at the start leaves the place."""
+        return self.c.k(self.r.p.occupants.exit)
+
+    @cached_property
+    def occupant_until(self) -> np.ndarray:
+        """Pupil at the start stops needing a place."""
+        return self.c.k(self.r.occupant_until)
+
+    @cached_property
+    def elsewhere_until(self) -> np.ndarray:
+        """Placed elsewhere at the start until."""
+        return self.c.k(self.r.elsewhere[2])
+
+    @cached_property
+    def long_terms(self) -> np.ndarray:
+        """Has waited ``long_wait_terms`` whole terms."""
+        p = self.r.p
+        if p.long_wait_terms >= 1:  # whole terms waited >= L from snapshot term >= term + L + 1
+            terms = np.asarray(p.snapshot_terms)
+            return np.searchsorted(terms, p.referral_terms + p.long_wait_terms + 1, "left")
+        return np.zeros(len(p.children), dtype=np.int64)
+
+    @cached_property
+    def long_weeks(self) -> np.ndarray:
+        """Has waited more than ``long_wait_weeks`` weeks."""
+        p = self.r.p
+        days = np.floor(self.c.times)  # more than W weeks: floor(now) - floor(referral) > 7 W
+        return np.searchsorted(days, np.floor(p.children.time) + 7 * p.long_wait_weeks, "right")
 
 
 Span = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
@@ -267,86 +418,6 @@ def _tally(parts: list[Part], which: int, n: int, snaps: int, count: bool) -> np
     return total
 
 
-def _replication(p: PlacementProblem, placements: Placements) -> _Replication:
-    placements.check(len(p.pools))
-    c = p.children
-    leaves_list = p.leaves_list
-    ooa = p.exits.out_of_area
-    moves = ~np.isfinite(placements.offered) & np.isfinite(ooa) & (ooa == leaves_list)
-    pool = placements.pool
-    offered = pool != rules.NO_POOL
-    school = np.full(len(c), -1, dtype=np.int64)
-    school[offered] = p.pools.locality[pool[offered]]
-    school_designation = np.full(len(c), -1, dtype=np.int64)
-    school_designation[offered] = p.pools.designation[pool[offered]]
-    home = p.localities
-    leaves_placed = p.leaves_places(placements)
-    moved_until = np.where(moves, np.minimum(p.exits.age_out, ooa + p.exits.stay), -np.inf)
-    a = p.account
-    if a is None:  # a child needs a place until they leave the list, their place or out of area
-        need_until = np.where(
-            np.isfinite(placements.started),
-            leaves_placed,
-            np.where(moves, moved_until, leaves_list),
-        )
-        occupant_until = p.occupants.exit
-        empty = np.zeros(0, dtype=np.int64)
-        elsewhere = (empty, empty, np.zeros(0))
-    else:
-        need_until, occupant_until = a.child_until, a.occupant_until
-        elsewhere = (a.elsewhere_designation, a.elsewhere_locality, a.elsewhere_until)
-    return _Replication(
-        p=p,
-        designation=c.designation,
-        home=home,
-        offered=placements.offered,
-        started=placements.started,
-        leaves_placed=leaves_placed,
-        leaves_list=leaves_list,
-        aged_out=p.exits.age_out <= leaves_list,
-        moves_at=np.where(moves, ooa, np.inf),
-        moved_until=moved_until,
-        own=offered & (school == home),
-        school_locality=school,
-        school_designation=school_designation,
-        occupant_designation=p.pools.designation[p.occupants.pool],
-        occupant_locality=p.pools.locality[p.occupants.pool],
-        need_until=need_until,
-        occupant_until=occupant_until,
-        elsewhere=elsewhere,
-    )
-
-
-def _spans(r: _Replication, c: _Clock) -> _Spans:
-    p = r.p
-    k = c.k
-    ref = k(p.children.time)
-    started, moves, leaves_list = k(r.started), k(r.moves_at), k(r.leaves_list)
-    terms = np.asarray(p.snapshot_terms)
-    if p.long_wait_terms >= 1:  # whole terms waited >= L from snapshot term >= term + L + 1
-        long_terms = np.searchsorted(terms, p.referral_terms + p.long_wait_terms + 1, "left")
-    else:
-        long_terms = np.zeros(len(ref), dtype=np.int64)
-    days = np.floor(c.times)  # more than W weeks: floor(now) - floor(referral) > 7 W
-    long_weeks = np.searchsorted(days, np.floor(p.children.time) + 7 * p.long_wait_weeks, "right")
-    return _Spans(
-        ref=ref,
-        started=started,
-        offered=k(r.offered),
-        moves=moves,
-        moved_until=k(r.moved_until),
-        leaves_list=leaves_list,
-        leaves_placed=k(r.leaves_placed),
-        need_until=k(r.need_until),
-        waits_until=np.minimum(np.minimum(started, moves), leaves_list),
-        occupant_exit=k(p.occupants.exit),
-        occupant_until=k(r.occupant_until),
-        elsewhere_until=k(r.elsewhere[2]),
-        long_terms=long_terms,
-        long_weeks=long_weeks,
-    )
-
-
 _NEEDS: dict[str, tuple[str, ...]] = {"vacancies": ("capacity", "occupied")}
 """The measures each derived measure is computed from."""
 if set(_NEEDS) != set(DERIVED):  # pragma: no cover
@@ -394,12 +465,12 @@ def measure(
         out of area, at every snapshot.
     """
     p = problem
-    r = _replication(p, placements)
+    r = _Replication(p, placements)
     times = np.asarray(p.schedule.snapshots, dtype=float)
     if len(times) > 1 and (np.diff(times) < 0).any():  # pragma: no cover - schedule's contract
         raise ValueError("snapshots must be in time order")
     c = _Clock.of(times)
-    k = _spans(r, c)
+    k = _Spans(r, c)
     wanted = _wanted(only)
     out: dict[str, np.ndarray] = {}
     by_designation: dict[str, np.ndarray] = {}

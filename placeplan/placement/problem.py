@@ -237,14 +237,14 @@ class PlacementProblem:
         if len(route) and (own[route] != self.children.designation).any():
             raise ValueError("a child's route must start at its own designation")
 
-    @property
+    @cached_property
     def decided(self) -> np.ndarray:
         """When a panel agrees each referral (its arrival, in continuous mode) [days]."""
         if self.continuous:
             return self.children.time
         return self.schedule.decision_times(self.children.time)
 
-    @property
+    @cached_property
     def leaves_list(self) -> np.ndarray:
         """When each child leaves the list if never placed [days]."""
         return self.exits.waiting_until(self.children.time)
