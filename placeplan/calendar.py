@@ -34,6 +34,8 @@ from functools import cached_property
 
 import numpy as np
 
+from placeplan.sorted_search import searchsorted
+
 __all__ = [
     "Term",
     "TermCalendar",
@@ -212,7 +214,7 @@ class TermCalendar:
         days = np.floor(np.asarray(ordinals, dtype=float)).astype(np.int64)
         if days.size and (days.min() < starts[0] or days.max() >= starts[-1] + 400):
             raise ValueError("date outside the supported calendar")
-        return 3 * _FIRST_YEAR + np.searchsorted(starts, days, side="right") - 1
+        return 3 * _FIRST_YEAR + searchsorted(starts, days, side="right") - 1
 
     def term_starts_between(self, start: date, end: date) -> list[date]:
         """First days of terms in ``[start, end)``, in order."""

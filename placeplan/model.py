@@ -7,7 +7,7 @@ draws one replication's demand and runs the placement model on it.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -49,7 +49,8 @@ from placeplan.placement import (
 from placeplan.placement.population import Occupants
 from placeplan.placement.problem import NeedAccount, Pools
 from placeplan.placement.schedule import AT_OPENING
-from placeplan.scenario import NEEDS, CohortDemand, FixedReferrals, Scenario
+from placeplan.scenario import NEEDS, CohortDemand, FixedReferrals, Scenario, Uncertain
+from placeplan.sorted_search import searchsorted
 from placeplan.streams import Streams, assumption_slot
 from placeplan.validation import cohort_inputs_for
 
@@ -322,17 +323,21 @@ class Model:
             out.append((float(when), d, places))
         return tuple(sorted(out + self.closures))
 
-    def assumption_values(self, streams: Streams) -> dict[str, float]:
+    @cached_property
+    def _assumptions(self) -> dict[str, Uncertain]:
+        """The scenario's assumptions by dotted path (:meth:`Scenario.assumptions`)."""
+        return self.scenario.assumptions()
+
+    def assumption_values(self, streams: Streams) -> Mapping[str, float]:
         """The value of every assumption in one replication, by dotted path.
 
         Each is the quantile of its distribution at the replication's own uniform draw
-        for it (or at its pin), clipped to the parameter's bounds.
+        for it (or at its pin), clipped to the parameter's bounds. Each is worked out
+        when first read: every assumption has a stream of its own, so the values do not
+        depend on which are read, or in what order (a replication that does not run the
+        EHC pathway never draws its staff's days).
         """
-        out = {}
-        for path, dist in self.scenario.assumptions().items():
-            u = self.pins[path] if path in self.pins else streams.assumption(path)
-            out[path] = dist.ppf(u, *bounds_of(path))
-        return out
+        return _Values(self._assumptions, self.pins, streams)
 
     def demand(self, streams: Streams) -> DemandDraw:
         """Draw one replication's demand."""
@@ -721,11 +726,11 @@ class Model:
         when = np.full(len(children), np.inf)
         if policy.after_terms is not None and len(children):
             terms = referral_terms + policy.after_terms + 1
+            distinct = np.unique(terms)
             starts = np.array(
-                [self.calendar.start_of_index(int(k)).toordinal() for k in np.unique(terms)],
-                dtype=float,
+                [self.calendar.start_of_index(int(k)).toordinal() for k in distinct], dtype=float
             )
-            when = starts[np.searchsorted(np.unique(terms), terms)] + AT_OPENING
+            when = starts[searchsorted(distinct, terms)] + AT_OPENING
             when = np.maximum(when, self._start)
         if policy.at_once:
             at_once = [self.scenario.designations.index(d) for d in policy.at_once]
@@ -775,6 +780,37 @@ class Model:
         return Replication(demand, problem, initial, outcome, kept["draw"], kept["feed"])
 
 
+class _Values(Mapping[str, float]):
+    """One replication's assumption values, each drawn when first read.
+
+    See :meth:`Model.assumption_values`.
+    """
+
+    def __init__(
+        self, dists: dict[str, Uncertain], pins: Mapping[str, float], streams: Streams
+    ) -> None:
+        self._dists, self._pins, self._streams = dists, pins, streams
+        self._drawn: dict[str, float] = {}
+
+    def __getitem__(self, path: str) -> float:
+        if path not in self._drawn:
+            dist = self._dists[path]
+            if path in self._pins:
+                u = self._pins[path]
+            elif dist.fixed:  # one value at every quantile: no draw to make
+                u = 0.5
+            else:
+                u = self._streams.assumption(path)
+            self._drawn[path] = dist.ppf(u, *bounds_of(path))
+        return self._drawn[path]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dists)
+
+    def __len__(self) -> int:
+        return len(self._dists)
+
+
 def _calendar_years(times: np.ndarray) -> np.ndarray:
     """Calendar year of each day ordinal (fractions of a day count as their day)."""
     t = np.asarray(times, dtype=float)
@@ -785,7 +821,7 @@ def _calendar_years(times: np.ndarray) -> np.ndarray:
     # the 1 Januaries after the first year's: a time's year is the first year plus
     # those it has reached (whole days: floor(t) >= 1 January exactly when t >= it)
     januaries = [date(y, 1, 1).toordinal() for y in range(first + 1, last + 1)]
-    return first + np.searchsorted(np.array(januaries, dtype=float), t, side="right")
+    return first + searchsorted(np.array(januaries, dtype=float), t, side="right")
 
 
 def _septembers(years: np.ndarray) -> np.ndarray:

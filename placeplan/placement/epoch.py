@@ -69,7 +69,7 @@ class _EpochQueue:
         own = p.children.designation
         step_designation, step_first, step_last, starts, ends, rows = [], [], [], [], [], []
         at = 0
-        kinds = np.unique(classes)
+        kinds = np.zeros(1, dtype=np.int64) if p.priority_class is None else np.unique(classes)
         for step in rules.offer_steps(p.n_rounds, nd):
             if p.route is None:
                 taking = own == step[1]  # round 0 alone: each child's own designation
@@ -81,7 +81,7 @@ class _EpochQueue:
             step_designation.append(step[1])
             step_first.append(len(starts))
             for k in kinds:
-                members = np.flatnonzero(taking & (classes == k))
+                members = np.flatnonzero(taking if len(kinds) == 1 else taking & (classes == k))
                 starts.append(at)
                 at += len(members)
                 ends.append(at)

@@ -21,6 +21,7 @@ from placeplan import measures as table
 from placeplan.placement import rules
 from placeplan.placement.kernel import day_starts, snapshot_index, span_counts
 from placeplan.placement.problem import PlacementProblem, Placements
+from placeplan.sorted_search import searchsorted
 
 __all__ = ["measure", "time_in_system"]
 
@@ -252,7 +253,7 @@ class _Spans:
         p = self.r.p
         if p.long_wait_terms >= 1:  # whole terms waited >= L from snapshot term >= term + L + 1
             terms = np.asarray(p.snapshot_terms)
-            return np.searchsorted(terms, p.referral_terms + p.long_wait_terms + 1, "left")
+            return searchsorted(terms, p.referral_terms + p.long_wait_terms + 1, "left")
         return np.zeros(len(p.children), dtype=np.int64)
 
     @cached_property
@@ -260,7 +261,7 @@ class _Spans:
         """Has waited more than ``long_wait_weeks`` weeks."""
         p = self.r.p
         days = np.floor(self.c.times)  # more than W weeks: floor(now) - floor(referral) > 7 W
-        return np.searchsorted(days, np.floor(p.children.time) + 7 * p.long_wait_weeks, "right")
+        return searchsorted(days, np.floor(p.children.time) + 7 * p.long_wait_weeks, "right")
 
 
 Span = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]

@@ -29,6 +29,8 @@ from typing import Literal
 
 import numpy as np
 
+from placeplan.sorted_search import searchsorted
+
 __all__ = [
     "FIRST_YEAR",
     "LAST_YEAR",
@@ -89,7 +91,7 @@ def academic_year_of(instant: float) -> int:
 def academic_years(times: np.ndarray) -> np.ndarray:
     """Academic year of each day ordinal (:func:`academic_year_of` over an array)."""
     times = np.asarray(times, dtype=float)
-    k = np.searchsorted(_SEPTEMBER_ARRAY, times, side="right")
+    k = searchsorted(_SEPTEMBER_ARRAY, times, side="right")
     if k.size and (k.min() <= 0 or k.max() >= len(_SEPTEMBER_ARRAY) or np.isnan(times).any()):
         raise ValueError(f"instants outside the academic years {FIRST_YEAR}–{LAST_YEAR}")
     return (FIRST_YEAR + k - 1).astype(np.int64)

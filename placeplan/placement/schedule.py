@@ -27,6 +27,7 @@ import numpy as np
 from placeplan.calendar import TermCalendar
 from placeplan.placement.rules import take_up
 from placeplan.scenario import PanelSpec
+from placeplan.sorted_search import searchsorted
 
 __all__ = ["AT_OPENING", "AT_PANEL", "AT_SNAPSHOT", "AT_TERM_START", "Schedule", "make_schedule"]
 
@@ -70,7 +71,7 @@ class Schedule:
         decision falls within the forecast.
         """
         meetings = self.panels if len(self.panels) else self.term_starts
-        idx = np.searchsorted(meetings, referred, side="left")
+        idx = searchsorted(meetings, referred, side="left")
         padded = np.append(meetings, np.inf)
         return padded[idx]
 
