@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
+from numba import njit
 
 from placeplan.calendar import TermCalendar
 from placeplan.demand.inputs import CohortInputs
@@ -118,6 +119,29 @@ def _uniform_times(
     rng: np.random.Generator, counts: np.ndarray, lo: float, hi: float
 ) -> np.ndarray:
     return lo + rng.random(int(counts.sum())) * (hi - lo)
+
+
+@njit(cache=True)
+def _year_referrals(counts, times, september, end):  # pragma: no cover - compiled
+    """One year's referrals in time order (stable): their times, SEN2 ages and needs.
+
+    The children of each ``[age, need]`` cell, cells in row-major order, take the
+    ``times`` in turn; a child referred before ``september`` is a year younger than
+    the age in the next January; referrals from ``end`` on are dropped.
+    """
+    total = times.shape[0]
+    age = np.empty(total, dtype=np.int64)
+    need = np.empty(total, dtype=np.int64)
+    i = 0
+    for a in range(counts.shape[0]):
+        for j in range(counts.shape[1]):
+            for _ in range(counts[a, j]):
+                age[i] = a - 1 if times[i] < september else a
+                need[i] = j
+                i += 1
+    kept = np.flatnonzero(times < end)
+    order = kept[np.argsort(times[kept], kind="mergesort")]  # stable: numpy's order
+    return times[order], age[order], need[order]
 
 
 def _check_size(expected: np.ndarray, growth: float, trend: float) -> None:
@@ -269,16 +293,10 @@ def draw_cohort_demand(
             continue
         counts = referrals.poisson(path.inflow[y])
         times = _uniform_times(referrals, counts, jan, nxt)
-        age_jan, need = np.nonzero(counts)
-        reps = counts[age_jan, need]
-        age_jan, need = np.repeat(age_jan, reps), np.repeat(need, reps)
-        age = age_jan - (times < september)
-        keep = times < end.toordinal()
-        times, age, need = times[keep], age[keep], need[keep]
-        order = np.argsort(times, kind="stable")
-        times_by_year.append(times[order])
-        ages_by_year.append(age[order])
-        needs_by_year.append(need[order])
+        times, age, need = _year_referrals(counts, times, float(september), float(end.toordinal()))
+        times_by_year.append(times)
+        ages_by_year.append(age)
+        needs_by_year.append(need)
     need = np.concatenate(needs_by_year) if needs_by_year else np.zeros(0, dtype=np.int64)
     drawn = Referrals(
         np.concatenate(times_by_year) if times_by_year else np.zeros(0),

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from functools import lru_cache
 
 import numpy as np
 import simpy
@@ -71,11 +72,8 @@ class _EpochQueue:
         at = 0
         kinds = np.zeros(1, dtype=np.int64) if p.priority_class is None else np.unique(classes)
         for step in rules.offer_steps(p.n_rounds, nd):
-            if p.route is None:
-                taking = own == step[1]  # round 0 alone: each child's own designation
-            else:
-                offered = np.array([rules.offered_in(r, step) for r in routes], dtype=bool)
-                taking = offered[route]
+            # without routes, round 0 alone: each child's own designation
+            taking = own == step[1] if p.route is None else _offered(routes, step)[route]
             if step[0] > 0 and not taking.any():
                 continue
             step_designation.append(step[1])
@@ -256,6 +254,14 @@ class _EpochQueue:
     def _freed(self, when: float) -> Iterator[simpy.Event]:
         yield self.env.timeout(when - self.env.now)
         self.request_match()
+
+
+@lru_cache(maxsize=256)
+def _offered(routes: tuple[tuple[int, ...], ...], step: tuple[int, int]) -> np.ndarray:
+    """Which routes are offered places at ``step`` (read-only; the same each replication)."""
+    out = np.array([rules.offered_in(r, step) for r in routes], dtype=bool)
+    out.flags.writeable = False
+    return out
 
 
 def simulate_epochs(problem: PlacementProblem, start: float, end: float) -> Placements:
