@@ -309,6 +309,8 @@ class Model:
         ``slippage`` stream; a project late by ``k`` terms opens on the first day of
         the ``k``-th term after the one it was planned for.
         """
+        if not self._projects:  # nothing to slip: the stream is not drawn from
+            return tuple(sorted(self.closures))
         u = streams.rng("slippage").random(len(self._projects))
         out = []
         for (term, planned, d, places, lates, probs), x in zip(self._projects, u, strict=True):

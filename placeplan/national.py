@@ -109,6 +109,37 @@ def councils(until: int = 2025, sen2_dir: str | Path | None = None) -> pd.DataFr
     return current[["code", "name", "region_name"]].sort_values("code").reset_index(drop=True)
 
 
+def largest_first(
+    codes: Sequence[str], until: int, sen2_dir: str | Path | None = None
+) -> list[str]:
+    """The councils in the order a national run starts them: most plans first.
+
+    A council's run takes time in proportion to its children, so starting the largest
+    first leaves the small ones to fill the workers at the end, and the workers finish
+    together (longest processing time first). The order changes no council's figures.
+
+    Parameters
+    ----------
+    codes : sequence of str
+        ONS codes.
+    until : int
+        The January whose plans (SEN2 ``plans_total``) rank them.
+    sen2_dir : str or pathlib.Path, optional
+        A folder of official SEN2 files.
+
+    Returns
+    -------
+    list of str
+        The codes, most plans first (ties, and councils without the figure, by code).
+    """
+    from placeplan import sen2
+
+    totals = sen2.load(sen2_dir=sen2_dir).plans_total
+    plans = totals[totals["year"] == until].groupby("code")["plans"].max().dropna().astype(float)
+    known = plans.to_dict()
+    return sorted(codes, key=lambda c: (-known.get(c, 0.0), c))
+
+
 def _januaries(times: np.ndarray) -> np.ndarray:
     """Indices of the January censuses among a run's snapshot times."""
     return np.flatnonzero(pd.DatetimeIndex(times).month == 1)
@@ -478,6 +509,8 @@ def national_run(
 
     for data, source in own.values():  # the planner's own files fail now, not as refusals
         scenario_from_dict(data, source=source)
+    order = largest_first(list(known["code"]), until, sen2_dir)
+    known = known.set_index("code").loc[order].reset_index()
     tasks = [
         _Task(
             code=row.code,

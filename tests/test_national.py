@@ -55,6 +55,22 @@ def test_every_current_council_is_covered_once():
     assert {"E06000063", "E06000064"} <= set(found["code"])  # Cumberland, Westmorland
 
 
+def test_councils_are_started_largest_first_and_each_once():
+    """Longest first: the small councils fill the workers at the end (no idle tail)."""
+    codes = list(national.councils()["code"])
+    order = national.largest_first(codes, 2025)
+    assert sorted(order) == sorted(codes)
+    kent, surrey, rutland, scilly = "E10000016", "E10000030", "E06000017", "E06000053"
+    assert order.index(kent) < order.index(surrey) < order.index(rutland) < order.index(scilly)
+    assert order[0] == kent  # the most plans in January 2025
+    # a council SEN2 has no figure for goes last, not first
+    assert national.largest_first([rutland, "E99999999", kent], 2025) == [
+        kent,
+        rutland,
+        "E99999999",
+    ]
+
+
 def test_the_table_holds_the_runs_quantiles_at_the_ranking_january(two, tmp_path):
     result, _ = two
     assert result.year == 2030
