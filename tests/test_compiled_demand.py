@@ -9,6 +9,8 @@ it. The sum numpy uses for a row (pairwise, in blocks of eight) is matched too.
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -163,3 +165,69 @@ def test_bad_weights_are_refused():
             assert "weights" in str(exc)
         else:  # pragma: no cover - the check failed
             raise AssertionError(f"{bad} was accepted")
+
+
+def _numpy_year_referrals(counts, times, september, end):
+    """The numpy formulation of one year's referrals (before it was compiled)."""
+    age_jan, need = np.nonzero(counts)
+    reps = counts[age_jan, need]
+    age_jan, need = np.repeat(age_jan, reps), np.repeat(need, reps)
+    age = age_jan - (times < september)
+    keep = times < end
+    times, age, need = times[keep], age[keep], need[keep]
+    order = np.argsort(times, kind="stable")
+    return times[order], age[order], need[order]
+
+
+@SETTINGS
+@given(
+    arrays(np.int64, (5, 3), elements=st.integers(0, 6)),
+    st.integers(0, 2**32),
+    st.booleans(),
+)
+def test_a_years_referrals_are_the_numpy_ones_ties_and_all(counts, seed, ties):
+    """Equal instants keep their cells' order (a stable sort): ties are made on purpose."""
+    from placeplan.demand.referrals import _year_referrals
+
+    rng = np.random.default_rng(seed)
+    n = int(counts.sum())
+    times = 100.0 + (rng.integers(0, 4, n) * 10.0 if ties else rng.random(n) * 40.0)
+    got = _year_referrals(counts, times, 115.0, 125.0)
+    want = _numpy_year_referrals(counts, times, 115.0, 125.0)
+    for mine, theirs in zip(got, want, strict=True):
+        assert np.array_equal(mine, theirs)
+
+
+@SETTINGS
+@given(st.lists(st.lists(st.floats(0, 50), max_size=30), min_size=1, max_size=4), st.booleans())
+def test_joining_referrals_is_a_stable_sort_sorted_or_not(parts, presort):
+    from placeplan.demand.referrals import Referrals
+
+    made = []
+    for k, times in enumerate(parts):
+        t = np.array(sorted(times) if presort else times, dtype=float)
+        n = len(t)
+        made.append(Referrals(t, np.full(n, k), np.arange(n) % 3, np.full(n, k)))
+    joined = Referrals.concat(made)
+    time = np.concatenate([p.time for p in made])
+    order = np.argsort(time, kind="stable")
+    assert np.array_equal(joined.time, time[order])
+    assert np.array_equal(joined.designation, np.concatenate([p.designation for p in made])[order])
+    assert np.array_equal(joined.need, np.concatenate([p.need for p in made])[order])
+
+
+@SETTINGS
+@given(st.lists(st.floats(693_596, 803_533), min_size=1, max_size=300), st.booleans())
+def test_calendar_years_and_septembers_are_numpys_calendar(ordinals, whole):
+    """1900–2200, fractions of a day and whole days (1 January itself included)."""
+    from placeplan.model import _calendar_years, _septembers
+
+    t = np.floor(ordinals) if whole else np.array(ordinals)
+    epoch = date(1970, 1, 1).toordinal()
+    days = np.floor(t).astype(np.int64) - epoch
+    years = days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+    assert np.array_equal(_calendar_years(t), years)
+    september = (years - 1970).astype("datetime64[Y]").astype("datetime64[M]") + 8
+    assert np.array_equal(
+        _septembers(years), september.astype("datetime64[D]").astype(np.int64) + epoch
+    )

@@ -140,3 +140,36 @@ def test_the_reform_scenario_runs_and_reduces_plans_after_2030():
     b, r = base.dataset["ehcp_plans"], reform.dataset["ehcp_plans"]
     np.testing.assert_allclose(r.values[:, before], b.values[:, before])
     assert np.all(r.values[:, after] < b.values[:, after])
+
+
+def test_assumption_values_read_in_any_order_are_those_drawn_all_at_once(monkeypatch):
+    """Drawn when read, each from its own stream: order and omissions change no value.
+
+    A fixed assumption takes no draw; a pinned one takes its pin.
+    """
+    from placeplan.model import bounds_of
+
+    scenario = pp.load_scenario("herts-baseline")
+    dists = scenario.assumptions()
+    assert any(not d.fixed for d in dists.values()) and any(d.fixed for d in dists.values())
+    streams = Streams(11, 4)
+    eager = {
+        path: dist.ppf(streams.assumption(path), *bounds_of(path)) for path, dist in dists.items()
+    }
+    drawn: list[str] = []
+    real = Streams.assumption
+
+    def counting(self, name):
+        drawn.append(name)
+        return real(self, name)
+
+    monkeypatch.setattr(Streams, "assumption", counting)
+    lazy = Model(scenario).assumption_values(streams)
+    paths = list(dists)
+    assert [lazy[p] for p in reversed(paths)] == [eager[p] for p in reversed(paths)]
+    assert dict(lazy) == eager and len(lazy) == len(eager)
+    assert set(drawn) == {p for p, d in dists.items() if not d.fixed}  # fixed: no draw
+    assert len(drawn) == len(set(drawn))  # each drawn once however often read
+    free = next(p for p, d in dists.items() if not d.fixed)
+    pinned = Model(scenario, pins={free: 0.25}).assumption_values(streams)
+    assert pinned[free] == dists[free].ppf(0.25, *bounds_of(free))

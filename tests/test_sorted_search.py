@@ -17,11 +17,18 @@ _numbers = st.integers(-50, 50).map(float) | st.floats(-60, 60) | st.just(np.inf
     st.lists(_numbers | st.just(np.nan), min_size=0, max_size=400),
     st.booleans(),
     st.sampled_from(["left", "right"]),
+    st.integers(0, 2**32),
 )
-def test_the_indices_are_numpys(table, values, sort, side):
-    """Ties with the table, repeated entries, NaN, unsorted values and short ones too."""
+def test_the_indices_are_numpys(table, values, sort, side, seed):
+    """Ties with the table, repeated entries, NaN, unsorted values and short ones too.
+
+    Half the cases add a long run of whole numbers, most of them equal to entries of
+    the table, so the quick path meets ties on both sides.
+    """
     table = np.sort(np.array(table, dtype=float))
     values = np.array(values, dtype=float)
+    if seed % 2:
+        values = np.concatenate([values, np.random.default_rng(seed).integers(-55, 55, 200)])
     if sort:
         values = np.sort(values)
     got = searchsorted(table, values, side)
