@@ -482,7 +482,9 @@ def measure(
         parts = RULES[m.name](r, c, k)
         count = m.kind == "count"
         by_designation[m.name] = _tally(parts, 0, p.n_designations, c.n, count)
-        if m.by_locality:
+        if m.by_locality and count and p.n_localities == 1:  # one locality: the total
+            by_locality[m.name] = by_designation[m.name].sum(axis=1, keepdims=True)
+        elif m.by_locality:
             by_locality[m.name] = _tally(parts, 1, p.n_localities, c.n, count)
     for name, rule in DERIVED.items():
         if name not in wanted:
