@@ -231,3 +231,56 @@ def test_calendar_years_and_septembers_are_numpys_calendar(ordinals, whole):
     assert np.array_equal(
         _septembers(years), september.astype("datetime64[D]").astype(np.int64) + epoch
     )
+
+
+@SETTINGS
+@given(st.integers(0, 2**63), st.integers(0, 3000), st.integers(0, 40))
+def test_the_stepped_pcg64_stream_is_numpys_draw_for_draw(seed, before, most):
+    """Doubles as ``Generator.random`` gives them; ``d`` steps jumped as one (big ints)."""
+    from placeplan.demand import pcg64
+
+    rng = np.random.default_rng(seed)
+    rng.random(before)
+    hi, lo, inc_hi, inc_lo = pcg64.read_state(rng)
+    table = pcg64.jumps(inc_hi, inc_lo, most)
+    inc, mult = (int(inc_hi) << 64) | int(inc_lo), (2549297995355413924 << 64) + 4865540595714422341
+    a, c = 1, 0
+    for d in range(most + 1):
+        assert (
+            int(table[d, 0]) << 64 | int(table[d, 1]),
+            int(table[d, 2]) << 64 | int(table[d, 3]),
+        ) == (a, c)
+        a, c = (mult * a) % 2**128, (mult * c + inc) % 2**128
+    table = pcg64.jumps(inc_hi, inc_lo, 26)
+    mine, h, lo2 = pcg64.doubles(hi, lo, table, 300)
+    assert np.array_equal(mine, rng.random(300))
+    pcg64.write_state(rng, h, lo2)
+    assert rng.random() == np.random.default_rng(seed).random(before + 301)[-1]
+
+
+@st.composite
+def _exits_case(draw):
+    from placeplan.demand.need import _STEPPED
+
+    n = draw(st.sampled_from([0, 3, _STEPPED - 1, _STEPPED, 700]))
+    years = draw(st.integers(1, 4))
+    stay = draw(arrays(np.float64, (years, 26, 3), elements=st.floats(0.0, 1.0)))
+    stay[:, -1] = 0.0
+    seed = draw(st.integers(0, 2**32))
+    r = np.random.default_rng(seed)
+    return stay, r.integers(0, 26, n), r.integers(0, 3, n), r.integers(0, 6, n), seed
+
+
+@SETTINGS
+@given(_exits_case())
+def test_exits_stepped_are_the_exits_of_the_whole_block(case):
+    """Same exits, and the stream left where drawing every child's 26 uniforms leaves it."""
+    from placeplan.demand.need import _last_januaries, _septembers, need_exits
+
+    stay, age, need, first, seed = case
+    mine, theirs = np.random.default_rng(seed), np.random.default_rng(seed)
+    got = need_exits(mine, first, age, need, stay, 2025)
+    u = theirs.random((len(age), 26))
+    want = _septembers(2025 + first + _last_januaries(first, age, need, stay, u))
+    assert np.array_equal(got, want)
+    assert mine.random() == theirs.random()

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from placeplan.demand.pcg64 import advance, jumps, next_double, read_state, write_state
+
 __all__ = ["NeedPath", "need_exits", "need_path"]
 
 
@@ -159,7 +161,9 @@ def need_exits(
     Parameters
     ----------
     rng : numpy.random.Generator
-        One ``(n, 26)`` block of uniforms is drawn.
+        One ``(n, 26)`` block of uniforms is drawn: each child reads its row up to the
+        January it leaves (for many children the rest of the row is jumped over, not
+        generated: :mod:`placeplan.demand.pcg64`; the same numbers either way).
     first_january : numpy.ndarray
         Index (0 = the base January) of the first January the child is counted in.
     age : numpy.ndarray
@@ -180,9 +184,50 @@ def need_exits(
     age = np.asarray(age, dtype=np.int64)
     need = np.asarray(need, dtype=np.int64)
     n = len(age)
-    u = rng.random((n, stay.shape[1]))
-    last = _last_januaries(first_january, age, need, np.ascontiguousarray(stay, dtype=float), u)
+    stay = np.ascontiguousarray(stay, dtype=float)
+    state = read_state(rng) if n >= _STEPPED else None
+    if state is None:  # few children (or not PCG64): draw the block whole
+        u = rng.random((n, stay.shape[1]))
+        last = _last_januaries(first_january, age, need, stay, u)
+    else:  # the same uniforms, stepped in compiled code; those never read are jumped
+        table = jumps(state[2], state[3], stay.shape[1])
+        last, hi, lo = _last_januaries_stepped(
+            first_january, age, need, stay, state[0], state[1], table
+        )
+        write_state(rng, hi, lo)
     return _septembers(base_year + first_january + last)
+
+
+_STEPPED = 256
+"""From this many children, exits are drawn by stepping the stream (:mod:`.pcg64`) [1]."""
+
+
+@njit(cache=True)
+def _last_januaries_stepped(first_january, age, need, stay, hi, lo, table):  # pragma: no cover
+    """:func:`_last_januaries` drawing each child's uniforms from the PCG64 state itself.
+
+    Child ``i`` reads uniforms ``u[i, 0], u[i, 1], …`` of its block of ``n_ages`` until
+    it leaves; the rest of the block is jumped over, so the state returned is the one
+    drawing the whole ``(n, n_ages)`` block leaves.
+    """
+    n_years, n_ages = stay.shape[0], stay.shape[1]
+    out = np.zeros(age.shape[0], dtype=np.int64)
+    for i in range(age.shape[0]):
+        read = n_ages
+        for k in range(n_ages):
+            hi, lo, u = next_double(hi, lo, table)
+            a = age[i] + k
+            p = 0.0
+            if a < n_ages and n_years > 0:
+                y = min(first_january[i] + k, n_years - 1)
+                p = stay[y, a, need[i]]
+            if u >= p:
+                out[i] = k
+                read = k + 1
+                break
+        if read < n_ages:
+            hi, lo = advance(hi, lo, table, n_ages - read)
+    return out, hi, lo
 
 
 @njit(cache=True)
