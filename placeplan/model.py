@@ -252,6 +252,24 @@ class Model:
         ValueError
             If a child of a modelled need is not of the designation its need names first.
         """
+        nd = len(self.scenario.designations)
+        key = (np.asarray(children.need, dtype=np.int64) + 1) * nd + children.designation
+        table = np.full((len(NEEDS) + 1) * nd, -1, dtype=np.int64)  # route of each kind
+        routes: dict[tuple[int, ...], int] = {}
+        for k in np.flatnonzero(np.bincount(key, minlength=len(table))).tolist():
+            kind = self._kind_routes[k]
+            if isinstance(kind, str):
+                raise ValueError(kind)
+            table[k] = routes.setdefault(kind, len(routes))
+        route = table[key]
+        return tuple(routes), route
+
+    @cached_property
+    def _kind_routes(self) -> list[tuple[int, ...] | str]:
+        """The route of each kind of child, ``(need + 1) × designations + designation``.
+
+        A kind whose need names another designation first holds the error to raise.
+        """
         s = self.scenario
         names = s.designations
         also = [[names.index(x) for x in d.also_serves] for d in s.placement.designations.values()]
@@ -260,20 +278,19 @@ class Model:
             ranked = s.demand.designation_routes
             by_need = {k: tuple(map(names.index, ranked[need])) for k, need in enumerate(NEEDS)}
         nd = len(names)
-        key = (np.asarray(children.need, dtype=np.int64) + 1) * nd + children.designation
-        table = np.full((len(NEEDS) + 1) * nd, -1, dtype=np.int64)  # route of each kind
-        routes: dict[tuple[int, ...], int] = {}
-        for k in np.flatnonzero(np.bincount(key, minlength=len(table))).tolist():
+        out: list[tuple[int, ...] | str] = []
+        for k in range((len(NEEDS) + 1) * nd):
             need, own = k // nd - 1, k % nd
             listed = by_need.get(need, (own,))
-            if listed[0] != own:
-                raise ValueError(
+            if not listed or listed[0] != own:
+                first = names[listed[0]] if listed else "none"
+                out.append(
                     f"a child of need {NEEDS[need]} is of designation {names[own]}, not "
-                    f"{names[listed[0]]} as demand.need_designation says"
+                    f"{first} as demand.need_designation says"
                 )
-            table[k] = routes.setdefault(rules.designation_route(listed, also), len(routes))
-        route = table[key]
-        return tuple(routes), route
+            else:
+                out.append(rules.designation_route(listed, also))
+        return out
 
     def localities_of(self, streams: Streams, n: int, source: str = "localities") -> np.ndarray:
         """Locality of each of ``n`` children, drawn from the localities' shares."""
@@ -729,9 +746,7 @@ class Model:
         if policy.after_terms is not None and len(children):
             terms = referral_terms + policy.after_terms + 1
             distinct = np.unique(terms)
-            starts = np.array(
-                [self.calendar.start_of_index(int(k)).toordinal() for k in distinct], dtype=float
-            )
+            starts = np.array([self._term_start(int(k)) for k in distinct], dtype=float)
             when = starts[searchsorted(distinct, terms)] + AT_OPENING
             when = np.maximum(when, self._start)
         if policy.at_once:
@@ -745,6 +760,13 @@ class Model:
                 waited = streams.rng("independent").exponential(365.25 / rate, len(children))
                 when = np.minimum(when, np.maximum(children.time, self._start) + waited)
         return when
+
+    def _term_start(self, term: int) -> int:
+        """Day ordinal of the first day of global term ``term`` (remembered) [days]."""
+        known = self.__dict__.setdefault("_term_starts", {})
+        if term not in known:
+            known[term] = self.calendar.start_of_index(term).toordinal()
+        return known[term]
 
     def replicate(
         self, streams: Streams, engine: Engine = "epoch", only: Collection[str] | None = None
