@@ -210,18 +210,13 @@ def _last_januaries_stepped(first_january, age, need, stay, hi, lo, table):  # p
     it leaves; the rest of the block is jumped over, so the state returned is the one
     drawing the whole ``(n, n_ages)`` block leaves.
     """
-    n_years, n_ages = stay.shape[0], stay.shape[1]
+    n_ages = stay.shape[1]
     out = np.zeros(age.shape[0], dtype=np.int64)
     for i in range(age.shape[0]):
         read = n_ages
         for k in range(n_ages):
             hi, lo, u = next_double(hi, lo, table)
-            a = age[i] + k
-            p = 0.0
-            if a < n_ages and n_years > 0:
-                y = min(first_january[i] + k, n_years - 1)
-                p = stay[y, a, need[i]]
-            if u >= p:
+            if u >= _continuing(stay, first_january[i], age[i], need[i], k):
                 out[i] = k
                 read = k + 1
                 break
@@ -237,19 +232,27 @@ def _last_januaries(first_january, age, need, stay, u):  # pragma: no cover - co
     The first ``k`` with ``u[i, k] >= p``, ``p`` the chance of continuing from that
     January (0 past the oldest age); 0 if there is none, as ``argmax`` of no leave gives.
     """
-    n_years, n_ages = stay.shape[0], stay.shape[1]
     out = np.zeros(age.shape[0], dtype=np.int64)
     for i in range(age.shape[0]):
-        for k in range(n_ages):
-            a = age[i] + k
-            p = 0.0
-            if a < n_ages and n_years > 0:
-                y = min(first_january[i] + k, n_years - 1)
-                p = stay[y, a, need[i]]
-            if u[i, k] >= p:
+        for k in range(stay.shape[1]):
+            if u[i, k] >= _continuing(stay, first_january[i], age[i], need[i], k):
                 out[i] = k
                 break
     return out
+
+
+@njit(cache=True, inline="always")
+def _continuing(stay, first_january, age, need, k):  # pragma: no cover - compiled
+    """The chance a child still in need ``k`` Januaries after its first stays to the next.
+
+    ``stay`` of that year (past the projection's last, the last year's), age and need;
+    0 past the oldest age.
+    """
+    n_years, n_ages = stay.shape[0], stay.shape[1]
+    a = age + k
+    if a < n_ages and n_years > 0:
+        return stay[min(first_january + k, n_years - 1), a, need]
+    return 0.0
 
 
 def _septembers(years: np.ndarray) -> np.ndarray:
