@@ -761,12 +761,16 @@ class Model:
                 when = np.minimum(when, np.maximum(children.time, self._start) + waited)
         return when
 
+    @cached_property
+    def _term_starts(self) -> dict[int, int]:
+        """Day ordinals of the first days of the global terms looked up so far [days]."""
+        return {}
+
     def _term_start(self, term: int) -> int:
         """Day ordinal of the first day of global term ``term`` (remembered) [days]."""
-        known = self.__dict__.setdefault("_term_starts", {})
-        if term not in known:
-            known[term] = self.calendar.start_of_index(term).toordinal()
-        return known[term]
+        if term not in self._term_starts:
+            self._term_starts[term] = self.calendar.start_of_index(term).toordinal()
+        return self._term_starts[term]
 
     def replicate(
         self, streams: Streams, engine: Engine = "epoch", only: Collection[str] | None = None

@@ -14,10 +14,18 @@ from typing import Literal
 
 import numpy as np
 
-__all__ = ["searchsorted"]
+__all__ = ["ascending", "searchsorted"]
 
 _SHORT = 64
 """Below this many values the plain binary searches are as quick [1]."""
+
+
+def ascending(values: np.ndarray) -> bool:
+    """Whether ``values`` never decrease (NaN anywhere: not known to, so False)."""
+    values = np.asarray(values)
+    if len(values) < 2:
+        return not (values.dtype.kind == "f" and np.isnan(values).any())
+    return bool((values[1:] >= values[:-1]).all())
 
 
 def searchsorted(
@@ -51,7 +59,7 @@ def searchsorted(
     """
     table, values = np.asarray(table), np.asarray(values)
     n = len(values)
-    if n < _SHORT or not bool((values[1:] >= values[:-1]).all()):  # NaN fails this too
+    if n < _SHORT or not ascending(values):
         return np.searchsorted(table, values, side=side)
     lo = int(np.searchsorted(table, values[0], side=side))
     hi = int(np.searchsorted(table, values[-1], side=side))

@@ -15,6 +15,7 @@ from placeplan.demand.need import NeedPath, need_path
 from placeplan.demand.projection import new_plans_log_factor, project_plans, share_path
 from placeplan.demand.start import own_designations
 from placeplan.scenario import NEEDS, CohortDemand, FixedReferrals, PoissonReferrals, Uncertain
+from placeplan.sorted_search import ascending
 
 __all__ = [
     "DemandDraw",
@@ -79,11 +80,7 @@ class Referrals:
 def time_order(times: np.ndarray) -> np.ndarray | None:
     """The stable order that sorts ``times``; None when they never decrease already."""
     times = np.asarray(times, dtype=float)
-    if len(times) < 2:
-        return None if not np.isnan(times).any() else np.argsort(times, kind="stable")
-    if (times[1:] >= times[:-1]).all():  # (NaN anywhere fails this)
-        return None
-    return np.argsort(times, kind="stable")
+    return None if ascending(times) else np.argsort(times, kind="stable")
 
 
 @dataclass(frozen=True)
