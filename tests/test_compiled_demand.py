@@ -284,3 +284,109 @@ def test_exits_stepped_are_the_exits_of_the_whole_block(case):
     want = _septembers(2025 + first + _last_januaries(first, age, need, stay, u))
     assert np.array_equal(got, want)
     assert mine.random() == theirs.random()
+
+
+@SETTINGS
+@given(
+    st.integers(0, 2**63),
+    arrays(
+        np.float64,
+        st.integers(0, 60),
+        elements=st.one_of(
+            st.just(0.0),
+            st.just(10.0),
+            st.floats(0.0, 10.0),
+            st.floats(9.99, 10.01),
+            st.floats(10.0, 1e7),
+        ),
+    ),
+)
+def test_poisson_counts_stepped_are_numpys_count_for_count(seed, lam):
+    """Both of numpy's methods (products below 10, PTRS from 10), and the state after."""
+    from placeplan.demand import pcg64
+
+    mine, theirs = np.random.default_rng(seed), np.random.default_rng(seed)
+    hi, lo, inc_hi, inc_lo = pcg64.read_state(mine)
+    got, hi, lo = pcg64.poissons(hi, lo, pcg64.jumps(inc_hi, inc_lo, 1), lam)
+    assert np.array_equal(got, theirs.poisson(lam))
+    pcg64.write_state(mine, hi, lo)
+    assert mine.random() == theirs.random()
+
+
+def test_poisson_counts_stepped_agree_over_many_draws_of_every_size():
+    """200,000 counts, most by PTRS, so its rejection steps and log-gamma are exercised."""
+    from placeplan.demand import pcg64
+
+    rng = np.random.default_rng(11)
+    for seed in range(100):
+        lam = np.concatenate(
+            [rng.gamma(0.6, 40.0, 1500), rng.uniform(9.0, 11.0, 300), rng.uniform(0, 1e5, 200)]
+        )
+        mine, theirs = np.random.default_rng(seed), np.random.default_rng(seed)
+        hi, lo, inc_hi, inc_lo = pcg64.read_state(mine)
+        got, _, _ = pcg64.poissons(hi, lo, pcg64.jumps(inc_hi, inc_lo, 1), lam)
+        assert np.array_equal(got, theirs.poisson(lam)), seed
+
+
+@SETTINGS
+@given(st.integers(0, 400), st.sampled_from(["spread", "ties", "clustered"]), st.integers(0, 2**32))
+def test_the_bucketed_stable_order_is_numpys_stable_argsort(n, shape, seed):
+    """Evenly spread, tied, and clustered values (the last finish by merge sort)."""
+    from placeplan.demand.referrals import _stable_order
+
+    rng = np.random.default_rng(seed)
+    if shape == "spread":
+        values = 700_000.0 + rng.random(n) * 365.0
+    elif shape == "ties":
+        values = rng.integers(0, 5, n) * 7.0
+    else:  # all but one in the first bucket, in random order, with ties
+        values = np.append(rng.integers(0, 50, n) * 1e-9, [1e6] * min(n, 1))
+    assert np.array_equal(_stable_order(values), np.argsort(values, kind="stable"))
+
+
+@st.composite
+def _referral_case(draw):
+    years = draw(st.integers(1, 4))
+    means = st.one_of(st.just(0.0), st.floats(0.0, 3.0), st.floats(10.0, 60.0))
+    inflow = draw(arrays(np.float64, (years, 5, 3), elements=means))
+    start = date(2025, 1, 1).toordinal() + draw(st.integers(0, 500))
+    end = start + draw(st.integers(1, 365 * years))
+    return inflow, date.fromordinal(start), date.fromordinal(end), draw(st.integers(0, 2**32))
+
+
+@SETTINGS
+@given(_referral_case())
+def test_referrals_drawn_by_stepping_are_the_generators_year_by_year(case):
+    """Counts, instants, ages and needs as the numpy loop draws them, and the state after.
+
+    Years before the start are skipped and referrals from the end dropped, as there.
+    """
+    from unittest import mock
+
+    from placeplan.demand.referrals import _draw_referrals
+
+    inflow, start, end, seed = case
+    mine, theirs = np.random.default_rng(seed), np.random.default_rng(seed)
+    got = _draw_referrals(mine, inflow, 2025, len(inflow), start, end)
+    with mock.patch("placeplan.demand.referrals.read_state", return_value=None):
+        want = _draw_referrals(theirs, inflow, 2025, len(inflow), start, end)
+    for a, b in zip(got, want, strict=True):
+        assert np.array_equal(a, b)
+    assert mine.random() == theirs.random()
+
+
+def test_a_mean_numpy_refuses_is_refused_as_numpy_refuses_it():
+    """A negative or NaN mean goes to ``Generator.poisson``, which raises, as before."""
+    from placeplan.demand.referrals import _draw_referrals
+
+    for bad in (-1.0, np.nan):
+        inflow = np.ones((2, 5, 3))
+        inflow[1, 2, 1] = bad
+        try:
+            _draw_referrals(
+                np.random.default_rng(0), inflow, 2025, 2, date(2025, 1, 1), date(2027, 1, 1)
+            )
+        except ValueError as exc:
+            assert "lam" in str(exc)
+        else:  # pragma: no cover - the check failed
+            raise AssertionError(f"a mean of {bad} was accepted")

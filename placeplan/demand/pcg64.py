@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["jumps", "next_double", "read_state", "write_state"]
+__all__ = ["jumps", "next_double", "poisson", "read_state", "write_state"]
 
 _MULT_HI = np.uint64(2549297995355413924)
 _MULT_LO = np.uint64(4865540595714422341)
@@ -115,3 +115,96 @@ def jumps(inc_hi, inc_lo, most):  # pragma: no cover - compiled
         ch, cl = _mul(_MULT_HI, _MULT_LO, ch, cl)
         ch, cl = _add(ch, cl, inc_hi, inc_lo)
     return out
+
+
+_LOGGAM = np.array(
+    [
+        8.333333333333333e-02,
+        -2.777777777777778e-03,
+        7.936507936507937e-04,
+        -5.952380952380952e-04,
+        8.417508417508418e-04,
+        -1.917526917526918e-03,
+        6.410256410256410e-03,
+        -2.955065359477124e-02,
+        1.796443723688307e-01,
+        -1.39243221690590e00,
+    ]
+)
+"""The series coefficients of numpy's ``random_loggam`` (Zhang and Jin's SPECFUN)."""
+
+_LOG_2PI = 1.8378770664093453
+"""``log(2 pi)`` as numpy's ``random_loggam`` writes it (the double nearest)."""
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _loggam(x):  # pragma: no cover - compiled
+    """``log Gamma(x)`` computed as numpy's ``random_loggam`` computes it, step for step."""
+    if x == 1.0 or x == 2.0:
+        return 0.0
+    n = np.int64(7.0 - x) if x < 7.0 else np.int64(0)
+    x0 = x + n
+    x2 = (1.0 / x0) * (1.0 / x0)
+    gl0 = _LOGGAM[9]
+    for k in range(8, -1, -1):
+        gl0 *= x2
+        gl0 += _LOGGAM[k]
+    gl = gl0 / x0 + 0.5 * _LOG_2PI + (x0 - 0.5) * np.log(x0) - x0
+    if x < 7.0:
+        for _ in range(n):
+            gl -= np.log(x0 - 1.0)
+            x0 -= 1.0
+    return gl
+
+
+@njit(cache=True, error_model="numpy")
+def poisson(sh, sl, table, lam):  # pragma: no cover - compiled
+    """One Poisson count drawn from the stream as ``Generator.poisson(lam)`` draws it.
+
+    numpy's ``random_poisson``: 0 for ``lam == 0`` (no draw); below 10, uniforms
+    multiplied until their product falls to ``exp(-lam)``; from 10, Hörmann's
+    transformed rejection (PTRS), in numpy's arithmetic. Returns the new state and
+    the count. ``lam`` must be finite and non-negative (the caller checks).
+    """
+    if lam >= 10.0:
+        slam = np.sqrt(lam)
+        loglam = np.log(lam)
+        b = 0.931 + 2.53 * slam
+        a = -0.059 + 0.02483 * b
+        invalpha = 1.1239 + 1.1328 / (b - 3.4)
+        vr = 0.9277 - 3.6224 / (b - 2)
+        while True:
+            sh, sl, u = next_double(sh, sl, table)
+            sh, sl, v = next_double(sh, sl, table)
+            u -= 0.5
+            us = 0.5 - np.abs(u)
+            k = np.int64(np.floor((2 * a / us + b) * u + lam + 0.43))
+            if us >= 0.07 and v <= vr:
+                return sh, sl, k
+            if k < 0 or (us < 0.013 and v > us):
+                continue
+            if (np.log(v) + np.log(invalpha) - np.log(a / (us * us) + b)) <= (
+                -lam + k * loglam - _loggam(np.float64(k + 1))
+            ):
+                return sh, sl, k
+    if lam == 0.0:
+        return sh, sl, np.int64(0)
+    enlam = np.exp(-lam)
+    k = np.int64(0)
+    prod = 1.0
+    while True:
+        sh, sl, u = next_double(sh, sl, table)
+        prod *= u
+        if prod > enlam:
+            k += 1
+        else:
+            return sh, sl, k
+
+
+@njit(cache=True)
+def poissons(sh, sl, table, lam):  # pragma: no cover - compiled
+    """Counts for a flat array of means, in order, as ``Generator.poisson(lam)`` (for tests)."""
+    out = np.empty(lam.shape[0], dtype=np.int64)
+    for i in range(lam.shape[0]):
+        sh, sl, out[i] = poisson(sh, sl, table, lam[i])
+    return out, sh, sl

@@ -12,6 +12,7 @@ from numba import njit
 from placeplan.calendar import TermCalendar
 from placeplan.demand.inputs import CohortInputs
 from placeplan.demand.need import NeedPath, need_path
+from placeplan.demand.pcg64 import jumps, next_double, poisson, read_state, write_state
 from placeplan.demand.projection import new_plans_log_factor, project_plans, share_path
 from placeplan.demand.start import own_designations
 from placeplan.scenario import NEEDS, CohortDemand, FixedReferrals, PoissonReferrals, Uncertain
@@ -137,8 +138,141 @@ def _year_referrals(counts, times, september, end):  # pragma: no cover - compil
                 need[i] = j
                 i += 1
     kept = np.flatnonzero(times < end)
-    order = kept[np.argsort(times[kept], kind="mergesort")]  # stable: numpy's order
+    order = kept[_stable_order(times[kept])]
     return times[order], age[order], need[order]
+
+
+@njit(cache=True)
+def _stable_order(values):  # pragma: no cover - compiled
+    """``numpy.argsort(values, kind="stable")`` for finite values, in about linear time.
+
+    The positions are first counted into ``n`` equal buckets between the least and
+    greatest value (in order of position within a bucket), then an insertion sort
+    that moves a position only past strictly greater values finishes the order: ties
+    keep their order of position, as a stable sort leaves them. Values spread evenly
+    over their range (a year's uniform referral instants) need few moves; if the
+    moves pass ``8 n``, the values are clustered and a merge sort finishes instead.
+    """
+    n = values.shape[0]
+    order = np.empty(n, dtype=np.int64)
+    if n == 0:
+        return order
+    lo, hi = values.min(), values.max()
+    scale = n / (hi - lo) if hi > lo else 0.0
+    bucket = np.empty(n, dtype=np.int64)
+    first = np.zeros(n + 1, dtype=np.int64)
+    for i in range(n):
+        k = min(np.int64((values[i] - lo) * scale), n - 1)
+        bucket[i] = k
+        first[k + 1] += 1
+    for k in range(n):
+        first[k + 1] += first[k]
+    for i in range(n):
+        order[first[bucket[i]]] = i
+        first[bucket[i]] += 1
+    budget = 8 * n
+    for i in range(1, n):
+        moving = order[i]
+        v = values[moving]
+        j = i - 1
+        while j >= 0 and values[order[j]] > v:
+            order[j + 1] = order[j]
+            j -= 1
+            budget -= 1
+        order[j + 1] = moving
+        if budget < 0:
+            return np.argsort(values, kind="mergesort")
+    return order
+
+
+def _draw_referrals(
+    rng: np.random.Generator,
+    inflow: np.ndarray,
+    base: int,
+    n_years: int,
+    start: date,
+    end: date,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each year's referrals, in time order: their instants, SEN2 ages and needs.
+
+    Year ``y`` (from 1 January ``base + y``, or the start) draws
+    ``rng.poisson(inflow[y])`` children of each ``[age, need]`` cell, then one
+    uniform instant in the year for each (:func:`_uniform_times`,
+    :func:`_year_referrals`). With numpy's PCG64 the same numbers are drawn in one
+    compiled call that steps the stream itself (:func:`_referrals_stepped`,
+    :func:`placeplan.demand.pcg64.poisson`); otherwise, or for a mean numpy would
+    refuse (negative or NaN), year by year through the generator.
+    """
+    years, jans, septembers, nexts = [], [], [], []
+    for y in range(n_years):
+        jan = max(date(base + y, 1, 1).toordinal(), start.toordinal())
+        nxt = date(base + y + 1, 1, 1).toordinal()
+        if nxt > jan:
+            years.append(y)
+            jans.append(float(jan))
+            septembers.append(float(date(base + y, 9, 1).toordinal()))
+            nexts.append(float(nxt))
+    last = float(end.toordinal())
+    means = np.ascontiguousarray(inflow[years], dtype=float)
+    state = read_state(rng) if bool((means >= 0).all()) else None
+    if state is not None:
+        table = jumps(state[2], state[3], 1)
+        times, age, need, hi, lo = _referrals_stepped(
+            means, np.array(jans), np.array(septembers), np.array(nexts), last, *state[:2], table
+        )
+        write_state(rng, hi, lo)
+        return times, age, need
+    parts: tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]] = ([], [], [])
+    for k in range(len(years)):
+        counts = rng.poisson(means[k])
+        drawn = _year_referrals(
+            counts, _uniform_times(rng, counts, jans[k], nexts[k]), septembers[k], last
+        )
+        for part, values in zip(parts, drawn, strict=True):
+            part.append(values)
+    if not years:
+        return np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return tuple(np.concatenate(p) for p in parts)  # type: ignore[return-value]
+
+
+@njit(cache=True)
+def _referrals_stepped(means, jans, septembers, nexts, end, hi, lo, table):  # pragma: no cover
+    """:func:`_draw_referrals`' years drawn from the PCG64 state itself (compiled).
+
+    Per year: the Poisson count of each cell in row-major order
+    (:func:`~placeplan.demand.pcg64.poisson`), then ``jan + u (next - jan)`` for as
+    many uniforms ``u``, as ``Generator.poisson`` and ``Generator.random`` draw them.
+    Returns the referrals and the state after the last draw.
+    """
+    n_years, n_ages, n_needs = means.shape
+    parts_t, parts_a, parts_n = [], [], []
+    total = 0
+    for y in range(n_years):
+        counts = np.empty((n_ages, n_needs), dtype=np.int64)
+        for a in range(n_ages):
+            for j in range(n_needs):
+                hi, lo, counts[a, j] = poisson(hi, lo, table, means[y, a, j])
+        span = nexts[y] - jans[y]
+        times = np.empty(counts.sum())
+        for i in range(times.shape[0]):
+            hi, lo, u = next_double(hi, lo, table)
+            times[i] = jans[y] + u * span
+        t, age, need = _year_referrals(counts, times, septembers[y], end)
+        parts_t.append(t)
+        parts_a.append(age)
+        parts_n.append(need)
+        total += t.shape[0]
+    times = np.empty(total)
+    ages = np.empty(total, dtype=np.int64)
+    needs = np.empty(total, dtype=np.int64)
+    at = 0
+    for k in range(len(parts_t)):
+        m = parts_t[k].shape[0]
+        times[at : at + m] = parts_t[k]
+        ages[at : at + m] = parts_a[k]
+        needs[at : at + m] = parts_n[k]
+        at += m
+    return times, ages, needs, hi, lo
 
 
 def _check_size(expected: np.ndarray, growth: float, trend: float) -> None:
@@ -281,25 +415,9 @@ def draw_cohort_demand(
     _check_size(path.inflow[:n_years], growth, trend)
     # each year's referrals fall in that year, so sorting year by year sorts them all
     # (as a stable sort of the whole would)
-    times_by_year, ages_by_year, needs_by_year = [], [], []
-    for y in range(n_years):
-        jan = max(date(base + y, 1, 1).toordinal(), start.toordinal())
-        september = date(base + y, 9, 1).toordinal()
-        nxt = date(base + y + 1, 1, 1).toordinal()
-        if nxt <= jan:
-            continue
-        counts = referrals.poisson(path.inflow[y])
-        times = _uniform_times(referrals, counts, jan, nxt)
-        times, age, need = _year_referrals(counts, times, float(september), float(end.toordinal()))
-        times_by_year.append(times)
-        ages_by_year.append(age)
-        needs_by_year.append(need)
-    need = np.concatenate(needs_by_year) if needs_by_year else np.zeros(0, dtype=np.int64)
+    times, age, need = _draw_referrals(referrals, path.inflow, base, n_years, start, end)
     drawn = Referrals(
-        np.concatenate(times_by_year) if times_by_year else np.zeros(0),
-        np.concatenate(ages_by_year).astype(np.int16) if ages_by_year else np.zeros(0, np.int16),
-        need.astype(np.int16),
-        own[need].astype(np.int16),
+        times, age.astype(np.int16), need.astype(np.int16), own[need].astype(np.int16)
     )
     januaries = np.array([date(base + y, 1, 1).toordinal() for y in years], dtype=float)
     return DemandDraw(
