@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from placeplan.seeding import generator
+
 __all__ = [
     "ASSUMPTIONS",
     "LEVER_FIELDS",
@@ -125,14 +127,14 @@ class Streams:
     replicate: int
 
     def rng(self, source: str) -> np.random.Generator:
-        """A fresh generator for one source of randomness of this replication."""
-        seq = np.random.SeedSequence(self.entropy, spawn_key=(self.replicate, SOURCES[source]))
-        return np.random.default_rng(seq)
+        """A fresh generator for one source of randomness of this replication.
+
+        ``default_rng(SeedSequence(entropy, spawn_key=(replicate, slot)))``, seeded by
+        the compiled hash (:func:`placeplan.seeding.generator`): the same numbers.
+        """
+        return generator(self.entropy, (self.replicate, SOURCES[source]))
 
     def assumption(self, name: str) -> float:
         """The uniform draw in (0, 1) of one assumption (:data:`ASSUMPTIONS`) here."""
-        seq = np.random.SeedSequence(
-            self.entropy,
-            spawn_key=(self.replicate, SOURCES["assumptions"], assumption_slot(name)),
-        )
-        return float(np.random.default_rng(seq).random())
+        key = (self.replicate, SOURCES["assumptions"], assumption_slot(name))
+        return float(generator(self.entropy, key).random())
