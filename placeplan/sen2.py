@@ -149,7 +149,7 @@ import difflib
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -1625,6 +1625,28 @@ ceased_total, requests : pandas.DataFrame
         return {name: getattr(self, name) for name in TABLE_NAMES}
 
 
+@lru_cache(maxsize=16)
+def _load_area(council: str) -> SEN2Tables:
+    """One area's tables of the shipped extract, as :func:`load` first made them.
+
+    The extract never changes in a process, and an area's tables are asked for again
+    and again (``placeplan init`` reads a council's three times, and England's for
+    each council); :func:`load` hands out copies, so no caller sees another's changes.
+    """
+    areas = _expand(_read_extract_cached(str(extract_dir()))["areas"], "areas")
+    code = _resolve(council, areas)
+    tables = _read_extract(extract_dir(), code)
+    releases = tables["releases"]
+    return SEN2Tables(
+        **tables,
+        release=_release_text(releases),
+        attribution=_attribution_text(releases),
+        code=code,
+        name=str(tables["areas"]["name"].iloc[0]),
+        sen2_dir=None,
+    )
+
+
 def load(council: str | None = None, *, sen2_dir: str | Path | None = None) -> SEN2Tables:
     """Load SEN2 tables for one council, region or England.
 
@@ -1653,10 +1675,10 @@ def load(council: str | None = None, *, sen2_dir: str | Path | None = None) -> S
 
     """
     code = None
+    if sen2_dir is None and council is not None:  # the shipped extract, one area: kept
+        kept = _load_area(str(council))
+        return replace(kept, **{name: frame.copy() for name, frame in kept.tables().items()})
     if sen2_dir is None:  # the shipped extract: only the area's rows are ever expanded
-        if council is not None:
-            areas = _expand(_read_extract_cached(str(extract_dir()))["areas"], "areas")
-            code = _resolve(council, areas)
         tables = _read_extract(extract_dir(), code)
     else:
         tables = _tables(sen2_dir, fresh=council is None)

@@ -469,3 +469,17 @@ def test_manifest_matches_shipped_files() -> None:
     assert "| `plans_by_age_band.csv.gz` |" in readme
     assert "| `new_plans_by_age_band.csv.gz` |" in readme
     assert "## Age bands and totals" in readme
+
+
+def test_an_areas_tables_are_kept_but_each_caller_gets_its_own() -> None:
+    """``load`` keeps an area's tables for the process and hands out copies of them."""
+    first = sen2.load("Rutland")
+    first.plans_total.loc[:, "plans"] = -1
+    first.areas.loc[:, "name"] = "changed"
+    again = sen2.load("Rutland")
+    assert (again.plans_total["plans"].dropna() >= 0).all()
+    assert again.name == "Rutland" and set(again.areas["name"]) == {"Rutland"}
+    assert again.plans_total is not sen2.load("Rutland").plans_total
+    fresh = sen2._read_extract(sen2.extract_dir(), again.code)
+    for name, frame in again.tables().items():
+        pd.testing.assert_frame_equal(frame, fresh[name])
