@@ -25,8 +25,8 @@ from placeplan.demand.referrals import (
     time_order,
 )
 from placeplan.demand.start import (
+    CellDraw,
     StartingFigures,
-    draw_ages_and_needs,
     own_designations,
     starting_figures,
     waited_since,
@@ -420,6 +420,18 @@ class Model:
         return out
 
     @cached_property
+    def _start_draws(self) -> tuple[list[CellDraw | None], CellDraw, CellDraw]:
+        """The start's ``[age, need]`` tables prepared once for drawing from.
+
+        Each pool's pupils (:attr:`_occupant_weights`), then the children placed
+        elsewhere and the list (:attr:`_start_tables`), as
+        :class:`~placeplan.demand.start.CellDraw`.
+        """
+        _, elsewhere, listed = self._start_tables
+        pools = [None if w is None else CellDraw.of(w) for w in self._occupant_weights]
+        return pools, CellDraw.of(elsewhere), CellDraw.of(listed)
+
+    @cached_property
     def _start_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Expected ``[age, need]`` tables at the start: pupils, placed elsewhere, list mix."""
         assert self.cohort is not None and self.start_figures is not None
@@ -483,7 +495,7 @@ class Model:
             )
         else:
             n_list = self._list_size(values)
-            age_now, need = draw_ages_and_needs(rng, list_mix, n_list)
+            age_now, need = self._start_draws[2].draw(rng, n_list)
             mean_terms = values["demand.starting_state.list_mean_terms_waited"]
             times = np.sort(waited_since(rng, n_list, mean_terms, s.start))
             age_ref = age_now - (rules.academic_year_of(self._start) - rules.academic_years(times))
@@ -503,11 +515,11 @@ class Model:
         # pupils in the council's places, and children placed elsewhere, at the start
         pool_parts, age_parts, need_parts = [], [], []
         for q, (count, w) in enumerate(
-            zip(self._occupant_counts, self._occupant_weights, strict=True)
+            zip(self._occupant_counts, self._start_draws[0], strict=True)
         ):
             if w is None:
                 continue
-            a, n = draw_ages_and_needs(rng, w, int(count))
+            a, n = w.draw(rng, int(count))
             pool_parts.append(np.full(int(count), q))
             age_parts.append(a)
             need_parts.append(n)
@@ -524,7 +536,7 @@ class Model:
             pool,
         )
         n_elsewhere = self.start_figures.placed_elsewhere if self.start_figures else 0
-        e_age, e_need = draw_ages_and_needs(rng, elsewhere_table, n_elsewhere)
+        e_age, e_need = self._start_draws[1].draw(rng, n_elsewhere)
         e_until = need_exits(rng, np.zeros(n_elsewhere), e_age, e_need, path.stay, base)
         e_locality = self.localities_of(streams, n_elsewhere, "elsewhere")
         # children newly needing a place: first counted the January after referral

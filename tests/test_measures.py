@@ -446,3 +446,19 @@ def test_a_run_of_some_measures_keeps_them_exactly():
     np.testing.assert_array_equal(vacancies["vacancies"].values, full["vacancies"].values[:2])
     with pytest.raises(ValueError, match="unknown measures"):
         run("herts-baseline", replications=2, seed=5, measures_only=["queue"])
+
+
+def test_a_schedules_clock_is_its_own_even_where_an_old_schedules_memory_is_reused():
+    """The clock is kept per schedule object: never handed to another at the same address."""
+    import dataclasses
+    import gc
+
+    from placeplan.placement import outputs
+
+    base = make_problem([day(START) + 10.0]).schedule
+    for k in range(30):
+        mine = dataclasses.replace(base, snapshots=base.snapshots[: 1 + k % 7] + k)
+        assert outputs._clock(mine) is outputs._clock(mine)
+        assert np.array_equal(outputs._clock(mine).times, mine.snapshots)
+        del mine
+        gc.collect()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 import numpy as np
 from numba import njit
@@ -203,22 +204,14 @@ def _draw_referrals(
     :func:`placeplan.demand.pcg64.poisson`); otherwise, or for a mean numpy would
     refuse (negative or NaN), year by year through the generator.
     """
-    years, jans, septembers, nexts = [], [], [], []
-    for y in range(n_years):
-        jan = max(date(base + y, 1, 1).toordinal(), start.toordinal())
-        nxt = date(base + y + 1, 1, 1).toordinal()
-        if nxt > jan:
-            years.append(y)
-            jans.append(float(jan))
-            septembers.append(float(date(base + y, 9, 1).toordinal()))
-            nexts.append(float(nxt))
+    years, jans, septembers, nexts = _referral_years(base, n_years, start)
     last = float(end.toordinal())
-    means = np.ascontiguousarray(inflow[years], dtype=float)
+    means = np.ascontiguousarray(inflow[list(years)], dtype=float)
     state = read_state(rng) if bool((means >= 0).all()) else None
     if state is not None:
         table = jumps(state[2], state[3], 1)
         times, age, need, hi, lo = _referrals_stepped(
-            means, np.array(jans), np.array(septembers), np.array(nexts), last, *state[:2], table
+            means, jans, septembers, nexts, last, *state[:2], table
         )
         write_state(rng, hi, lo)
         return times, age, need
@@ -233,6 +226,31 @@ def _draw_referrals(
     if not years:
         return np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.int64)
     return tuple(np.concatenate(p) for p in parts)  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=64)
+def _referral_years(
+    base: int, n_years: int, start: date
+) -> tuple[tuple[int, ...], np.ndarray, np.ndarray, np.ndarray]:
+    """The years with referrals, and each one's first day, 1 September and next 1 January.
+
+    Year ``y`` runs from 1 January ``base + y`` (or the start, if later) to the next
+    1 January; a year over before the start has none. Day ordinals [days]; the
+    arrays are read-only (kept for every replication).
+    """
+    years, jans, septembers, nexts = [], [], [], []
+    for y in range(n_years):
+        jan = max(date(base + y, 1, 1).toordinal(), start.toordinal())
+        nxt = date(base + y + 1, 1, 1).toordinal()
+        if nxt > jan:
+            years.append(y)
+            jans.append(float(jan))
+            septembers.append(float(date(base + y, 9, 1).toordinal()))
+            nexts.append(float(nxt))
+    arrays = tuple(np.array(v, dtype=float) for v in (jans, septembers, nexts))
+    for a in arrays:
+        a.flags.writeable = False
+    return (tuple(years), *arrays)
 
 
 @njit(cache=True)

@@ -33,6 +33,7 @@ from placeplan.scenario import NEEDS, Scenario
 
 __all__ = [
     "TERM_DAYS",
+    "CellDraw",
     "StartingFigures",
     "draw_ages_and_needs",
     "own_designations",
@@ -235,23 +236,56 @@ def draw_ages_and_needs(
     Each pair is the cell whose share of the cumulative weights a uniform falls in:
     the inversion ``Generator.choice(len(flat), n, p=...)`` makes, written out so
     that a replication does not pay choice's checks of ``p`` on each of its draws
-    (``n`` uniforms, the same numbers).
+    (``n`` uniforms, the same numbers). A table drawn from again and again is
+    prepared once with :class:`CellDraw`.
 
     Raises
     ------
     ValueError
-        If a weight is negative or not finite, or all are 0.
+        If ``n > 0`` and a weight is negative or not finite, or all are 0.
     """
-    flat = np.asarray(weights, dtype=float).ravel()
-    if n == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    total = flat.sum()
-    if not (np.isfinite(total) and total > 0 and (flat >= 0).all()):
-        raise ValueError("weights must be finite, non-negative and not all 0")
-    cdf = (flat / total).cumsum()
-    cdf /= cdf[-1]
-    cells = cdf.searchsorted(rng.random(n), side="right").astype(np.int64)
-    return np.divmod(cells, weights.shape[1])
+    return CellDraw.of(weights).draw(rng, n)
+
+
+@dataclass(frozen=True)
+class CellDraw:
+    """A ``[age, need]`` table of weights prepared for :func:`draw_ages_and_needs`.
+
+    Attributes
+    ----------
+    cdf : numpy.ndarray or None
+        The cumulative shares of the flattened table, ending at exactly 1; None if the
+        weights cannot be drawn from (``error`` says why).
+    n_needs : int
+        Columns of the table.
+    error : str
+        Why the table cannot be drawn from ("" if it can).
+    """
+
+    cdf: np.ndarray | None
+    n_needs: int
+    error: str = ""
+
+    @classmethod
+    def of(cls, weights: np.ndarray) -> CellDraw:
+        """Prepare a table: its cumulative shares, or why there are none."""
+        flat = np.asarray(weights, dtype=float).ravel()
+        n_needs = int(np.shape(weights)[1])
+        total = flat.sum()
+        if not (np.isfinite(total) and total > 0 and (flat >= 0).all()):
+            return cls(None, n_needs, "weights must be finite, non-negative and not all 0")
+        cdf = (flat / total).cumsum()
+        cdf /= cdf[-1]
+        return cls(cdf, n_needs)
+
+    def draw(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """``n`` (age, need) pairs, from ``n`` uniforms of ``rng`` (none if ``n`` is 0)."""
+        if n == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        if self.cdf is None:
+            raise ValueError(self.error)
+        cells = self.cdf.searchsorted(rng.random(n), side="right").astype(np.int64)
+        return np.divmod(cells, self.n_needs)
 
 
 def waited_since(rng: np.random.Generator, n: int, mean_terms: float, start: date) -> np.ndarray:

@@ -21,6 +21,7 @@ from placeplan import measures as table
 from placeplan.placement import rules
 from placeplan.placement.kernel import day_starts, snapshot_index, span_counts
 from placeplan.placement.problem import PlacementProblem, Placements
+from placeplan.placement.schedule import Schedule
 from placeplan.sorted_search import searchsorted
 
 __all__ = ["measure", "time_in_system"]
@@ -178,6 +179,27 @@ class _Clock:
         """Index of the first snapshot at or after each time (``n``: none)."""
         when = np.ascontiguousarray(when, dtype=float)
         return snapshot_index(self.times, self.first_day, self.starts, when)
+
+
+_CLOCKS: dict[int, tuple[Schedule, _Clock]] = {}
+"""The clocks of the last few schedules, by identity (a model's is the same each run)."""
+
+
+def _clock(schedule: Schedule) -> _Clock:
+    """The :class:`_Clock` of a schedule's snapshots, made once per schedule object."""
+    kept = _CLOCKS.get(id(schedule))
+    if kept is not None and kept[0] is schedule:
+        return kept[1]
+    times = np.asarray(schedule.snapshots, dtype=float)
+    if len(times) > 1 and (np.diff(times) < 0).any():  # pragma: no cover - schedule's contract
+        raise ValueError("snapshots must be in time order")
+    clock = _Clock.of(times.copy())
+    for shared in (clock.times, clock.starts):  # shared by every replication: read only
+        shared.flags.writeable = False
+    if len(_CLOCKS) >= 8:
+        _CLOCKS.pop(next(iter(_CLOCKS)))
+    _CLOCKS[id(schedule)] = (schedule, clock)
+    return clock
 
 
 class _Spans:
@@ -467,10 +489,7 @@ def measure(
     """
     p = problem
     r = _Replication(p, placements)
-    times = np.asarray(p.schedule.snapshots, dtype=float)
-    if len(times) > 1 and (np.diff(times) < 0).any():  # pragma: no cover - schedule's contract
-        raise ValueError("snapshots must be in time order")
-    c = _Clock.of(times)
+    c = _clock(p.schedule)
     k = _Spans(r, c)
     wanted = _wanted(only)
     out: dict[str, np.ndarray] = {}
