@@ -4,9 +4,10 @@ Usage: python benchmarks/bench_national.py [-n 1000] [--workers 2] [--out runs/n
        [--write benchmarks/NATIONAL.md]
 
 Runs `placeplan national` (every council inited from SEN2, its own seed, `--workers`
-processes) in a fresh process and records the wall time, the summed time of the
-councils' runs, the peak resident memory of the main process and of the largest
-worker, and the councils' ranking. The parts folder is emptied first, so nothing is
+processes) in a fresh process and records the wall time, the machine's speed before
+and after it (one council's replications in one process: :data:`REFERENCE`), the
+summed time of the councils' runs, the peak resident memory of the main process and of
+the largest worker, and the councils' ranking. The parts folder is emptied first, so nothing is
 resumed. Writes a Markdown report.
 """
 
@@ -35,6 +36,32 @@ child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 print(json.dumps({"wall": wall, "main_mib": own, "worker_mib": child}))
 """
 
+REFERENCE = """
+import json, time
+from placeplan.council_init import scenario_for
+from placeplan.experiment import run
+from placeplan.national import MEASURES_READ
+from placeplan.scenario import scenario_from_dict
+scenario = scenario_from_dict(scenario_for("E06000015"), source="Derby")
+run(scenario, 20, seed=1, measures_only=MEASURES_READ)
+best = float("inf")
+for burst in range(3):
+    t = time.perf_counter()
+    run(scenario, 100, seed=burst, measures_only=MEASURES_READ)
+    best = min(best, (time.perf_counter() - t) / 100 * 1000)
+print(json.dumps(best))
+"""
+"""The machine's speed, measured beside the national run: Derby's init scenario in one
+process, the best of three bursts of 100 replications [ms a replication]."""
+
+
+def _reference() -> float:
+    """:data:`REFERENCE` in a fresh process [ms a replication]."""
+    proc = subprocess.run(
+        [sys.executable, "-c", REFERENCE], capture_output=True, text=True, check=True
+    )
+    return float(json.loads(proc.stdout.strip().splitlines()[-1]))
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -50,6 +77,7 @@ def main() -> None:
 
     out = Path(args.out)
     shutil.rmtree(out / "parts", ignore_errors=True)
+    before = _reference()
     proc = subprocess.run(
         [sys.executable, "-c", CHILD, str(args.replications), str(args.workers), str(out)],
         capture_output=True,
@@ -57,6 +85,7 @@ def main() -> None:
         check=True,
     )
     m = json.loads(proc.stdout.strip().splitlines()[-1])
+    after = _reference()
     result = open_national(out)
     seconds = pd.Series({c: v["run_seconds"] for c, v in result.provenance["councils"].items()})
     names = {c: v["name"] for c, v in result.provenance["councils"].items()}
@@ -83,6 +112,12 @@ def main() -> None:
         f"| slowest council | {names[seconds.idxmax()]}: {seconds.max():.1f} s |",
         f"| peak memory: main process + {args.workers} × largest worker | "
         f"{m['main_mib']:.0f} + {args.workers} × {m['worker_mib']:.0f} = {peak:.0f} MiB |",
+        f"| the machine's speed, before / after: Derby's init scenario, one process | "
+        f"{before:.2f} / {after:.2f} ms a replication |",
+        "",
+        "The machine's speed varies by up to a fifth from hour to hour, so a wall time "
+        "is read beside the reference measured in the same run: a run on a slow hour "
+        "shows a slow reference too.",
         "",
         f"The goal (issue 12): {goal_n:,} replications of every council in at most "
         f"{goal_s / 60:.0f} minutes and 4 GB on 2 cores. "
