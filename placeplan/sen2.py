@@ -1635,15 +1635,22 @@ def _load_area(council: str) -> SEN2Tables:
     """
     areas = _expand(_read_extract_cached(str(extract_dir()))["areas"], "areas")
     code = _resolve(council, areas)
-    tables = _read_extract(extract_dir(), code)
+    return _assembled(_read_extract(extract_dir(), code), code, None)
+
+
+def _assembled(
+    tables: dict[str, pd.DataFrame], code: str | None, sen2_dir: str | Path | None
+) -> SEN2Tables:
+    """The :class:`SEN2Tables` of these tables: of area ``code`` (None: all areas)."""
     releases = tables["releases"]
+    name = None if code is None else str(tables["areas"]["name"].iloc[0])
     return SEN2Tables(
         **tables,
         release=_release_text(releases),
         attribution=_attribution_text(releases),
         code=code,
-        name=str(tables["areas"]["name"].iloc[0]),
-        sen2_dir=None,
+        name=name,
+        sen2_dir=None if sen2_dir is None else str(Path(sen2_dir).resolve()),
     )
 
 
@@ -1674,30 +1681,20 @@ def load(council: str | None = None, *, sen2_dir: str | Path | None = None) -> S
         If no area matches ``council``; the message suggests close matches.
 
     """
-    code = None
     if sen2_dir is None and council is not None:  # the shipped extract, one area: kept
         kept = _load_area(str(council))
         return replace(kept, **{name: frame.copy() for name, frame in kept.tables().items()})
-    if sen2_dir is None:  # the shipped extract: only the area's rows are ever expanded
-        tables = _read_extract(extract_dir(), code)
-    else:
-        tables = _tables(sen2_dir, fresh=council is None)
-        if council is not None:
-            code = _resolve(council, tables["areas"])
-            tables = {
-                key: frame.copy() if key == "releases" else _rows(frame, code)
-                for key, frame in tables.items()
-            }
-    releases = tables["releases"]
-    name = None if code is None else str(tables["areas"]["name"].iloc[0])
-    return SEN2Tables(
-        **tables,
-        release=_release_text(releases),
-        attribution=_attribution_text(releases),
-        code=code,
-        name=name,
-        sen2_dir=None if sen2_dir is None else str(Path(sen2_dir).resolve()),
-    )
+    if sen2_dir is None:  # the shipped extract, every area
+        return _assembled(_read_extract(extract_dir()), None, None)
+    tables = _tables(sen2_dir, fresh=council is None)
+    code = None
+    if council is not None:
+        code = _resolve(council, tables["areas"])
+        tables = {
+            key: frame.copy() if key == "releases" else _rows(frame, code)
+            for key, frame in tables.items()
+        }
+    return _assembled(tables, code, sen2_dir)
 
 
 def source_files(sen2_dir: str | Path) -> list[dict[str, str]]:

@@ -1,4 +1,9 @@
-"""numpy's PCG64 stream, stepped in compiled code, with whole runs of it skipped.
+"""numpy's PCG64 stream, stepped in compiled code: doubles, Poisson counts, jumps.
+
+A replication draws each year's referrals as Poisson counts of each age and need
+and a uniform instant for each (:func:`placeplan.demand.referrals._draw_referrals`);
+:func:`poisson` draws a count as numpy's ``random_poisson`` does, uniform for uniform,
+so the referrals are drawn in one compiled pass with the numbers numpy gives.
 
 A replication draws each child's exit from a block of 26 uniforms
 (:func:`placeplan.demand.need.need_exits`) but reads only those up to the January
@@ -139,7 +144,12 @@ _LOG_2PI = 1.8378770664093453
 
 @njit(cache=True, inline="always", error_model="numpy")
 def _loggam(x):  # pragma: no cover - compiled
-    """``log Gamma(x)`` computed as numpy's ``random_loggam`` computes it, step for step."""
+    """``log Gamma(x)`` computed as numpy's ``random_loggam`` computes it, step for step.
+
+    numpy has written two forms of it (``1 / (x0 * x0)`` or ``(1 / x0) ** 2``;
+    ``x < 7`` or ``x <= 7``); for every whole ``x`` from 1 to 200,001 they give the
+    same double, and PTRS asks only for whole ones (``k + 1``).
+    """
     if x == 1.0 or x == 2.0:
         return 0.0
     n = np.int64(7.0 - x) if x < 7.0 else np.int64(0)

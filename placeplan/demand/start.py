@@ -276,6 +276,7 @@ class CellDraw:
             return cls(None, n_needs, "weights must be finite, non-negative and not all 0")
         cdf = (flat / total).cumsum()
         cdf /= cdf[-1]
+        cdf.flags.writeable = False  # kept and drawn from by every replication
         return cls(cdf, n_needs)
 
     def draw(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
