@@ -182,7 +182,8 @@ def mean_wait(
     if places <= offered:
         return math.inf
     variability = (cv_arrivals**2 + cv_stay**2) / 2.0
-    return erlang_c(places, offered) / (places * mu - referrals_per_year) * variability
+    # c μ − λ written as (c − a) μ: with c just above a, the former can round to 0
+    return erlang_c(places, offered) / ((places - offered) * mu) * variability
 
 
 def kingman_places(
@@ -228,7 +229,7 @@ def kingman_places(
         b = offered * b / (c + offered * b)
         if c <= offered:
             continue
-        wait = c * b / (c - offered * (1.0 - b)) / (c * mu - referrals_per_year) * variability
+        wait = c * b / (c - offered * (1.0 - b)) / ((c - offered) * mu) * variability
         if wait <= target_mean_wait_years:
             return c
     raise ValueError(f"no number of places up to {MAX_PLACES:,} meets the target")

@@ -313,3 +313,10 @@ def test_cli_bad_input_exits_2_without_traceback(args, message):
 def test_cli_unknown_scenario_exits_2():
     proc = _placeplan("capacity", "no-such-scenario")
     assert proc.returncode == 2 and "no such scenario" in proc.stderr
+
+
+def test_places_just_above_the_load_have_a_long_finite_wait_not_a_division_by_zero():
+    """λ = 1, 1/μ just under 12: with 12 places c μ − λ rounds to 0 (Hypothesis found it)."""
+    stay = 11.999999999999998
+    assert math.isfinite(mean_wait(1.0, stay, 12)) and mean_wait(1.0, stay, 12) > 1e6
+    assert kingman_places(1.0, stay, 4.0) <= kingman_places(1.0, stay, 1.0)
