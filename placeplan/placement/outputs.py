@@ -12,16 +12,15 @@ the table's placement measures.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 
 from placeplan import measures as table
 from placeplan.placement import rules
-from placeplan.placement.kernel import day_starts, snapshot_index, span_counts
+from placeplan.placement.kernel import span_counts
 from placeplan.placement.problem import PlacementProblem, Placements
-from placeplan.placement.schedule import Schedule
+from placeplan.placement.schedule import SnapshotClock
 from placeplan.sorted_search import searchsorted
 
 __all__ = ["measure", "time_in_system"]
@@ -153,59 +152,10 @@ class _Replication:
         return (a.elsewhere_designation, a.elsewhere_locality, a.elsewhere_until)
 
 
-@dataclass(frozen=True)
-class _Clock:
-    """The snapshots, and each child's and pupil's times as snapshot indices.
-
-    A time ``x`` becomes the index of the first snapshot at or after it: "``x`` has
-    come by snapshot ``k``" (``x <= now``) is ``k >= K(x)``, and "``x`` is still to
-    come" (``x > now``) is ``k < K(x)``. Every measure below counts each child or
-    place over a span of snapshots ``[from, to)``, so a replication is tallied in one
-    pass over its children rather than one pass per snapshot.
-    """
-
-    times: np.ndarray  # snapshot days, ascending
-    n: int  # snapshots
-    first_day: int  # lookup table of kernel.snapshot_index
-    starts: np.ndarray
-
-    @classmethod
-    def of(cls, times: np.ndarray) -> _Clock:
-        """The clock of these snapshot days (ascending)."""
-        times = np.ascontiguousarray(times, dtype=float)
-        return cls(times, len(times), *day_starts(times))
-
-    def k(self, when: np.ndarray) -> np.ndarray:
-        """Index of the first snapshot at or after each time (``n``: none)."""
-        when = np.ascontiguousarray(when, dtype=float)
-        return snapshot_index(self.times, self.first_day, self.starts, when)
-
-
-_CLOCKS: dict[int, tuple[Schedule, _Clock]] = {}
-"""The clocks of the last few schedules, by identity (a model's is the same each run)."""
-
-
-def _clock(schedule: Schedule) -> _Clock:
-    """The :class:`_Clock` of a schedule's snapshots, made once per schedule object."""
-    kept = _CLOCKS.get(id(schedule))
-    if kept is not None and kept[0] is schedule:
-        return kept[1]
-    times = np.asarray(schedule.snapshots, dtype=float)
-    if len(times) > 1 and (np.diff(times) < 0).any():  # pragma: no cover - schedule's contract
-        raise ValueError("snapshots must be in time order")
-    clock = _Clock.of(times.copy())
-    for shared in (clock.times, clock.starts):  # shared by every replication: read only
-        shared.flags.writeable = False
-    if len(_CLOCKS) >= 8:
-        _CLOCKS.pop(next(iter(_CLOCKS)))
-    _CLOCKS[id(schedule)] = (schedule, clock)
-    return clock
-
-
 class _Spans:
     """What does not change between snapshots, as snapshot indices, each when first read."""
 
-    def __init__(self, r: _Replication, c: _Clock) -> None:
+    def __init__(self, r: _Replication, c: SnapshotClock) -> None:
         self.r = r
         self.c = c
 
@@ -299,7 +249,7 @@ def _children(r: _Replication, k_from: np.ndarray, k_to: np.ndarray) -> list[Par
     return [(k_from, k_to, r.designation, r.home)]
 
 
-def _ever(c: _Clock, k_from: np.ndarray) -> np.ndarray:
+def _ever(c: SnapshotClock, k_from: np.ndarray) -> np.ndarray:
     return np.full(k_from.shape, c.n)
 
 
@@ -307,7 +257,7 @@ def _always(k_to: np.ndarray) -> np.ndarray:
     return np.zeros(k_to.shape, dtype=np.int64)
 
 
-def _capacity(r: _Replication, c: _Clock, k: _Spans) -> list[Part]:
+def _capacity(r: _Replication, c: SnapshotClock, k: _Spans) -> list[Part]:
     pools = r.p.pools
     places = np.tile(r.p.capacity.astype(np.int64), (c.n, 1))
     for when, pool, added in r.p.openings:
@@ -315,7 +265,7 @@ def _capacity(r: _Replication, c: _Clock, k: _Spans) -> list[Part]:
     return [(places, pools.designation, pools.locality)]
 
 
-def _occupied(r: _Replication, c: _Clock, k: _Spans) -> list[Part]:
+def _occupied(r: _Replication, c: SnapshotClock, k: _Spans) -> list[Part]:
     return [
         (_always(k.occupant_exit), k.occupant_exit, r.occupant_designation, r.occupant_locality),
         # a place counts as its school's
@@ -323,7 +273,7 @@ def _occupied(r: _Replication, c: _Clock, k: _Spans) -> list[Part]:
     ]
 
 
-def _pupils(r: _Replication, c: _Clock, k: _Spans) -> list[Part]:
+def _pupils(r: _Replication, c: SnapshotClock, k: _Spans) -> list[Part]:
     """Children in the council's places: at the start and still there, or taken up and not left."""
     return [
         (_always(k.occupant_exit), k.occupant_exit, r.occupant_designation, r.occupant_locality),
@@ -331,7 +281,7 @@ def _pupils(r: _Replication, c: _Clock, k: _Spans) -> list[Part]:
     ]
 
 
-def _elsewhere(r: _Replication, c: _Clock, k: _Spans) -> list[Part]:
+def _elsewhere(r: _Replication, c: SnapshotClock, k: _Spans) -> list[Part]:
     """Children needing a place who are placed outside the council's places.
 
     Placed elsewhere at the start; placed out of area from the list; or moved on
@@ -349,7 +299,7 @@ def _elsewhere(r: _Replication, c: _Clock, k: _Spans) -> list[Part]:
     ]
 
 
-def _need(r: _Replication, c: _Clock, k: _Spans) -> list[Part]:
+def _need(r: _Replication, c: SnapshotClock, k: _Spans) -> list[Part]:
     """Children needing a place, from when each starts and stops needing one alone."""
     designation, locality, _ = r.elsewhere
     return [
@@ -364,18 +314,18 @@ def _left(k: _Spans) -> tuple[np.ndarray, np.ndarray]:
     return np.maximum(k.ref, k.leaves_list), np.minimum(k.started, k.moves)
 
 
-def _aged_out(r: _Replication, c: _Clock, k: _Spans) -> list[Part]:
+def _aged_out(r: _Replication, c: SnapshotClock, k: _Spans) -> list[Part]:
     k_from, k_to = _left(k)
     a = r.aged_out
     return [(k_from[a], k_to[a], r.designation[a], r.home[a])]
 
 
-def _own(r: _Replication, c: _Clock, k: _Spans) -> list[Part]:
+def _own(r: _Replication, c: SnapshotClock, k: _Spans) -> list[Part]:
     o = r.own
     return [(k.started[o], _ever(c, k.started[o]), r.designation[o], r.home[o])]
 
 
-def _cost(r: _Replication, c: _Clock, k: _Spans) -> list[Part]:
+def _cost(r: _Replication, c: SnapshotClock, k: _Spans) -> list[Part]:
     """Cost of each child's out-of-area place from the start to the snapshot [GBP]."""
     moved = np.flatnonzero(np.isfinite(r.moves_at))
     now = c.times[:, None]
@@ -384,7 +334,7 @@ def _cost(r: _Replication, c: _Clock, k: _Spans) -> list[Part]:
     return [(r.p.out_of_area_cost / 365.25 * days, r.designation[moved], r.home[moved])]
 
 
-RULES: dict[str, Callable[[_Replication, _Clock, _Spans], list[Part]]] = {
+RULES: dict[str, Callable[[_Replication, SnapshotClock, _Spans], list[Part]]] = {
     "need": _need,
     "pupils": _pupils,
     "placed_elsewhere": _elsewhere,
@@ -489,7 +439,7 @@ def measure(
     """
     p = problem
     r = _Replication(p, placements)
-    c = _clock(p.schedule)
+    c = p.schedule.clock
     k = _Spans(r, c)
     wanted = _wanted(only)
     out: dict[str, np.ndarray] = {}

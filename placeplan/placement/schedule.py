@@ -25,16 +25,58 @@ from typing import Literal
 import numpy as np
 
 from placeplan.calendar import TermCalendar
+from placeplan.placement.kernel import day_starts, snapshot_index
 from placeplan.placement.rules import take_up
 from placeplan.scenario import PanelSpec
 from placeplan.sorted_search import searchsorted
 
-__all__ = ["AT_OPENING", "AT_PANEL", "AT_SNAPSHOT", "AT_TERM_START", "Schedule", "make_schedule"]
+__all__ = [
+    "AT_OPENING",
+    "AT_PANEL",
+    "AT_SNAPSHOT",
+    "AT_TERM_START",
+    "Schedule",
+    "SnapshotClock",
+    "make_schedule",
+]
 
 AT_OPENING = 0.0
 AT_TERM_START = 0.25
 AT_PANEL = 0.5
 AT_SNAPSHOT = 0.99
+
+
+@dataclass(frozen=True)
+class SnapshotClock:
+    """The snapshots, and any times as snapshot indices (:attr:`Schedule.clock`).
+
+    A time ``x`` becomes the index of the first snapshot at or after it: "``x`` has
+    come by snapshot ``k``" (``x <= now``) is ``k >= K(x)``, and "``x`` is still to
+    come" (``x > now``) is ``k < K(x)``. Every measure counts each child or place over
+    a span of snapshots ``[from, to)`` (:mod:`placeplan.placement.outputs`), so a
+    replication is tallied in one pass over its children rather than one pass per
+    snapshot.
+    """
+
+    times: np.ndarray  # snapshot days, ascending (read-only: every replication's)
+    n: int  # snapshots
+    first_day: int  # lookup table of kernel.snapshot_index
+    starts: np.ndarray
+
+    @classmethod
+    def of(cls, times: np.ndarray) -> SnapshotClock:
+        """The clock of these snapshot days (ascending), its arrays read-only."""
+        times = np.array(times, dtype=float)
+        if len(times) > 1 and (np.diff(times) < 0).any():  # pragma: no cover - the contract
+            raise ValueError("snapshots must be in time order")
+        clock = cls(times, len(times), *day_starts(times))
+        clock.times.flags.writeable = clock.starts.flags.writeable = False
+        return clock
+
+    def k(self, when: np.ndarray) -> np.ndarray:
+        """Index of the first snapshot at or after each time (``n``: none)."""
+        when = np.ascontiguousarray(when, dtype=float)
+        return snapshot_index(self.times, self.first_day, self.starts, when)
 
 
 @dataclass(frozen=True)
@@ -110,6 +152,11 @@ class Schedule:
     @cached_property
     def _epochs(self) -> dict:
         return {}
+
+    @cached_property
+    def clock(self) -> SnapshotClock:
+        """The snapshots' clock, made once: the measures read it every replication."""
+        return SnapshotClock.of(self.snapshots)
 
     @cached_property
     def next_term_start_list(self) -> list[float]:
